@@ -1,0 +1,42 @@
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Addresses an image URL may not reach: loopback, private, shared, link-local (cloud metadata
+ * lives at 169.254.169.254), multicast, reserved and unspecified ranges, for IPv4 and IPv6.
+ */
+const forbidden = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  forbidden.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+] as const) {
+  forbidden.addSubnet(network, prefix, 'ipv6');
+}
+
+/** True when a literal IP address must not be contacted. IPv4-mapped IPv6 is judged as IPv4. */
+export function isForbiddenAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isForbiddenAddress(mapped[1]!);
+  const family = isIP(address);
+  if (family === 4) return forbidden.check(address, 'ipv4');
+  if (family === 6) return forbidden.check(address, 'ipv6');
+  return true;
+}

@@ -1,0 +1,194 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { ImageFailureKind } from '@retail-pulse/shared';
+import { isForbiddenAddress } from './addressGuard';
+
+export interface DownloadLimits {
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+  allowPrivateNetworks: boolean;
+  /** Keep-alive connections per image host. */
+  connectionsPerHost: number;
+}
+
+/** Why a download did not give an image; `transient` failures are worth another attempt later. */
+export class DownloadError extends Error {
+  constructor(
+    readonly kind: ImageFailureKind,
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface Downloaded {
+  body: Buffer;
+  contentType: string | undefined;
+  finalUrl: string;
+}
+
+const ACCEPTED_TYPES = /^(image\/|application\/octet-stream|binary\/octet-stream)/i;
+
+/** DNS lookup that refuses forbidden addresses, so the check holds for every connection, redirects included. */
+function guardedLookup(allowPrivateNetworks: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 0);
+      const allowed = allowPrivateNetworks
+        ? addresses
+        : addresses.filter((entry) => !isForbiddenAddress(entry.address));
+      if (allowed.length === 0) {
+        const refused = Object.assign(new Error(`${hostname} resolves to a forbidden address`), {
+          code: 'EFORBIDDENADDRESS',
+        });
+        return callback(refused, '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      const first = allowed[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** Pooled keep-alive HTTP client for image downloads, with every limit enforced. */
+export class ImageDownloader {
+  private readonly agent: Dispatcher;
+
+  constructor(private readonly limits: DownloadLimits) {
+    this.agent = new Agent({
+      connections: limits.connectionsPerHost,
+      keepAliveTimeout: 30_000,
+      headersTimeout: limits.totalTimeoutMs,
+      bodyTimeout: limits.totalTimeoutMs,
+      connect: { timeout: limits.connectTimeoutMs, lookup: guardedLookup(limits.allowPrivateNetworks) },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async download(url: string): Promise<Downloaded> {
+    const signal = AbortSignal.timeout(this.limits.totalTimeoutMs);
+    let current = this.checkUrl(url);
+    for (let redirects = 0; ; redirects++) {
+      const response = await this.send(current, signal);
+      if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
+        response.body.resume();
+        if (redirects >= this.limits.maxRedirects) {
+          throw new DownloadError(
+            'download',
+            `too many redirects (more than ${this.limits.maxRedirects}) from ${url}`,
+            false,
+          );
+        }
+        current = this.checkUrl(new URL(String(response.headers.location), current).toString());
+        continue;
+      }
+      return this.readBody(response, current.toString(), signal);
+    }
+  }
+
+  private checkUrl(raw: string): URL {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new DownloadError('download', `not a valid URL: ${raw}`, false);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new DownloadError('forbidden_address', `only http and https URLs are fetched: ${raw}`, false);
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!this.limits.allowPrivateNetworks && isIP(host) && isForbiddenAddress(host)) {
+      throw new DownloadError('forbidden_address', `refusing to fetch a private or reserved address: ${raw}`, false);
+    }
+    return url;
+  }
+
+  private async send(url: URL, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    try {
+      return await request(url, {
+        dispatcher: this.agent,
+        signal,
+        headers: { 'user-agent': 'retail-pulse-image-processor', accept: 'image/*' },
+      });
+    } catch (error) {
+      throw classifyNetworkError(error, url.toString(), this.limits);
+    }
+  }
+
+  private async readBody(response: Dispatcher.ResponseData, url: string, signal: AbortSignal): Promise<Downloaded> {
+    const { statusCode, headers, body } = response;
+    if (statusCode !== 200) {
+      body.resume();
+      const transient = statusCode === 408 || statusCode === 429 || statusCode >= 500;
+      throw new DownloadError('http_status', `HTTP ${statusCode} fetching ${url}`, transient);
+    }
+    const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined;
+    if (contentType && !ACCEPTED_TYPES.test(contentType)) {
+      body.resume();
+      throw new DownloadError(
+        'not_an_image',
+        `not an image (Content-Type ${contentType.split(';')[0]}) at ${url}`,
+        false,
+      );
+    }
+    const declared = Number(headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.limits.maxBytes) {
+      body.destroy();
+      throw new DownloadError(
+        'too_large',
+        `image is ${declared} bytes, above the ${this.limits.maxBytes}-byte limit: ${url}`,
+        false,
+      );
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        size += (chunk as Buffer).length;
+        if (size > this.limits.maxBytes) {
+          body.destroy();
+          throw new DownloadError(
+            'too_large',
+            `image is larger than the ${this.limits.maxBytes}-byte limit: ${url}`,
+            false,
+          );
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (error) {
+      if (error instanceof DownloadError) throw error;
+      throw classifyNetworkError(signal.aborted ? signal.reason : error, url, this.limits);
+    }
+    return { body: Buffer.concat(chunks, size), contentType, finalUrl: url };
+  }
+}
+
+function classifyNetworkError(error: unknown, url: string, limits: DownloadLimits): DownloadError {
+  if (error instanceof DownloadError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const name = (error as { name?: string }).name ?? '';
+  if (code === 'EFORBIDDENADDRESS' || (error as { cause?: { code?: string } }).cause?.code === 'EFORBIDDENADDRESS') {
+    return new DownloadError('forbidden_address', `refusing to fetch a private or reserved address: ${url}`, false);
+  }
+  if (
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    name === 'TimeoutError' ||
+    name === 'AbortError'
+  ) {
+    return new DownloadError('download', `download timed out after ${limits.totalTimeoutMs} ms: ${url}`, true);
+  }
+  if (error instanceof undiciErrors.ConnectTimeoutError) {
+    return new DownloadError('download', `connecting timed out after ${limits.connectTimeoutMs} ms: ${url}`, true);
+  }
+  if (code === 'ENOTFOUND') return new DownloadError('download', `host not found: ${url}`, false);
+  const detail = code || (error instanceof Error ? error.message : String(error));
+  return new DownloadError('download', `download failed (${detail}): ${url}`, true);
+}

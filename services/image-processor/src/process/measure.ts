@@ -1,0 +1,38 @@
+import sharp from 'sharp';
+import { DownloadError } from '../download/download';
+
+export interface ImageSize {
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** 2 × (width + height), in pixels. */
+export function perimeterOf(size: { width: number; height: number }): number {
+  return 2 * (size.width + size.height);
+}
+
+/**
+ * Reads an image's real size from its header (no pixel decoding). Multi-page images (animated GIF,
+ * multi-page TIFF) are measured by their first page.
+ */
+export async function measureImage(bytes: Buffer, maxPixels: number): Promise<ImageSize> {
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+  } catch (error) {
+    throw new DownloadError('not_an_image', `not an image (${(error as Error).message})`, false);
+  }
+  const width = metadata.width;
+  const height = metadata.pageHeight ?? metadata.height;
+  if (!width || !height || !metadata.format)
+    throw new DownloadError('not_an_image', 'not an image (no dimensions)', false);
+  if (width * height > maxPixels) {
+    throw new DownloadError(
+      'too_large',
+      `image is ${width}x${height} pixels, above the ${maxPixels}-pixel limit`,
+      false,
+    );
+  }
+  return { width, height, format: metadata.format };
+}

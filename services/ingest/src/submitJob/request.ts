@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { badRequest, describeZodError, HttpError, type SubmittedVisit } from '@retail-pulse/shared';
+
+export interface SubmitLimits {
+  maxVisitsPerJob: number;
+  maxImagesPerJob: number;
+  maxUrlLength: number;
+}
+
+function imageUrlSchema(maxLength: number) {
+  return z
+    .string({ error: 'must be a string' })
+    .max(maxLength, `must be at most ${maxLength} characters`)
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+      } catch {
+        return false;
+      }
+    }, 'must be an http or https URL');
+}
+
+export function submitRequestSchema(limits: SubmitLimits) {
+  const visit = z.object(
+    {
+      store_id: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(64, 'is too long'),
+      image_url: z
+        .array(imageUrlSchema(limits.maxUrlLength), { error: 'must be an array of image URLs' })
+        .min(1, 'must hold at least one URL'),
+      visit_time: z.iso.datetime({
+        offset: true,
+        error: 'must be an RFC 3339 date-time, e.g. 2024-01-21T16:23:40.898Z',
+      }),
+    },
+    { error: 'must be an object with store_id, image_url and visit_time' },
+  );
+  return z.object(
+    {
+      count: z.number({ error: 'must be an integer' }).int('must be an integer').positive('must be at least 1'),
+      visits: z.array(visit, { error: 'must be an array of visits' }).min(1, 'must hold at least one visit'),
+    },
+    { error: 'request body must be a JSON object with count and visits' },
+  );
+}
+
+export interface SubmitRequest {
+  visits: SubmittedVisit[];
+  imageCount: number;
+}
+
+/** Validates a submit body; every problem becomes a 400 (or 413 past a limit) with one clear sentence. */
+export function parseSubmitRequest(body: unknown, limits: SubmitLimits): SubmitRequest {
+  const parsed = submitRequestSchema(limits).safeParse(body);
+  if (!parsed.success) throw badRequest(describeZodError(parsed.error));
+  const { count, visits } = parsed.data;
+  if (count !== visits.length) {
+    throw badRequest(`count (${count}) does not match the number of visits (${visits.length})`);
+  }
+  if (visits.length > limits.maxVisitsPerJob) {
+    throw new HttpError(413, {
+      error: `a job may hold at most ${limits.maxVisitsPerJob} visits (got ${visits.length})`,
+    });
+  }
+  const imageCount = visits.reduce((sum, visit) => sum + visit.image_url.length, 0);
+  if (imageCount > limits.maxImagesPerJob) {
+    throw new HttpError(413, { error: `a job may hold at most ${limits.maxImagesPerJob} images (got ${imageCount})` });
+  }
+  return {
+    imageCount,
+    visits: visits.map((visit) => ({
+      storeId: visit.store_id,
+      visitTime: visit.visit_time,
+      imageUrls: visit.image_url,
+    })),
+  };
+}

@@ -1,0 +1,105 @@
+import type { Collection, Db, MongoBulkWriteError } from 'mongodb';
+import {
+  collectionNames,
+  domainEventSchema,
+  isDuplicateKeyError,
+  type DomainEvent,
+  type RecordedEvent,
+} from '@retail-pulse/shared';
+
+/** An event as stored: the envelope, its position in the global order, and when it was recorded. */
+export interface EventLogDocument {
+  _id: string;
+  position: number;
+  type: DomainEvent['type'];
+  version: number;
+  data: unknown;
+  metadata: DomainEvent['metadata'];
+  recordedAt: Date;
+}
+
+export function toLogDocument(event: DomainEvent, position: number): EventLogDocument {
+  return {
+    _id: event.eventId,
+    position,
+    type: event.type,
+    version: event.version,
+    data: event.data,
+    metadata: event.metadata,
+    recordedAt: new Date(),
+  };
+}
+
+export function fromLogDocument(document: EventLogDocument): RecordedEvent {
+  const event = domainEventSchema.parse({
+    eventId: document._id,
+    type: document.type,
+    version: document.version,
+    data: document.data,
+    metadata: document.metadata,
+  });
+  return { ...event, position: document.position };
+}
+
+/**
+ * The append-only event log. `_id` is the event id, so an event appended twice is rejected by the
+ * server: the first copy (and its position) wins.
+ */
+export class EventLog {
+  readonly collection: Collection<EventLogDocument>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<EventLogDocument>(collectionNames.events);
+  }
+
+  /**
+   * Appends events at the given consecutive positions. Returns every event as recorded: new ones at
+   * their new positions, duplicates of earlier appends at the position they already hold.
+   */
+  async append(events: DomainEvent[], firstPosition: number): Promise<RecordedEvent[]> {
+    const documents = events.map((event, index) => toLogDocument(event, firstPosition + index));
+    const duplicates = new Set<number>();
+    try {
+      await this.collection.insertMany(documents, { ordered: false });
+    } catch (error) {
+      const writeErrors = (error as MongoBulkWriteError).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (list.length === 0 || !list.every((writeError) => writeError.code === 11000)) throw error;
+      for (const writeError of list) duplicates.add(writeError.index);
+    }
+    const recorded: RecordedEvent[] = [];
+    for (const [index, event] of events.entries()) {
+      if (!duplicates.has(index)) {
+        recorded.push({ ...event, position: firstPosition + index });
+        continue;
+      }
+      const stored = await this.collection.findOne({ _id: event.eventId });
+      if (stored) recorded.push(fromLogDocument(stored));
+    }
+    return recorded.sort((a, b) => a.position - b.position);
+  }
+
+  /** Events above a position, in order, in pages (FerretDB sorts in memory; MongoDB uses the index). */
+  async *readFrom(afterPosition: number, pageSize = 5_000, throughPosition?: number): AsyncGenerator<RecordedEvent[]> {
+    const filter =
+      throughPosition === undefined
+        ? { position: { $gt: afterPosition } }
+        : { position: { $gt: afterPosition, $lte: throughPosition } };
+    const cursor = this.collection.find(filter).sort({ position: 1 }).batchSize(pageSize);
+    let page: RecordedEvent[] = [];
+    for await (const document of cursor) {
+      page.push(fromLogDocument(document));
+      if (page.length >= pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  async count(): Promise<number> {
+    return this.collection.estimatedDocumentCount();
+  }
+}
+
+export { isDuplicateKeyError };

@@ -1,0 +1,77 @@
+import { createServer } from 'node:http';
+import { z } from 'zod';
+import {
+  Broker,
+  buildTopology,
+  commonConfigShape,
+  connectMongo,
+  createLogger,
+  ensureIndexes,
+  env,
+  loadConfig,
+} from '@retail-pulse/shared';
+import { Batcher } from './batcher';
+import { Projector, activeGeneration } from './projector';
+import { ReadModelStore } from './readModelStore';
+
+const configSchema = z.object({
+  ...commonConfigShape,
+  PROJECTION_BATCH_SIZE: env.int(500, 1, 10_000),
+  PROJECTION_BATCH_WAIT_MS: env.int(20, 0, 5_000),
+  PROJECTION_HEALTH_PORT: env.int(8083, 0, 65_535),
+});
+
+async function main(): Promise<void> {
+  const config = loadConfig(configSchema);
+  const logger = createLogger('projection', config.LOG_LEVEL);
+  const topology = buildTopology(config.TOPOLOGY_PREFIX);
+  const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
+  const generation = await activeGeneration(db);
+  await ensureIndexes(db, generation);
+  const projector = new Projector(new ReadModelStore(db, generation), db, logger);
+  await projector.start();
+
+  const batcher = new Batcher({
+    maxBatch: config.PROJECTION_BATCH_SIZE,
+    maxWaitMs: config.PROJECTION_BATCH_WAIT_MS,
+    write: (events) => projector.project(events),
+    logger,
+  });
+  const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'projection' });
+  await broker.start();
+  await broker.consume({
+    queue: topology.names.projectionQueue,
+    prefetch: config.PROJECTION_BATCH_SIZE * 2,
+    onDelivery: (delivery) => batcher.add(delivery),
+  });
+
+  const health = createServer((request, response) => {
+    const body = JSON.stringify({
+      status: broker.connected ? 'ok' : 'degraded',
+      rabbitmq: broker.connected,
+      lag: batcher.lag,
+      ...projector.status,
+    });
+    response.writeHead(request.url === '/health' ? 200 : 404, { 'Content-Type': 'application/json' });
+    response.end(request.url === '/health' ? body : '{}');
+  });
+  health.listen(config.PROJECTION_HEALTH_PORT, '0.0.0.0');
+  logger.info({ healthPort: config.PROJECTION_HEALTH_PORT, generation }, 'projection consuming');
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await broker.cancelConsumers();
+    await batcher.stop();
+    await broker.close();
+    await client.close();
+    health.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import type { RecordedEvent } from '@retail-pulse/shared';
+import type { JobOutcomeDocument, JobProgressDocument, StoreError } from '@retail-pulse/shared';
+
+export type JobProgress = Omit<JobProgressDocument, '_id'> & { jobId: number };
+
+function jobIdOf(event: RecordedEvent): number {
+  return event.data.jobId;
+}
+
+function withError(errors: StoreError[], entry: StoreError): StoreError[] {
+  const known = errors.some((existing) => existing.store_id === entry.store_id && existing.error === entry.error);
+  return known ? errors : [...errors, entry];
+}
+
+/**
+ * Folds one event into a job's progress. Pure: the same events in the same order give the same
+ * progress. Events at or below `lastPosition` are already folded and change nothing.
+ */
+export function evolveJob(state: JobProgress | undefined, event: RecordedEvent): JobProgress {
+  const current: JobProgress = state ?? {
+    jobId: jobIdOf(event),
+    totalImages: null,
+    succeeded: 0,
+    failed: 0,
+    errors: [],
+    lastPosition: 0,
+  };
+  if (state && event.position <= state.lastPosition) return state;
+  const lastPosition = event.position;
+  switch (event.type) {
+    case 'JobSubmitted':
+      return { ...current, totalImages: current.totalImages ?? event.data.imageCount, lastPosition };
+    case 'ImageProcessed':
+      return { ...current, succeeded: current.succeeded + 1, lastPosition };
+    case 'ImageFailed':
+      return {
+        ...current,
+        failed: current.failed + 1,
+        errors: withError(current.errors, { store_id: event.data.storeId, error: event.data.reason }),
+        lastPosition,
+      };
+    default: {
+      const unhandled: never = event;
+      throw new Error(`evolveJob: unhandled event ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+/** A job is settled once every image has an outcome: completed if none failed, failed otherwise. */
+export function outcomeOf(progress: JobProgress): JobOutcomeDocument | undefined {
+  const { totalImages } = progress;
+  if (totalImages === null || progress.succeeded + progress.failed < totalImages) return undefined;
+  return {
+    _id: progress.jobId,
+    status: progress.failed === 0 ? 'completed' : 'failed',
+    errors: progress.errors,
+    totalImages,
+    failedImages: progress.failed,
+    position: progress.lastPosition,
+  };
+}
+
+export function toProgressDocument(progress: JobProgress): JobProgressDocument {
+  const { jobId, ...rest } = progress;
+  return { _id: jobId, ...rest };
+}
+
+export function fromProgressDocument(document: JobProgressDocument): JobProgress {
+  const { _id, ...rest } = document;
+  return { jobId: _id, ...rest };
+}

@@ -1,0 +1,50 @@
+import type { ImageRecordDocument, RecordedEvent } from '@retail-pulse/shared';
+
+/** The image-level record of a settled image, or nothing for events that settle no image. Pure. */
+export function imageRecordOf(event: RecordedEvent): ImageRecordDocument | undefined {
+  switch (event.type) {
+    case 'JobSubmitted':
+      return undefined;
+    case 'ImageProcessed':
+    case 'ImageFailed': {
+      const { data } = event;
+      const visitTime = new Date(data.visitTime);
+      const common = {
+        _id: data.imageId,
+        jobId: data.jobId,
+        visitIndex: data.visitIndex,
+        imageIndex: data.imageIndex,
+        storeId: data.storeId,
+        visitTime,
+        date: visitTime.toISOString().slice(0, 10),
+        url: data.url,
+        position: event.position,
+      };
+      return event.type === 'ImageProcessed'
+        ? {
+            ...common,
+            areaCode: event.data.areaCode,
+            storeName: event.data.storeName,
+            status: 'processed',
+            width: event.data.width,
+            height: event.data.height,
+            perimeter: event.data.perimeter,
+            reason: null,
+          }
+        : {
+            ...common,
+            areaCode: null,
+            storeName: null,
+            status: 'failed',
+            width: null,
+            height: null,
+            perimeter: null,
+            reason: event.data.reason,
+          };
+    }
+    default: {
+      const unhandled: never = event;
+      throw new Error(`imageRecordOf: unhandled event ${JSON.stringify(unhandled)}`);
+    }
+  }
+}

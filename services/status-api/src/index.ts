@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import {
+  closeServer,
+  commonConfigShape,
+  connectMongo,
+  createLogger,
+  env,
+  listen,
+  loadConfig,
+  StoreMaster,
+} from '@retail-pulse/shared';
+import { createStatusApp } from './app';
+import { JobStatusQuery } from './jobStatus/query';
+import { ActiveReadModels } from './readModels';
+import { VisitsQuery } from './visits/query';
+
+const configSchema = z.object({
+  ...commonConfigShape,
+  STATUS_API_PORT: env.int(8082, 0, 65_535),
+});
+
+async function main(): Promise<void> {
+  const config = loadConfig(configSchema);
+  const logger = createLogger('status-api', config.LOG_LEVEL);
+  const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
+  const readModels = new ActiveReadModels(db);
+  const app = createStatusApp({
+    jobStatus: new JobStatusQuery(db, readModels),
+    visits: new VisitsQuery(db, readModels, new StoreMaster(db)),
+    health: () => ({ status: 'ok' }),
+    logger,
+  });
+  const server = await listen(app, config.STATUS_API_PORT);
+  logger.info({ port: config.STATUS_API_PORT }, 'status API listening');
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await closeServer(server);
+    await client.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

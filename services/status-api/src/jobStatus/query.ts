@@ -1,0 +1,52 @@
+import type { Db } from 'mongodb';
+import {
+  collectionNames,
+  HttpError,
+  type JobOutcomeDocument,
+  type JobProgressDocument,
+  type StoreError,
+} from '@retail-pulse/shared';
+import type { ActiveReadModels } from '../readModels';
+
+export type JobStatusBody =
+  { status: 'ongoing' | 'completed'; job_id: number } | { status: 'failed'; job_id: number; error: StoreError[] };
+
+/** `jobid` must be a positive integer in decimal; anything else is answered like an unknown job. */
+export function parseJobId(raw: unknown): number | undefined {
+  if (typeof raw !== 'string' || !/^[0-9]{1,15}$/.test(raw)) return undefined;
+  const jobId = Number(raw);
+  return Number.isSafeInteger(jobId) && jobId > 0 ? jobId : undefined;
+}
+
+export function statusBodyOf(jobId: number, outcome: JobOutcomeDocument | null): JobStatusBody {
+  if (!outcome) return { status: 'ongoing', job_id: jobId };
+  return outcome.status === 'completed'
+    ? { status: 'completed', job_id: jobId }
+    : { status: 'failed', job_id: jobId, error: outcome.errors };
+}
+
+/** The SPEC's answer for an unknown or malformed job id: 400 with an empty object. */
+export const unknownJob = () => new HttpError(400, {});
+
+export class JobStatusQuery {
+  constructor(
+    private readonly db: Db,
+    private readonly readModels: ActiveReadModels,
+  ) {}
+
+  async statusOf(jobId: number): Promise<JobStatusBody> {
+    const names = await this.readModels.current();
+    const outcomes = this.db.collection<JobOutcomeDocument>(names.jobOutcomes);
+    const [outcome, progress, receipt] = await Promise.all([
+      outcomes.findOne({ _id: jobId }),
+      this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: jobId }, { projection: { _id: 1 } }),
+      this.db.collection<{ _id: number }>(collectionNames.jobReceipts).findOne({ _id: jobId }),
+    ]);
+    if (outcome || progress || receipt) return statusBodyOf(jobId, outcome);
+    // The projection writes a job's outcome before dropping its progress: a job seen in neither was
+    // either settled between the two reads, or never accepted.
+    const settled = await outcomes.findOne({ _id: jobId });
+    if (settled) return statusBodyOf(jobId, settled);
+    throw unknownJob();
+  }
+}

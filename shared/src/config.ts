@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** Thrown when an environment variable does not parse; the message names the variable. */
+export class ConfigError extends Error {}
+
+/**
+ * Parses environment variables once, at start-up, with a zod schema.
+ * Unknown variables are ignored; an invalid one fails with its name and the reason.
+ */
+export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+const booleanWords: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
+
+/** Environment-variable building blocks: strings from the environment, typed with defaults. */
+export const env = {
+  string: (fallback: string) => z.string().min(1).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce.number().int().min(min).max(max).default(fallback),
+  number: (fallback: number, min = 0) => z.coerce.number().min(min).default(fallback),
+  boolean: (fallback: boolean) =>
+    z
+      .string()
+      .default(String(fallback))
+      .transform((value, ctx) => {
+        const parsed = booleanWords[value.toLowerCase()];
+        if (parsed === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'expected true or false' });
+          return z.NEVER;
+        }
+        return parsed;
+      }),
+};
+
+/** Settings every service shares: where the broker and the database are, and the naming prefix. */
+export const commonConfigShape = {
+  AMQP_URL: env.string('amqp://guest:guest@127.0.0.1:5672'),
+  MONGO_URL: env.string('mongodb://127.0.0.1:27017'),
+  MONGO_DB: env.string('retail_pulse'),
+  /** Prefix of every exchange and queue name; lets test runs and installations share a broker. */
+  TOPOLOGY_PREFIX: env.string('rp'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+};
+export const commonConfigSchema = z.object(commonConfigShape);
+export type CommonConfig = z.infer<typeof commonConfigSchema>;

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const jobId = z.number().int().positive();
+
+export const eventMetadataSchema = z.object({
+  /** The job id, as a string: every event of a job carries it. */
+  correlationId: z.string().min(1),
+  causationId: z.string().min(1).optional(),
+  occurredAt: isoDateTime,
+});
+export type EventMetadata = z.infer<typeof eventMetadataSchema>;
+
+function eventSchema<T extends string, V extends number, D extends z.ZodType>(type: T, version: V, data: D) {
+  return z.object({
+    eventId: z.string().min(1),
+    type: z.literal(type),
+    version: z.literal(version),
+    data,
+    metadata: eventMetadataSchema,
+  });
+}
+
+export const submittedVisitSchema = z.object({
+  storeId: z.string().min(1),
+  visitTime: isoDateTime,
+  imageUrls: z.array(z.string().min(1)).min(1),
+});
+export type SubmittedVisit = z.infer<typeof submittedVisitSchema>;
+
+export const jobSubmittedSchema = eventSchema(
+  'JobSubmitted',
+  1,
+  z.object({ jobId, imageCount: z.number().int().positive(), visits: z.array(submittedVisitSchema).min(1) }),
+);
+
+const imageRef = {
+  jobId,
+  imageId: z.string().min(1),
+  visitIndex: z.number().int().nonnegative(),
+  imageIndex: z.number().int().nonnegative(),
+  storeId: z.string().min(1),
+  visitTime: isoDateTime,
+  url: z.string().min(1),
+};
+
+export const imageProcessedSchema = eventSchema(
+  'ImageProcessed',
+  1,
+  z.object({
+    ...imageRef,
+    areaCode: z.string(),
+    storeName: z.string(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    perimeter: z.number().int().positive(),
+    format: z.string(),
+    bytes: z.number().int().nonnegative(),
+    attempts: z.number().int().positive(),
+  }),
+);
+
+export const imageFailureKinds = [
+  'unknown_store',
+  'download',
+  'http_status',
+  'not_an_image',
+  'too_large',
+  'forbidden_address',
+] as const;
+
+export const imageFailedSchema = eventSchema(
+  'ImageFailed',
+  1,
+  z.object({
+    ...imageRef,
+    kind: z.enum(imageFailureKinds),
+    reason: z.string().min(1),
+    attempts: z.number().int().nonnegative(),
+  }),
+);
+
+export const domainEventSchema = z.discriminatedUnion('type', [
+  jobSubmittedSchema,
+  imageProcessedSchema,
+  imageFailedSchema,
+]);
+
+export type JobSubmitted = z.infer<typeof jobSubmittedSchema>;
+export type ImageProcessed = z.infer<typeof imageProcessedSchema>;
+export type ImageFailed = z.infer<typeof imageFailedSchema>;
+export type ImageFailureKind = ImageFailed['data']['kind'];
+export type DomainEvent = z.infer<typeof domainEventSchema>;
+export type DomainEventType = DomainEvent['type'];
+
+/** An event as stored in the log: its place in the one global order. */
+export type RecordedEvent = DomainEvent & { position: number };
+
+/** The work item: one image to process. A command on the work queue, not part of the event log. */
+export const imageRequestedSchema = z.object({
+  type: z.literal('ImageRequested'),
+  version: z.literal(1),
+  data: z.object({ ...imageRef, attempt: z.number().int().positive() }),
+  metadata: eventMetadataSchema,
+});
+export type ImageRequested = z.infer<typeof imageRequestedSchema>;
+
+export function metadataFor(jobIdValue: number, causationId?: string): EventMetadata {
+  return {
+    correlationId: String(jobIdValue),
+    ...(causationId ? { causationId } : {}),
+    occurredAt: new Date().toISOString(),
+  };
+}
+
+/** Explains a zod failure in one line: where, and what is wrong. */
+export function describeZodError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid input';
+  const where = issue.path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+  return where ? `${where}: ${issue.message}` : issue.message;
+}

@@ -1,0 +1,292 @@
+import amqp, { type ChannelModel, type Channel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logger';
+import type { Topology } from './topology';
+
+/** The broker cannot take a message now (disconnected, or it refused it). Callers answer 503 or retry. */
+export class BrokerUnavailableError extends Error {}
+
+export interface PublishOptions {
+  messageId?: string;
+  type?: string;
+  headers?: Record<string, string | number>;
+  /** Per-message TTL in ms (used by delay queues). */
+  expiration?: number;
+}
+
+/** One delivered message; settle it exactly once with ack, requeue or deadLetter. */
+export interface Delivery {
+  content: Buffer;
+  headers: Record<string, unknown>;
+  /** How many times the broker delivered it before (quorum queues count this). */
+  deliveryCount: number;
+  ack(): void;
+  /** Gives the message back to the queue for another delivery. */
+  requeue(): void;
+  /** Moves the message to the dead-letter queue with the reason in its headers, then acks it. */
+  deadLetter(reason: string): Promise<void>;
+}
+
+export interface ConsumerSpec {
+  queue: string;
+  prefetch: number;
+  onDelivery: (delivery: Delivery) => void;
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 10_000;
+
+/**
+ * One AMQP connection per service, kept alive: on loss it reconnects with backoff, re-declares the
+ * topology and resumes every consumer. Publishes go through a confirm channel and resolve only
+ * once the broker has taken responsibility for the message.
+ */
+export class Broker {
+  private connection: ChannelModel | undefined;
+  private publishChannel: ConfirmChannel | undefined;
+  private consumerChannels = new Map<ConsumerSpec, { channel: Channel; consumerTag: string }>();
+  private consumers: ConsumerSpec[] = [];
+  private readyWaiters: Pending[] = [];
+  private closing = false;
+  private connecting: Promise<void> | undefined;
+  private drained: Promise<void> | undefined;
+
+  constructor(
+    private readonly url: string,
+    readonly topology: Topology,
+    private readonly logger: Logger,
+    private readonly options: { connectionName: string; publishWaitMs?: number } = { connectionName: 'retail-pulse' },
+  ) {}
+
+  get connected(): boolean {
+    return this.publishChannel !== undefined;
+  }
+
+  /** Connects (retrying until it succeeds or `close` is called). */
+  async start(): Promise<void> {
+    await this.ensureConnecting();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(new BrokerUnavailableError('broker closed'));
+    const connection = this.connection;
+    this.connection = undefined;
+    this.publishChannel = undefined;
+    await connection?.close().catch(() => undefined);
+  }
+
+  /** Registers a consumer; it starts now if connected and again after every reconnect. */
+  async consume(spec: ConsumerSpec): Promise<void> {
+    this.consumers.push(spec);
+    if (this.connection) await this.startConsumer(this.connection, spec);
+  }
+
+  /** Stops new deliveries to every consumer; deliveries in flight can still be acked. */
+  async cancelConsumers(): Promise<void> {
+    const consumers = [...this.consumerChannels.values()];
+    this.consumers = [];
+    await Promise.all(consumers.map(({ channel, consumerTag }) => channel.cancel(consumerTag).catch(() => undefined)));
+  }
+
+  async publish(exchange: string, routingKey: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
+    const content = Buffer.from(JSON.stringify(payload));
+    await this.publishRaw(exchange, routingKey, content, options);
+  }
+
+  async publishRaw(exchange: string, routingKey: string, content: Buffer, options: PublishOptions = {}): Promise<void> {
+    const channel = await this.readyChannel();
+    if (this.drained) await this.drained;
+    await new Promise<void>((resolve, reject) => {
+      const accepted = channel.publish(
+        exchange,
+        routingKey,
+        content,
+        {
+          persistent: true,
+          contentType: 'application/json',
+          ...(options.messageId ? { messageId: options.messageId } : {}),
+          ...(options.type ? { type: options.type } : {}),
+          ...(options.headers ? { headers: options.headers } : {}),
+          ...(options.expiration !== undefined ? { expiration: String(options.expiration) } : {}),
+        },
+        (error) => (error ? reject(new BrokerUnavailableError(`broker did not confirm: ${String(error)}`)) : resolve()),
+      );
+      if (!accepted && !this.drained) {
+        this.drained = new Promise<void>((resolveDrain) =>
+          channel.once('drain', () => {
+            this.drained = undefined;
+            resolveDrain();
+          }),
+        );
+      }
+    });
+  }
+
+  private async readyChannel(): Promise<ConfirmChannel> {
+    if (this.publishChannel) return this.publishChannel;
+    if (this.closing) throw new BrokerUnavailableError('broker closed');
+    void this.ensureConnecting();
+    const waitMs = this.options.publishWaitMs ?? 5_000;
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Pending = { resolve, reject };
+      this.readyWaiters.push(waiter);
+      setTimeout(() => {
+        const index = this.readyWaiters.indexOf(waiter);
+        if (index >= 0) {
+          this.readyWaiters.splice(index, 1);
+          reject(new BrokerUnavailableError(`not connected to RabbitMQ after ${waitMs} ms`));
+        }
+      }, waitMs).unref();
+    });
+    if (!this.publishChannel) throw new BrokerUnavailableError('not connected to RabbitMQ');
+    return this.publishChannel;
+  }
+
+  private ensureConnecting(): Promise<void> {
+    this.connecting ??= this.connectWithBackoff().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connectWithBackoff(): Promise<void> {
+    let delay = RECONNECT_MIN_MS;
+    while (!this.closing) {
+      try {
+        await this.connectOnce();
+        return;
+      } catch (error) {
+        this.logger.warn({ err: String(error), retryInMs: delay }, 'RabbitMQ connection failed');
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() / 2)));
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+      }
+    }
+  }
+
+  private async connectOnce(): Promise<void> {
+    const connection = await amqp.connect(this.url, {
+      clientProperties: { connection_name: this.options.connectionName },
+    });
+    try {
+      connection.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
+      connection.on('close', () => this.onConnectionLost(connection));
+      await declareTopology(connection, this.topology);
+      const publishChannel = await connection.createConfirmChannel();
+      publishChannel.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'publish channel error'));
+      publishChannel.on('close', () => this.restartIfCurrent(connection));
+      for (const spec of this.consumers) await this.startConsumer(connection, spec);
+      this.connection = connection;
+      this.publishChannel = publishChannel;
+      this.drained = undefined;
+      this.logger.info('connected to RabbitMQ');
+      for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A channel died on a live connection: start over with a fresh connection. */
+  private restartIfCurrent(connection: ChannelModel): void {
+    if (this.connection === connection && !this.closing) void connection.close().catch(() => undefined);
+  }
+
+  private onConnectionLost(connection: ChannelModel): void {
+    if (this.connection !== connection && this.connection !== undefined) return;
+    this.connection = undefined;
+    this.publishChannel = undefined;
+    this.consumerChannels.clear();
+    if (this.closing) return;
+    this.logger.warn('RabbitMQ connection lost; reconnecting');
+    void this.ensureConnecting();
+  }
+
+  private async startConsumer(connection: ChannelModel, spec: ConsumerSpec): Promise<void> {
+    const channel = await connection.createChannel();
+    channel.on('error', (error: Error) =>
+      this.logger.warn({ err: error.message, queue: spec.queue }, 'consumer channel error'),
+    );
+    channel.on('close', () => {
+      if (this.consumerChannels.get(spec)?.channel === channel) this.restartIfCurrent(connection);
+    });
+    await channel.prefetch(spec.prefetch);
+    const { consumerTag } = await channel.consume(spec.queue, (message) => {
+      if (message) spec.onDelivery(this.toDelivery(channel, spec.queue, message));
+    });
+    this.consumerChannels.set(spec, { channel, consumerTag });
+  }
+
+  private toDelivery(channel: Channel, queue: string, message: ConsumeMessage): Delivery {
+    let settled = false;
+    // A delivery from a channel that has since closed is redelivered by the broker: settling it is a no-op.
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      try {
+        action();
+      } catch (error) {
+        this.logger.debug({ err: String(error) }, 'settling a delivery on a closed channel');
+      }
+    };
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    return {
+      content: message.content,
+      headers,
+      deliveryCount: Number(headers['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0)),
+      ack: () => settle(() => channel.ack(message)),
+      requeue: () => settle(() => channel.nack(message, false, true)),
+      deadLetter: async (reason) => {
+        await this.publishRaw(this.topology.names.deadLetterExchange, queue, message.content, {
+          ...(message.properties.messageId ? { messageId: String(message.properties.messageId) } : {}),
+          headers: {
+            ...stringHeaders(headers),
+            'x-rp-reason': reason.slice(0, 1_000),
+            'x-rp-queue': queue,
+            'x-rp-dead-lettered-at': new Date().toISOString(),
+          },
+        });
+        settle(() => channel.ack(message));
+      },
+    };
+  }
+}
+
+function stringHeaders(headers: Record<string, unknown>): Record<string, string | number> {
+  const result: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (typeof value === 'string' || typeof value === 'number') result[key] = value;
+  }
+  return result;
+}
+
+export async function declareTopology(connection: ChannelModel, topology: Topology): Promise<void> {
+  const channel = await connection.createChannel();
+  try {
+    for (const exchange of topology.exchanges)
+      await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+    for (const queue of topology.queues)
+      await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
+    for (const binding of topology.bindings)
+      await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
+
+/** Deletes every queue and exchange of a topology (tests clean up their own prefix). */
+export async function deleteTopology(url: string, topology: Topology): Promise<void> {
+  const connection = await amqp.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    for (const queue of topology.queues) await channel.deleteQueue(queue.name);
+    for (const exchange of topology.exchanges) await channel.deleteExchange(exchange.name);
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+}

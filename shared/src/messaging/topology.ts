@@ -1,0 +1,112 @@
+/**
+ * The whole RabbitMQ topology, as data: every exchange, queue and binding of Retail Pulse.
+ * Every service declares all of it at (re)connect, so no publisher ever publishes into an
+ * exchange whose queues do not exist yet. `infra/rabbitmq/definitions.json` mirrors it
+ * for the default prefix (a unit test keeps the two equal).
+ */
+
+export interface ExchangeSpec {
+  name: string;
+  type: 'topic' | 'direct' | 'fanout';
+}
+
+export interface QueueSpec {
+  name: string;
+  arguments: Record<string, string | number | boolean>;
+}
+
+export interface BindingSpec {
+  exchange: string;
+  queue: string;
+  routingKey: string;
+}
+
+export interface Topology {
+  names: TopologyNames;
+  exchanges: ExchangeSpec[];
+  queues: QueueSpec[];
+  bindings: BindingSpec[];
+}
+
+export interface TopologyNames {
+  /** Domain events, routed by event type. */
+  eventsExchange: string;
+  /** Work items (ImageRequested). */
+  workExchange: string;
+  /** Delayed retries of work items, routed by delay level. */
+  retryExchange: string;
+  deadLetterExchange: string;
+  /** Every event, to be appended to the log and folded (single active consumer). */
+  projectionQueue: string;
+  /** JobSubmitted, to be fanned out into one ImageRequested per image. */
+  dispatchQueue: string;
+  imageRequestsQueue: string;
+  deadLetterQueue: string;
+  /** Delay queue of retry level `i` (0-based). */
+  retryQueue: (level: number) => string;
+}
+
+/** Work-queue delivery attempts before the broker itself dead-letters a message (a backstop). */
+export const BROKER_DELIVERY_LIMIT = 20;
+
+/** Delays of the retry levels, in milliseconds. A message retried at level i waits up to this long. */
+export const RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
+
+export const ImageRequestedRoutingKey = 'ImageRequested';
+
+export function buildTopology(prefix: string): Topology {
+  const names: TopologyNames = {
+    eventsExchange: `${prefix}.events`,
+    workExchange: `${prefix}.work`,
+    retryExchange: `${prefix}.retry`,
+    deadLetterExchange: `${prefix}.dead-letter`,
+    projectionQueue: `${prefix}.projection`,
+    dispatchQueue: `${prefix}.dispatch`,
+    imageRequestsQueue: `${prefix}.image-requests`,
+    deadLetterQueue: `${prefix}.dead-letters`,
+    retryQueue: (level) => `${prefix}.image-requests.retry-${level}`,
+  };
+  const quorum = (extra: Record<string, string | number | boolean> = {}) => ({
+    'x-queue-type': 'quorum',
+    'x-delivery-limit': BROKER_DELIVERY_LIMIT,
+    'x-dead-letter-exchange': names.deadLetterExchange,
+    ...extra,
+  });
+  const retryQueues: QueueSpec[] = RETRY_DELAYS_MS.map((delay, level) => ({
+    name: names.retryQueue(level),
+    // Classic queues: expired messages at the head are dead-lettered back to the work exchange.
+    arguments: {
+      'x-queue-type': 'classic',
+      'x-message-ttl': delay,
+      'x-dead-letter-exchange': names.workExchange,
+      'x-dead-letter-routing-key': ImageRequestedRoutingKey,
+    },
+  }));
+  return {
+    names,
+    exchanges: [
+      { name: names.eventsExchange, type: 'topic' },
+      { name: names.workExchange, type: 'direct' },
+      { name: names.retryExchange, type: 'direct' },
+      { name: names.deadLetterExchange, type: 'fanout' },
+    ],
+    queues: [
+      { name: names.projectionQueue, arguments: quorum({ 'x-single-active-consumer': true }) },
+      { name: names.dispatchQueue, arguments: quorum() },
+      { name: names.imageRequestsQueue, arguments: quorum() },
+      { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
+      ...retryQueues,
+    ],
+    bindings: [
+      { exchange: names.eventsExchange, queue: names.projectionQueue, routingKey: '#' },
+      { exchange: names.eventsExchange, queue: names.dispatchQueue, routingKey: 'JobSubmitted' },
+      { exchange: names.workExchange, queue: names.imageRequestsQueue, routingKey: ImageRequestedRoutingKey },
+      { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: '' },
+      ...retryQueues.map((queue, level) => ({
+        exchange: names.retryExchange,
+        queue: queue.name,
+        routingKey: `retry-${level}`,
+      })),
+    ],
+  };
+}

@@ -1,0 +1,53 @@
+import { MongoClient, MongoServerError, type Db } from 'mongodb';
+
+export const collectionNames = {
+  /** The event log: the system of record, append-only, written by the projection alone. */
+  events: 'events',
+  stores: 'stores',
+  /** Jobs the ingest has handed to the broker, so status can answer before the projection folds them. */
+  jobReceipts: 'job_receipts',
+  counters: 'counters',
+  /** The projection's checkpoint and the active read-model generation. */
+  projectionState: 'projection_state',
+} as const;
+
+/**
+ * Read models live in generation-numbered collections so a replay can build a fresh set while the
+ * API keeps answering from the current one, then switch at once.
+ */
+export function readModelCollections(generation: number) {
+  return {
+    /** Jobs not yet settled, with their counts: few documents, rewritten as images settle. */
+    jobProgress: `rm${generation}_job_progress`,
+    /** Final answers of settled jobs: written once, never changed. */
+    jobOutcomes: `rm${generation}_job_outcomes`,
+    /** One record per settled image, with its measurements and provenance. */
+    images: `rm${generation}_images`,
+  };
+}
+export type ReadModelCollections = ReturnType<typeof readModelCollections>;
+
+export async function connectMongo(url: string, dbName: string): Promise<{ client: MongoClient; db: Db }> {
+  const client = new MongoClient(url, {
+    serverSelectionTimeoutMS: 10_000,
+    maxPoolSize: 50,
+    retryWrites: false,
+  });
+  await client.connect();
+  return { client, db: client.db(dbName) };
+}
+
+export function isDuplicateKeyError(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
+}
+
+/** Indexes the queries need on a real MongoDB (FerretDB accepts and keeps them too). */
+export async function ensureIndexes(db: Db, generation: number): Promise<void> {
+  const readModels = readModelCollections(generation);
+  await db.collection(collectionNames.events).createIndex({ position: 1 }, { unique: true, name: 'position' });
+  await db.collection(collectionNames.stores).createIndex({ areaCode: 1 }, { name: 'areaCode' });
+  await db
+    .collection(readModels.images)
+    .createIndex({ areaCode: 1, storeId: 1, visitTime: 1 }, { name: 'area_store_time' });
+  await db.collection(readModels.images).createIndex({ storeId: 1, visitTime: 1 }, { name: 'store_time' });
+}
