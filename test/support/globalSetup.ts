@@ -1,0 +1,63 @@
+/**
+ * Real services for the whole suite, in this order: AMQP_URL/MONGO_URL when set; testcontainers
+ * (RabbitMQ and MongoDB images) when a Docker engine answers; otherwise the local RabbitMQ and a
+ * FerretDB that this setup installs and starts if needed. No test ever mocks either.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { ensureFerretDb, ensureRabbitMq } from '../../infra/local/services';
+
+interface Started {
+  ferretDb?: ChildProcess;
+  containers: Array<{ stop: () => Promise<unknown> }>;
+}
+
+declare global {
+  var retailPulseTestInfra: Started | undefined;
+}
+
+const say = (message: string) => console.log(`[test setup] ${message}`);
+
+async function dockerAvailable(): Promise<boolean> {
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export default async function globalSetup(): Promise<void> {
+  const started: Started = { containers: [] };
+  globalThis.retailPulseTestInfra = started;
+  const needAmqp = !process.env.AMQP_URL;
+  const needMongo = !process.env.MONGO_URL;
+  if (!needAmqp && !needMongo) return;
+  if (await dockerAvailable()) {
+    const { GenericContainer, Wait } = await import('testcontainers');
+    if (needAmqp) {
+      const rabbit = await new GenericContainer('rabbitmq:3.13-management')
+        .withExposedPorts(5672)
+        .withWaitStrategy(Wait.forLogMessage('Server startup complete'))
+        .start();
+      started.containers.push(rabbit);
+      process.env.AMQP_URL = `amqp://guest:guest@${rabbit.getHost()}:${rabbit.getMappedPort(5672)}`;
+    }
+    if (needMongo) {
+      const mongo = await new GenericContainer('mongo:8').withExposedPorts(27017).start();
+      started.containers.push(mongo);
+      process.env.MONGO_URL = `mongodb://${mongo.getHost()}:${mongo.getMappedPort(27017)}`;
+    }
+    say(`using testcontainers: ${process.env.AMQP_URL} ${process.env.MONGO_URL}`);
+    return;
+  }
+  if (needAmqp) {
+    await ensureRabbitMq(say);
+    process.env.AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+  }
+  if (needMongo) {
+    started.ferretDb = await ensureFerretDb(say);
+    process.env.MONGO_URL = 'mongodb://127.0.0.1:27017';
+  }
+  say(`using local services: ${process.env.AMQP_URL} ${process.env.MONGO_URL}`);
+}

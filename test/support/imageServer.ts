@@ -1,0 +1,77 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+
+export interface ServedImage {
+  path: string;
+  width: number;
+  height: number;
+  format: 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff';
+  contentType: string;
+}
+
+/** Real images of every supported format, generated with sharp, with sizes the tests know. */
+export const SERVED_IMAGES: ServedImage[] = [
+  { path: '/img/shelf.jpg', width: 640, height: 480, format: 'jpeg', contentType: 'image/jpeg' },
+  { path: '/img/front.png', width: 300, height: 200, format: 'png', contentType: 'image/png' },
+  { path: '/img/aisle.webp', width: 1024, height: 768, format: 'webp', contentType: 'image/webp' },
+  { path: '/img/sign.gif', width: 120, height: 90, format: 'gif', contentType: 'image/gif' },
+  { path: '/img/receipt.tiff', width: 200, height: 800, format: 'tiff', contentType: 'image/tiff' },
+];
+
+export interface ImageServer {
+  baseUrl: string;
+  url: (path: string) => string;
+  requests: () => number;
+  close: () => Promise<void>;
+}
+
+async function render(image: ServedImage): Promise<Buffer> {
+  const canvas = sharp({ create: { width: image.width, height: image.height, channels: 3, background: '#3a7' } });
+  return canvas.toFormat(image.format).toBuffer();
+}
+
+/**
+ * A local HTTP server for the pipeline to download from: the real images above, plus a 404, an
+ * HTML page, a truncated JPEG, a redirect to a real image, and a server error.
+ */
+export async function startImageServer(): Promise<ImageServer> {
+  const bodies = new Map<string, { body: Buffer; contentType: string }>();
+  for (const image of SERVED_IMAGES) bodies.set(image.path, { body: await render(image), contentType: image.contentType });
+  const jpeg = bodies.get('/img/shelf.jpg')!.body;
+  bodies.set('/img/page.html', { body: Buffer.from('<html><body>not an image</body></html>'), contentType: 'text/html' });
+  bodies.set('/img/truncated.jpg', { body: jpeg.subarray(0, 20), contentType: 'image/jpeg' });
+  let count = 0;
+  const server: Server = createServer((request, response) => {
+    count++;
+    const path = (request.url ?? '/').split('?')[0]!;
+    if (path === '/img/moved.jpg') {
+      response.writeHead(302, { Location: '/img/shelf.jpg' });
+      return response.end();
+    }
+    if (path === '/img/broken-server.jpg') {
+      response.writeHead(500);
+      return response.end('boom');
+    }
+    const served = bodies.get(path);
+    if (!served) {
+      response.writeHead(404, { 'Content-Type': 'text/plain' });
+      return response.end('not found');
+    }
+    response.writeHead(200, { 'Content-Type': served.contentType, 'Content-Length': served.body.length });
+    response.end(served.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    baseUrl,
+    url: (path) => `${baseUrl}${path}`,
+    requests: () => count,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

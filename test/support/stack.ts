@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import type { TestEnvironment } from './testEnvironment';
+
+const root = resolve(__dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface RunningService {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+export interface Stack {
+  baseUrl: string;
+  ports: Record<string, number>;
+  services: Map<string, RunningService>;
+  /** Starts (or restarts) one service process. */
+  start: (name: ServiceName) => Promise<void>;
+  /** Stops one service: SIGTERM by default, SIGKILL to simulate a crash. */
+  stop: (name: ServiceName, signal?: NodeJS.Signals) => Promise<void>;
+  stopAll: () => Promise<void>;
+}
+
+export type ServiceName = 'gateway' | 'ingest' | 'status-api' | 'projection' | 'image-processor';
+
+async function waitForHealth(url: string, service: RunningService, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null) {
+      throw new Error(`${service.name} exited with ${service.child.exitCode}:\n${service.output.join('')}`);
+    }
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${service.name} not healthy at ${url} after ${timeoutMs} ms:\n${service.output.join('')}`);
+}
+
+/** Runs every service as its own OS process, as `npm start` does, against the test environment. */
+export async function startStack(environment: TestEnvironment, extraEnv: Record<string, string> = {}): Promise<Stack> {
+  const ports = {
+    gateway: await freePort(),
+    ingest: await freePort(),
+    'status-api': await freePort(),
+    projection: await freePort(),
+    'image-processor': await freePort(),
+  };
+  const env = {
+    ...process.env,
+    AMQP_URL: environment.amqpUrl,
+    MONGO_URL: environment.mongoUrl,
+    MONGO_DB: environment.dbName,
+    TOPOLOGY_PREFIX: environment.prefix,
+    LOG_LEVEL: 'warn',
+    PORT: String(ports.gateway),
+    INGEST_PORT: String(ports.ingest),
+    STATUS_API_PORT: String(ports['status-api']),
+    PROJECTION_HEALTH_PORT: String(ports.projection),
+    PROCESSOR_HEALTH_PORT: String(ports['image-processor']),
+    STORE_MASTER_FILE: resolve(root, 'infra/data/sample-stores.csv'),
+    // The test images are served from 127.0.0.1, which the SSRF guard refuses by default.
+    IMAGE_ALLOW_PRIVATE_NETWORKS: 'true',
+    GPU_DELAY_MIN_MS: '0',
+    GPU_DELAY_MAX_MS: '20',
+    ...extraEnv,
+  };
+  const services = new Map<string, RunningService>();
+  const start = async (name: ServiceName) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/index.ts`], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service: RunningService = { name, child, output: [] };
+    const keep = (chunk: Buffer) => {
+      service.output.push(chunk.toString());
+      if (service.output.length > 200) service.output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    services.set(name, service);
+    await waitForHealth(`http://127.0.0.1:${ports[name]}/health`, service);
+  };
+  const stop = async (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
+    const service = services.get(name);
+    if (!service || service.child.exitCode !== null || service.child.signalCode !== null) return;
+    await new Promise<void>((resolveExit) => {
+      service.child.once('exit', () => resolveExit());
+      service.child.kill(signal);
+    });
+  };
+  // The image-processor seeds the store master; start it before the services that read stores.
+  await start('image-processor');
+  await Promise.all((['projection', 'ingest', 'status-api', 'gateway'] as const).map(start));
+  return {
+    baseUrl: `http://127.0.0.1:${ports.gateway}`,
+    ports,
+    services,
+    start,
+    stop,
+    stopAll: async () => {
+      await Promise.all([...services.keys()].map((name) => stop(name as ServiceName)));
+    },
+  };
+}
+
+/** Polls a job until it leaves "ongoing" (or the time runs out, which fails the test with the last answer). */
+export async function waitForTerminal(baseUrl: string, jobId: number, timeoutMs = 90_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${baseUrl}/api/status?jobid=${jobId}`);
+    last = await response.json();
+    if (response.status === 200 && (last as { status: string }).status !== 'ongoing') return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`job ${jobId} still not settled after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
