@@ -19,7 +19,8 @@ export function perimeterOf(size: { width: number; height: number }): number {
 export async function measureImage(bytes: Buffer, maxPixels: number): Promise<ImageSize> {
   let metadata: sharp.Metadata;
   try {
-    metadata = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+    // Header parse only, never a decode; the pixel limit is checked below so it gets its own reason.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new DownloadError('not_an_image', `not an image (${(error as Error).message})`, false);
   }

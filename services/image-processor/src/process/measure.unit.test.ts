@@ -1,0 +1,29 @@
+import sharp from 'sharp';
+import { DownloadError } from '../download/download';
+import { measureImage, perimeterOf } from './measure';
+
+describe('perimeterOf', () => {
+  it('is 2 × (width + height)', () => {
+    expect(perimeterOf({ width: 640, height: 480 })).toBe(2240);
+    expect(perimeterOf({ width: 1, height: 1 })).toBe(4);
+  });
+});
+
+describe('measureImage', () => {
+  const make = (width: number, height: number, format: 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff') =>
+    sharp({ create: { width, height, channels: 3, background: '#123456' } }).toFormat(format).toBuffer();
+
+  it.each(['jpeg', 'png', 'webp', 'gif', 'tiff'] as const)('reads the real size of a %s', async (format) => {
+    expect(await measureImage(await make(321, 123, format), 1_000_000)).toEqual({ width: 321, height: 123, format });
+  });
+
+  it('refuses bytes that are not an image', async () => {
+    await expect(measureImage(Buffer.from('<html></html>'), 1_000_000)).rejects.toMatchObject({ kind: 'not_an_image', transient: false });
+  });
+
+  it('refuses an image above the pixel limit without decoding it', async () => {
+    const error = await measureImage(await make(200, 200, 'png'), 10_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error).toMatchObject({ kind: 'too_large' });
+  });
+});

@@ -1,0 +1,68 @@
+import { HttpError } from '@retail-pulse/shared';
+import { parseSubmitRequest } from './request';
+
+const limits = { maxVisitsPerJob: 3, maxImagesPerJob: 4, maxUrlLength: 100 };
+const visit = (overrides: Record<string, unknown> = {}) => ({
+  store_id: 'S1',
+  image_url: ['https://example.com/a.jpg'],
+  visit_time: '2024-01-21T16:23:40.898Z',
+  ...overrides,
+});
+
+function errorOf(body: unknown): { status: number; body: unknown } {
+  try {
+    parseSubmitRequest(body, limits);
+  } catch (error) {
+    if (error instanceof HttpError) return { status: error.status, body: error.body };
+    throw error;
+  }
+  throw new Error('expected the request to be refused');
+}
+
+describe('parseSubmitRequest', () => {
+  it('turns a valid body into visits and an image count', () => {
+    const request = parseSubmitRequest(
+      { count: 2, visits: [visit(), visit({ store_id: ' S2 ', image_url: ['http://a/1.png', 'http://a/2.png'] })] },
+      limits,
+    );
+    expect(request).toEqual({
+      imageCount: 3,
+      visits: [
+        { storeId: 'S1', visitTime: '2024-01-21T16:23:40.898Z', imageUrls: ['https://example.com/a.jpg'] },
+        { storeId: 'S2', visitTime: '2024-01-21T16:23:40.898Z', imageUrls: ['http://a/1.png', 'http://a/2.png'] },
+      ],
+    });
+  });
+
+  it('accepts visit times with an offset', () => {
+    expect(parseSubmitRequest({ count: 1, visits: [visit({ visit_time: '2024-01-21T16:23:40+05:30' })] }, limits).imageCount).toBe(1);
+  });
+
+  it.each([
+    [null, 'request body must be a JSON object with count and visits'],
+    [{ count: '1', visits: [visit()] }, 'count: must be an integer'],
+    [{ count: 0, visits: [] }, 'count: must be at least 1'],
+    [{ count: 1, visits: [] }, 'visits: must hold at least one visit'],
+    [{ count: 1, visits: ['x'] }, 'visits[0]: must be an object with store_id, image_url and visit_time'],
+    [{ count: 1, visits: [visit({ store_id: 7 })] }, 'visits[0].store_id: must be a string'],
+    [{ count: 1, visits: [visit({ image_url: 'https://e.com/a.jpg' })] }, 'visits[0].image_url: must be an array of image URLs'],
+    [{ count: 1, visits: [visit({ image_url: ['not a url'] })] }, 'visits[0].image_url[0]: must be an http or https URL'],
+    [{ count: 1, visits: [visit({ image_url: [`https://e.com/${'a'.repeat(100)}`] })] }, 'visits[0].image_url[0]: must be at most 100 characters'],
+    [{ count: 1, visits: [visit({ visit_time: '2024-01-21' })] }, 'visits[0].visit_time: must be an RFC 3339 date-time, e.g. 2024-01-21T16:23:40.898Z'],
+    [{ count: 3, visits: [visit()] }, 'count (3) does not match the number of visits (1)'],
+  ])('refuses %j with 400', (body, message) => {
+    expect(errorOf(body)).toEqual({ status: 400, body: { error: message } });
+  });
+
+  it('refuses jobs above the configured limits with 413', () => {
+    expect(errorOf({ count: 4, visits: [visit(), visit(), visit(), visit()] })).toEqual({
+      status: 413,
+      body: { error: 'a job may hold at most 3 visits (got 4)' },
+    });
+    const fiveImages = ['http://a/1', 'http://a/2', 'http://a/3', 'http://a/4', 'http://a/5'];
+    expect(errorOf({ count: 1, visits: [visit({ image_url: fiveImages })] })).toEqual({
+      status: 413,
+      body: { error: 'a job may hold at most 4 images (got 5)' },
+    });
+  });
+});

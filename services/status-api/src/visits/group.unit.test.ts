@@ -1,0 +1,41 @@
+import { groupVisits } from './group';
+
+const image = (storeId: string, visitTime: string, perimeter: number | null, imageIndex = 0, jobId = 1) => ({
+  storeId,
+  areaCode: '71',
+  storeName: `Store ${storeId}`,
+  visitTime: new Date(visitTime),
+  date: visitTime.slice(0, 10),
+  perimeter,
+  jobId,
+  visitIndex: 0,
+  imageIndex,
+});
+
+describe('groupVisits', () => {
+  it('groups by store and date, in store, date, visit-time and submission order', () => {
+    const results = groupVisits([
+      image('S2', '2024-01-22T10:00:00Z', 30),
+      image('S1', '2024-01-21T12:00:00Z', 20, 1),
+      image('S1', '2024-01-21T12:00:00Z', 10, 0),
+      image('S1', '2024-01-20T09:00:00Z', 5),
+      image('S1', '2024-01-21T08:00:00Z', 1, 0, 2),
+    ]);
+    expect(results).toEqual([
+      {
+        store_id: 'S1',
+        area: '71',
+        store_name: 'Store S1',
+        data: [
+          { date: '2024-01-20', perimeter: [5] },
+          { date: '2024-01-21', perimeter: [1, 10, 20] },
+        ],
+      },
+      { store_id: 'S2', area: '71', store_name: 'Store S2', data: [{ date: '2024-01-22', perimeter: [30] }] },
+    ]);
+  });
+
+  it('answers no results for no images', () => {
+    expect(groupVisits([])).toEqual([]);
+  });
+});
