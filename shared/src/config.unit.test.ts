@@ -6,7 +6,11 @@ const schema = z.object({ PORT: env.int(8080, 1, 65_535), DEBUG: env.boolean(fal
 describe('loadConfig', () => {
   it('applies defaults and parses values', () => {
     expect(loadConfig(schema, {})).toEqual({ PORT: 8080, DEBUG: false, NAME: 'rp' });
-    expect(loadConfig(schema, { PORT: '9000', DEBUG: 'true', NAME: 'x' })).toEqual({ PORT: 9000, DEBUG: true, NAME: 'x' });
+    expect(loadConfig(schema, { PORT: '9000', DEBUG: 'true', NAME: 'x' })).toEqual({
+      PORT: 9000,
+      DEBUG: true,
+      NAME: 'x',
+    });
   });
 
   it('fails naming the variable', () => {

@@ -54,7 +54,10 @@ describe('a job of real images', () => {
 
     const immediately = await get(`/api/status?jobid=${jobId}`);
     expect(immediately.status).toBe(200);
-    expect(JSON.parse(immediately.text)).toEqual({ status: expect.stringMatching(/^(ongoing|completed)$/), job_id: jobId });
+    expect(JSON.parse(immediately.text)).toEqual({
+      status: expect.stringMatching(/^(ongoing|completed)$/),
+      job_id: jobId,
+    });
 
     expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
     const final = await get(`/api/status?jobid=${jobId}`);
@@ -108,7 +111,11 @@ describe('failures, per store', () => {
           [images.url('/img/missing.jpg'), images.url('/img/page.html'), images.url('/img/shelf.jpg')],
           '2024-01-22T11:00:00Z',
         ),
-        visit(KNOWN_STORE, [images.url('/img/truncated.jpg'), images.url('/img/broken-server.jpg')], '2024-01-22T12:00:00Z'),
+        visit(
+          KNOWN_STORE,
+          [images.url('/img/truncated.jpg'), images.url('/img/broken-server.jpg')],
+          '2024-01-22T12:00:00Z',
+        ),
       ],
     });
     expect(submitted.status).toBe(201);
@@ -131,9 +138,16 @@ describe('failures, per store', () => {
       ].sort(byText),
     );
     // The one good image of the failed job is still recorded for the visits query.
-    const visits = JSON.parse((await get(`/api/visits?storeid=${OTHER_STORE}&startdate=2024-01-22&enddate=2024-01-22`)).text);
+    const visits = JSON.parse(
+      (await get(`/api/visits?storeid=${OTHER_STORE}&startdate=2024-01-22&enddate=2024-01-22`)).text,
+    );
     expect(visits.results).toEqual([
-      { store_id: OTHER_STORE, area: '7100015', store_name: 'A.K ENTERPRISES, KIRANA', data: [{ date: '2024-01-22', perimeter: [2240] }] },
+      {
+        store_id: OTHER_STORE,
+        area: '7100015',
+        store_name: 'A.K ENTERPRISES, KIRANA',
+        data: [{ date: '2024-01-22', perimeter: [2240] }],
+      },
     ]);
     // Terminal states never change.
     expect(JSON.parse((await get(`/api/status?jobid=${jobId}`)).text)).toEqual(final);
@@ -151,7 +165,10 @@ describe('bad requests get a 4xx with a clear message', () => {
     [{ count: 1.5, visits: [good()] }, 'count: must be an integer'],
     [{ count: 1, visits: [{ ...good(), store_id: '' }] }, 'visits[0].store_id: must not be empty'],
     [{ count: 1, visits: [{ ...good(), image_url: [] }] }, 'visits[0].image_url: must hold at least one URL'],
-    [{ count: 1, visits: [{ ...good(), image_url: ['ftp://x/y.jpg'] }] }, 'visits[0].image_url[0]: must be an http or https URL'],
+    [
+      { count: 1, visits: [{ ...good(), image_url: ['ftp://x/y.jpg'] }] },
+      'visits[0].image_url[0]: must be an http or https URL',
+    ],
     [
       { count: 1, visits: [{ ...good(), visit_time: 'yesterday' }] },
       'visits[0].visit_time: must be an RFC 3339 date-time, e.g. 2024-01-21T16:23:40.898Z',
@@ -176,7 +193,10 @@ describe('bad requests get a 4xx with a clear message', () => {
     ['area=0000000', 'unknown area: 0000000'],
     ['storeid=NOPE', 'unknown store_id: NOPE'],
     [`area=7100016&storeid=${KNOWN_STORE}`, `store ${KNOWN_STORE} is not in area 7100016`],
-    ['startdate=21-01-2024', 'startdate must be an RFC 3339 date (2024-01-21) or date-time (2024-01-21T16:23:40Z): 21-01-2024'],
+    [
+      'startdate=21-01-2024',
+      'startdate must be an RFC 3339 date (2024-01-21) or date-time (2024-01-21T16:23:40Z): 21-01-2024',
+    ],
     ['enddate=2024-02-30', 'enddate is not a valid date: 2024-02-30'],
     ['startdate=2024-02-01&enddate=2024-01-01', 'startdate must not be after enddate'],
     ['area=7100015&area=7100016', 'area must be given once'],

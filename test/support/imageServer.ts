@@ -37,9 +37,13 @@ async function render(image: ServedImage): Promise<Buffer> {
  */
 export async function startImageServer(): Promise<ImageServer> {
   const bodies = new Map<string, { body: Buffer; contentType: string }>();
-  for (const image of SERVED_IMAGES) bodies.set(image.path, { body: await render(image), contentType: image.contentType });
+  for (const image of SERVED_IMAGES)
+    bodies.set(image.path, { body: await render(image), contentType: image.contentType });
   const jpeg = bodies.get('/img/shelf.jpg')!.body;
-  bodies.set('/img/page.html', { body: Buffer.from('<html><body>not an image</body></html>'), contentType: 'text/html' });
+  bodies.set('/img/page.html', {
+    body: Buffer.from('<html><body>not an image</body></html>'),
+    contentType: 'text/html',
+  });
   bodies.set('/img/truncated.jpg', { body: jpeg.subarray(0, 20), contentType: 'image/jpeg' });
   let count = 0;
   const server: Server = createServer((request, response) => {

@@ -20,12 +20,16 @@ const job: JobSubmitted = {
 describe('imageRequestsOf', () => {
   it('requests every image once, with ids fixed by its place in the job', () => {
     const requests = imageRequestsOf(job);
-    expect(requests.map((request) => [request.data.imageId, request.data.storeId, request.data.url, request.data.attempt])).toEqual([
+    expect(
+      requests.map((request) => [request.data.imageId, request.data.storeId, request.data.url, request.data.attempt]),
+    ).toEqual([
       ['9:0:0', 'S1', 'http://x/a', 1],
       ['9:0:1', 'S1', 'http://x/b', 1],
       ['9:1:0', 'S2', 'http://x/c', 1],
     ]);
-    expect(requests.every((request) => request.metadata.correlationId === '9' && request.metadata.causationId === 'ev-1')).toBe(true);
+    expect(
+      requests.every((request) => request.metadata.correlationId === '9' && request.metadata.causationId === 'ev-1'),
+    ).toBe(true);
   });
 
   it('gives the same ids when a job is fanned out twice', () => {

@@ -11,14 +11,19 @@ describe('perimeterOf', () => {
 
 describe('measureImage', () => {
   const make = (width: number, height: number, format: 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff') =>
-    sharp({ create: { width, height, channels: 3, background: '#123456' } }).toFormat(format).toBuffer();
+    sharp({ create: { width, height, channels: 3, background: '#123456' } })
+      .toFormat(format)
+      .toBuffer();
 
   it.each(['jpeg', 'png', 'webp', 'gif', 'tiff'] as const)('reads the real size of a %s', async (format) => {
     expect(await measureImage(await make(321, 123, format), 1_000_000)).toEqual({ width: 321, height: 123, format });
   });
 
   it('refuses bytes that are not an image', async () => {
-    await expect(measureImage(Buffer.from('<html></html>'), 1_000_000)).rejects.toMatchObject({ kind: 'not_an_image', transient: false });
+    await expect(measureImage(Buffer.from('<html></html>'), 1_000_000)).rejects.toMatchObject({
+      kind: 'not_an_image',
+      transient: false,
+    });
   });
 
   it('refuses an image above the pixel limit without decoding it', async () => {

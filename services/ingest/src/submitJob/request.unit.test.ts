@@ -35,7 +35,9 @@ describe('parseSubmitRequest', () => {
   });
 
   it('accepts visit times with an offset', () => {
-    expect(parseSubmitRequest({ count: 1, visits: [visit({ visit_time: '2024-01-21T16:23:40+05:30' })] }, limits).imageCount).toBe(1);
+    expect(
+      parseSubmitRequest({ count: 1, visits: [visit({ visit_time: '2024-01-21T16:23:40+05:30' })] }, limits).imageCount,
+    ).toBe(1);
   });
 
   it.each([
@@ -45,10 +47,22 @@ describe('parseSubmitRequest', () => {
     [{ count: 1, visits: [] }, 'visits: must hold at least one visit'],
     [{ count: 1, visits: ['x'] }, 'visits[0]: must be an object with store_id, image_url and visit_time'],
     [{ count: 1, visits: [visit({ store_id: 7 })] }, 'visits[0].store_id: must be a string'],
-    [{ count: 1, visits: [visit({ image_url: 'https://e.com/a.jpg' })] }, 'visits[0].image_url: must be an array of image URLs'],
-    [{ count: 1, visits: [visit({ image_url: ['not a url'] })] }, 'visits[0].image_url[0]: must be an http or https URL'],
-    [{ count: 1, visits: [visit({ image_url: [`https://e.com/${'a'.repeat(100)}`] })] }, 'visits[0].image_url[0]: must be at most 100 characters'],
-    [{ count: 1, visits: [visit({ visit_time: '2024-01-21' })] }, 'visits[0].visit_time: must be an RFC 3339 date-time, e.g. 2024-01-21T16:23:40.898Z'],
+    [
+      { count: 1, visits: [visit({ image_url: 'https://e.com/a.jpg' })] },
+      'visits[0].image_url: must be an array of image URLs',
+    ],
+    [
+      { count: 1, visits: [visit({ image_url: ['not a url'] })] },
+      'visits[0].image_url[0]: must be an http or https URL',
+    ],
+    [
+      { count: 1, visits: [visit({ image_url: [`https://e.com/${'a'.repeat(100)}`] })] },
+      'visits[0].image_url[0]: must be at most 100 characters',
+    ],
+    [
+      { count: 1, visits: [visit({ visit_time: '2024-01-21' })] },
+      'visits[0].visit_time: must be an RFC 3339 date-time, e.g. 2024-01-21T16:23:40.898Z',
+    ],
     [{ count: 3, visits: [visit()] }, 'count (3) does not match the number of visits (1)'],
   ])('refuses %j with 400', (body, message) => {
     expect(errorOf(body)).toEqual({ status: 400, body: { error: message } });

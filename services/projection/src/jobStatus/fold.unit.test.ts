@@ -10,7 +10,11 @@ const submitted = (position: number, imageCount = 3): RecordedEvent => ({
   version: 1,
   position,
   metadata,
-  data: { jobId: 7, imageCount, visits: [{ storeId: 'S1', visitTime: image.visitTime, imageUrls: ['http://x/a.jpg'] }] },
+  data: {
+    jobId: 7,
+    imageCount,
+    visits: [{ storeId: 'S1', visitTime: image.visitTime, imageUrls: ['http://x/a.jpg'] }],
+  },
 });
 const processed = (position: number, imageIndex: number): RecordedEvent => ({
   eventId: `ok-${imageIndex}`,
@@ -18,7 +22,19 @@ const processed = (position: number, imageIndex: number): RecordedEvent => ({
   version: 1,
   position,
   metadata,
-  data: { ...image, imageIndex, imageId: `7:0:${imageIndex}`, areaCode: '71', storeName: 'A', width: 4, height: 3, perimeter: 14, format: 'jpeg', bytes: 10, attempts: 1 },
+  data: {
+    ...image,
+    imageIndex,
+    imageId: `7:0:${imageIndex}`,
+    areaCode: '71',
+    storeName: 'A',
+    width: 4,
+    height: 3,
+    perimeter: 14,
+    format: 'jpeg',
+    bytes: 10,
+    attempts: 1,
+  },
 });
 const failed = (position: number, imageIndex: number, storeId = 'S1', reason = 'HTTP 404'): RecordedEvent => ({
   eventId: `ko-${imageIndex}`,
@@ -29,7 +45,8 @@ const failed = (position: number, imageIndex: number, storeId = 'S1', reason = '
   data: { ...image, storeId, imageIndex, imageId: `7:0:${imageIndex}`, kind: 'http_status', reason, attempts: 1 },
 });
 
-const fold = (events: RecordedEvent[]) => events.reduce<JobProgress | undefined>((state, event) => evolveJob(state, event), undefined)!;
+const fold = (events: RecordedEvent[]) =>
+  events.reduce<JobProgress | undefined>((state, event) => evolveJob(state, event), undefined)!;
 
 describe('job status fold', () => {
   it('stays ongoing until every image has settled', () => {
@@ -51,7 +68,13 @@ describe('job status fold', () => {
 
   it('fails when one image failed, listing each store and reason once', () => {
     const outcome = outcomeOf(
-      fold([submitted(1, 4), failed(2, 0, 'S9', 'unknown store_id S9'), failed(3, 1, 'S9', 'unknown store_id S9'), processed(4, 2), failed(5, 3)]),
+      fold([
+        submitted(1, 4),
+        failed(2, 0, 'S9', 'unknown store_id S9'),
+        failed(3, 1, 'S9', 'unknown store_id S9'),
+        processed(4, 2),
+        failed(5, 3),
+      ]),
     );
     expect(outcome).toMatchObject({
       status: 'failed',

@@ -7,15 +7,25 @@ describe('job status answers', () => {
     ['007', 7],
   ])('reads job id %j', (raw, expected) => expect(parseJobId(raw)).toBe(expected));
 
-  it.each([undefined, '', '0', '-1', '1.5', '1e3', 'abc', ' 1', '9999999999999999', ['1', '2']])('refuses job id %j', (raw) =>
-    expect(parseJobId(raw)).toBeUndefined(),
+  it.each([undefined, '', '0', '-1', '1.5', '1e3', 'abc', ' 1', '9999999999999999', ['1', '2']])(
+    'refuses job id %j',
+    (raw) => expect(parseJobId(raw)).toBeUndefined(),
   );
 
   it('shapes each status exactly as the API promises', () => {
     expect(JSON.stringify(statusBodyOf(5, null))).toBe('{"status":"ongoing","job_id":5}');
-    const completed = { _id: 5, status: 'completed' as const, errors: [], totalImages: 1, failedImages: 0, position: 3 };
+    const completed = {
+      _id: 5,
+      status: 'completed' as const,
+      errors: [],
+      totalImages: 1,
+      failedImages: 0,
+      position: 3,
+    };
     expect(JSON.stringify(statusBodyOf(5, completed))).toBe('{"status":"completed","job_id":5}');
     const failed = { ...completed, status: 'failed' as const, errors: [{ store_id: 'S1', error: 'x' }] };
-    expect(JSON.stringify(statusBodyOf(5, failed))).toBe('{"status":"failed","job_id":5,"error":[{"store_id":"S1","error":"x"}]}');
+    expect(JSON.stringify(statusBodyOf(5, failed))).toBe(
+      '{"status":"failed","job_id":5,"error":[{"store_id":"S1","error":"x"}]}',
+    );
   });
 });

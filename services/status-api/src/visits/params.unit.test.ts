@@ -12,7 +12,9 @@ describe('parseVisitsParams', () => {
   });
 
   it('reads date-times with offsets as instants', () => {
-    expect(parseVisitsParams({ startdate: '2024-01-21T10:00:00+05:30' })).toEqual({ from: new Date('2024-01-21T04:30:00.000Z') });
+    expect(parseVisitsParams({ startdate: '2024-01-21T10:00:00+05:30' })).toEqual({
+      from: new Date('2024-01-21T04:30:00.000Z'),
+    });
   });
 
   it('treats empty parameters as absent', () => {
@@ -21,7 +23,10 @@ describe('parseVisitsParams', () => {
 
   it.each([
     [{ startdate: '2024-13-01' }, 'startdate is not a valid date: 2024-13-01'],
-    [{ enddate: 'tomorrow' }, 'enddate must be an RFC 3339 date (2024-01-21) or date-time (2024-01-21T16:23:40Z): tomorrow'],
+    [
+      { enddate: 'tomorrow' },
+      'enddate must be an RFC 3339 date (2024-01-21) or date-time (2024-01-21T16:23:40Z): tomorrow',
+    ],
     [{ startdate: '2024-01-02', enddate: '2024-01-01' }, 'startdate must not be after enddate'],
     [{ storeid: ['a', 'b'] }, 'storeid must be given once'],
   ])('refuses %j', (query, message) => {

@@ -1,0 +1,102 @@
+import { Broker, createLogger, jobSubmittedEventId, readModelCollections } from '@retail-pulse/shared';
+import amqp from 'amqplib';
+import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
+import { Batcher } from './batcher';
+import { Projector } from './projector';
+import { ReadModelStore } from './readModelStore';
+
+const logger = createLogger('projection-test', 'silent' as 'info');
+let environment: TestEnvironment;
+let broker: Broker;
+let batcher: Batcher;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('consumer');
+  const projector = new Projector(new ReadModelStore(environment.db, 1), environment.db, logger);
+  await projector.start();
+  batcher = new Batcher({ maxBatch: 50, maxWaitMs: 10, write: (events) => projector.project(events), logger });
+  broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'projection-test' });
+  await broker.start();
+  await broker.consume({
+    queue: environment.topology.names.projectionQueue,
+    prefetch: 100,
+    onDelivery: (d) => batcher.add(d),
+  });
+});
+
+afterAll(async () => {
+  await broker.cancelConsumers();
+  await batcher.stop();
+  await broker.close();
+  await environment.cleanup();
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('projection consumer on real RabbitMQ', () => {
+  it('folds events from the queue and dead-letters malformed ones with the reason', async () => {
+    const { names } = environment.topology;
+    const connection = await amqp.connect(environment.amqpUrl);
+    const channel = await connection.createConfirmChannel();
+    const publish = (content: string) =>
+      new Promise<void>((resolve, reject) =>
+        channel.publish(names.eventsExchange, 'JobSubmitted', Buffer.from(content), { persistent: true }, (error) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+    await publish('not json at all');
+    await publish(
+      JSON.stringify({
+        eventId: jobSubmittedEventId(76),
+        type: 'JobSubmitted',
+        version: 1,
+        metadata: { correlationId: '76', occurredAt: new Date().toISOString() },
+        data: {
+          jobId: 'x',
+          imageCount: 1,
+          visits: [{ storeId: 'S1', visitTime: '2024-01-21T10:00:00Z', imageUrls: ['http://x/a'] }],
+        },
+      }),
+    );
+    await publish(
+      JSON.stringify({
+        eventId: jobSubmittedEventId(77),
+        type: 'JobSubmitted',
+        version: 1,
+        metadata: { correlationId: '77', occurredAt: new Date().toISOString() },
+        data: {
+          jobId: 77,
+          imageCount: 1,
+          visits: [{ storeId: 'S1', visitTime: '2024-01-21T10:00:00Z', imageUrls: ['http://x/a'] }],
+        },
+      }),
+    );
+    const progress = await until(() =>
+      environment.db
+        .collection(readModelCollections(1).jobProgress)
+        .findOne({ _id: 77 as never })
+        .then((d) => d ?? undefined),
+    );
+    expect(progress).toMatchObject({ totalImages: 1, succeeded: 0 });
+
+    const reasons: string[] = [];
+    await until(async () => {
+      const message = await channel.get(names.deadLetterQueue, { noAck: true });
+      if (message) reasons.push(String(message.properties.headers?.['x-rp-reason']));
+      return reasons.length === 2 ? true : undefined;
+    });
+    expect(reasons.sort()).toEqual([
+      'message failed validation: data.jobId: Invalid input: expected number, received string',
+      'message is not valid JSON',
+    ]);
+    await connection.close();
+  });
+});

@@ -1,0 +1,159 @@
+import {
+  createLogger,
+  imageSettledEventId,
+  jobSubmittedEventId,
+  readModelCollections,
+  type DomainEvent,
+  type JobOutcomeDocument,
+} from '@retail-pulse/shared';
+import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
+import { Projector } from './projector';
+import { ReadModelStore } from './readModelStore';
+
+const logger = createLogger('projection-test', 'silent' as 'info');
+const metadata = (jobId: number) => ({ correlationId: String(jobId), occurredAt: '2024-01-21T00:00:00.000Z' });
+const visitTime = '2024-01-21T10:00:00.000Z';
+
+function jobEvents(jobId: number, images: number, failAt = -1): DomainEvent[] {
+  const submitted: DomainEvent = {
+    eventId: jobSubmittedEventId(jobId),
+    type: 'JobSubmitted',
+    version: 1,
+    metadata: metadata(jobId),
+    data: {
+      jobId,
+      imageCount: images,
+      visits: [{ storeId: 'S1', visitTime, imageUrls: Array(images).fill('http://x/a.jpg') }],
+    },
+  };
+  const results = Array.from({ length: images }, (_, index): DomainEvent => {
+    const ref = {
+      jobId,
+      imageId: `${jobId}:0:${index}`,
+      visitIndex: 0,
+      imageIndex: index,
+      storeId: 'S1',
+      visitTime,
+      url: 'http://x/a.jpg',
+    };
+    return index === failAt
+      ? {
+          eventId: imageSettledEventId(ref.imageId),
+          type: 'ImageFailed',
+          version: 1,
+          metadata: metadata(jobId),
+          data: { ...ref, kind: 'http_status', reason: 'HTTP 404', attempts: 1 },
+        }
+      : {
+          eventId: imageSettledEventId(ref.imageId),
+          type: 'ImageProcessed',
+          version: 1,
+          metadata: metadata(jobId),
+          data: {
+            ...ref,
+            areaCode: '71',
+            storeName: 'A',
+            width: 10,
+            height: 5,
+            perimeter: 30,
+            format: 'png',
+            bytes: 9,
+            attempts: 1,
+          },
+        };
+  });
+  return [submitted, ...results];
+}
+
+let environment: TestEnvironment;
+beforeEach(async () => {
+  environment = await createTestEnvironment('projector');
+});
+afterEach(async () => {
+  await environment.cleanup();
+});
+
+async function newProjector(): Promise<Projector> {
+  const projector = new Projector(new ReadModelStore(environment.db, 1), environment.db, logger);
+  await projector.start();
+  return projector;
+}
+
+async function readModels() {
+  const names = readModelCollections(1);
+  return {
+    events: await environment.db.collection('events').find({}).sort({ position: 1 }).toArray(),
+    outcomes: await environment.db
+      .collection<JobOutcomeDocument>(names.jobOutcomes)
+      .find({})
+      .sort({ _id: 1 })
+      .toArray(),
+    progress: await environment.db.collection(names.jobProgress).find({}).toArray(),
+    images: await environment.db.collection(names.images).countDocuments({}),
+  };
+}
+
+describe('Projector on a real MongoDB-protocol server', () => {
+  it('appends every event once and folds jobs to their outcomes', async () => {
+    const projector = await newProjector();
+    const [a, b] = [jobEvents(1, 3), jobEvents(2, 2, 1)];
+    await projector.project([a[0]!, b[0]!, a[1]!]);
+    await projector.project([...a.slice(2), ...b.slice(1)]);
+    const state = await readModels();
+    expect(state.events.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(state.outcomes.map(({ _id, status, errors }) => ({ _id, status, errors }))).toEqual([
+      { _id: 1, status: 'completed', errors: [] },
+      { _id: 2, status: 'failed', errors: [{ store_id: 'S1', error: 'HTTP 404' }] },
+    ]);
+    expect(state.progress).toEqual([]);
+    expect(state.images).toBe(5);
+  });
+
+  it('keeps one log entry and one count per event when every event is delivered twice', async () => {
+    const projector = await newProjector();
+    const events = jobEvents(3, 4);
+    await projector.project(events.slice(0, 3));
+    await projector.project([...events.slice(0, 3), ...events.slice(3, 4)]);
+    const partial = await readModels();
+    expect(partial.progress).toEqual([expect.objectContaining({ _id: 3, succeeded: 3, totalImages: 4 })]);
+    await projector.project([...events, ...events]);
+    const state = await readModels();
+    expect(state.events).toHaveLength(5);
+    expect(new Set(state.events.map((event) => event._id)).size).toBe(5);
+    expect(state.outcomes).toEqual([
+      expect.objectContaining({ _id: 3, status: 'completed', totalImages: 4, failedImages: 0 }),
+    ]);
+    expect(state.images).toBe(4);
+  });
+
+  it('after a crash between appending and folding, folds the appended events once on restart', async () => {
+    const first = await newProjector();
+    const events = jobEvents(4, 3);
+    await first.project(events.slice(0, 2));
+    // A crash after the append: the log holds events the read models have not seen.
+    await first.log.append(events.slice(2), 10);
+    const restarted = await newProjector();
+    expect(restarted.status.lastFoldedPosition).toBe(11);
+    // The broker redelivers the unacked events: they are duplicates now and change nothing.
+    await restarted.project(events.slice(2));
+    const state = await readModels();
+    expect(state.events.map((event) => event.position)).toEqual([1, 2, 10, 11]);
+    expect(state.outcomes).toEqual([expect.objectContaining({ _id: 4, status: 'completed', totalImages: 3 })]);
+    expect(state.images).toBe(3);
+    // Positions reserved for the duplicates stay unused: the next events land above everything.
+    await restarted.project(jobEvents(40, 1));
+    const positions = (await readModels()).events.map((event) => event.position);
+    expect(positions.slice(0, 4)).toEqual([1, 2, 10, 11]);
+    expect(positions.slice(4).every((position) => position > 11)).toBe(true);
+    expect(new Set(positions).size).toBe(6);
+  });
+
+  it('resumes numbering after the positions it reserved, never reusing one', async () => {
+    const first = await newProjector();
+    await first.project(jobEvents(5, 1));
+    const second = await newProjector();
+    await second.project(jobEvents(6, 1));
+    const positions = (await readModels()).events.map((event) => event.position);
+    expect(positions).toEqual([1, 2, 3, 4]);
+  });
+});
