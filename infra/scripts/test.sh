@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash infra/scripts/ensure-deps.sh
 npx tsc -p tsconfig.json
+npx eslint .
+npx prettier --check . >/dev/null
 exec npx jest "$@"
