@@ -33,7 +33,9 @@ async function render(image: ServedImage): Promise<Buffer> {
 
 /**
  * A local HTTP server for the pipeline to download from: the real images above, plus a 404, an
- * HTML page, a truncated JPEG, a redirect to a real image, and a server error.
+ * HTML page, a truncated JPEG, a redirect to a real image, a server error, and hostile endpoints:
+ * one that never answers, one that streams forever, a redirect loop, a redirect to a private
+ * address, and one answering 503 a given number of times before serving an image.
  */
 export async function startImageServer(): Promise<ImageServer> {
   const bodies = new Map<string, { body: Buffer; contentType: string }>();
@@ -46,6 +48,7 @@ export async function startImageServer(): Promise<ImageServer> {
   });
   bodies.set('/img/truncated.jpg', { body: jpeg.subarray(0, 20), contentType: 'image/jpeg' });
   let count = 0;
+  const flakyCounts = new Map<string, number>();
   const server: Server = createServer((request, response) => {
     count++;
     const path = (request.url ?? '/').split('?')[0]!;
@@ -56,6 +59,35 @@ export async function startImageServer(): Promise<ImageServer> {
     if (path === '/img/broken-server.jpg') {
       response.writeHead(500);
       return response.end('boom');
+    }
+    if (path === '/img/never-answers.jpg') return; // holds the connection open, says nothing
+    if (path === '/img/endless.jpg') {
+      response.writeHead(200, { 'Content-Type': 'image/jpeg' });
+      const chunk = Buffer.alloc(64 * 1024, 0xff);
+      const pump = () => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once('drain', pump);
+      };
+      return pump();
+    }
+    if (path === '/img/loop.jpg') {
+      response.writeHead(302, { Location: '/img/loop.jpg' });
+      return response.end();
+    }
+    if (path === '/img/to-metadata.jpg') {
+      response.writeHead(302, { Location: 'http://169.254.169.254/latest/meta-data/' });
+      return response.end();
+    }
+    const flaky = /^\/img\/flaky-(\d+)-([\w-]+)\.jpg$/.exec(path);
+    if (flaky) {
+      const seen = (flakyCounts.get(path) ?? 0) + 1;
+      flakyCounts.set(path, seen);
+      if (seen <= Number(flaky[1])) {
+        response.writeHead(503, { 'Content-Type': 'text/plain' });
+        return response.end('try later');
+      }
+      response.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length });
+      return response.end(jpeg);
     }
     const served = bodies.get(path);
     if (!served) {

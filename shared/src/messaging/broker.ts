@@ -54,6 +54,8 @@ export class Broker {
   private closing = false;
   private connecting: Promise<void> | undefined;
   private drained: Promise<void> | undefined;
+  /** Ends the current reconnect back-off early (on close). */
+  private wakeReconnect: (() => void) | undefined;
 
   constructor(
     private readonly url: string,
@@ -73,6 +75,7 @@ export class Broker {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.wakeReconnect?.();
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(new BrokerUnavailableError('broker closed'));
     const connection = this.connection;
     this.connection = undefined;
@@ -162,7 +165,14 @@ export class Broker {
         return;
       } catch (error) {
         this.logger.warn({ err: String(error), retryInMs: delay }, 'RabbitMQ connection failed');
-        await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() / 2)));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay * (0.75 + Math.random() / 2));
+          this.wakeReconnect = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeReconnect = undefined;
         delay = Math.min(delay * 2, RECONNECT_MAX_MS);
       }
     }

@@ -31,12 +31,31 @@ for (const [network, prefix] of [
   forbidden.addSubnet(network, prefix, 'ipv6');
 }
 
+/** Cloud instance-metadata endpoints: refused even when private networks are allowed. */
+const metadata = new BlockList();
+metadata.addAddress('169.254.169.254', 'ipv4');
+metadata.addAddress('169.254.170.2', 'ipv4');
+metadata.addAddress('100.100.100.200', 'ipv4');
+metadata.addAddress('fd00:ec2::254', 'ipv6');
+
+function judge(address: string, list: BlockList): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return judge(mapped[1]!, list);
+  const family = isIP(address);
+  if (family === 4) return list.check(address, 'ipv4');
+  if (family === 6) return list.check(address, 'ipv6');
+  return true;
+}
+
+/**
+ * True when an image download may not contact this literal IP address. IPv4-mapped IPv6 is judged
+ * as IPv4. `allowPrivateNetworks` (development and tests) lifts every range but cloud metadata.
+ */
+export function isRefusedAddress(address: string, allowPrivateNetworks: boolean): boolean {
+  return allowPrivateNetworks ? judge(address, metadata) : judge(address, forbidden);
+}
+
 /** True when a literal IP address must not be contacted. IPv4-mapped IPv6 is judged as IPv4. */
 export function isForbiddenAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return isForbiddenAddress(mapped[1]!);
-  const family = isIP(address);
-  if (family === 4) return forbidden.check(address, 'ipv4');
-  if (family === 6) return forbidden.check(address, 'ipv6');
-  return true;
+  return judge(address, forbidden);
 }

@@ -1,4 +1,4 @@
-import { isForbiddenAddress } from './addressGuard';
+import { isForbiddenAddress, isRefusedAddress } from './addressGuard';
 
 describe('isForbiddenAddress', () => {
   it.each([
@@ -26,4 +26,15 @@ describe('isForbiddenAddress', () => {
     'allows %s',
     (address) => expect(isForbiddenAddress(address)).toBe(false),
   );
+});
+
+describe('isRefusedAddress with private networks allowed (development)', () => {
+  it.each(['127.0.0.1', '10.1.2.3', '192.168.1.1', '::1'])('allows %s', (address) =>
+    expect(isRefusedAddress(address, true)).toBe(false),
+  );
+  it.each(['169.254.169.254', '::ffff:169.254.169.254', 'fd00:ec2::254', '100.100.100.200'])(
+    'still refuses the cloud metadata address %s',
+    (address) => expect(isRefusedAddress(address, true)).toBe(true),
+  );
+  it('refuses everything private when not allowed', () => expect(isRefusedAddress('127.0.0.1', false)).toBe(true));
 });

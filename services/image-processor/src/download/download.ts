@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { ImageFailureKind } from '@retail-pulse/shared';
-import { isForbiddenAddress } from './addressGuard';
+import { isRefusedAddress } from './addressGuard';
 
 export interface DownloadLimits {
   connectTimeoutMs: number;
@@ -38,9 +38,7 @@ function guardedLookup(allowPrivateNetworks: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
-      const allowed = allowPrivateNetworks
-        ? addresses
-        : addresses.filter((entry) => !isForbiddenAddress(entry.address));
+      const allowed = addresses.filter((entry) => !isRefusedAddress(entry.address, allowPrivateNetworks));
       if (allowed.length === 0) {
         const refused = Object.assign(new Error(`${hostname} resolves to a forbidden address`), {
           code: 'EFORBIDDENADDRESS',
@@ -104,7 +102,7 @@ export class ImageDownloader {
       throw new DownloadError('forbidden_address', `only http and https URLs are fetched: ${raw}`, false);
     }
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!this.limits.allowPrivateNetworks && isIP(host) && isForbiddenAddress(host)) {
+    if (isIP(host) && isRefusedAddress(host, this.limits.allowPrivateNetworks)) {
       throw new DownloadError('forbidden_address', `refusing to fetch a private or reserved address: ${raw}`, false);
     }
     return url;
@@ -140,7 +138,8 @@ export class ImageDownloader {
     }
     const declared = Number(headers['content-length']);
     if (Number.isFinite(declared) && declared > this.limits.maxBytes) {
-      body.destroy();
+      // Destroying an undici body emits an abort error; nobody reads it any more.
+      body.on('error', () => undefined).destroy();
       throw new DownloadError(
         'too_large',
         `image is ${declared} bytes, above the ${this.limits.maxBytes}-byte limit: ${url}`,

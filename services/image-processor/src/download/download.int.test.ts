@@ -1,0 +1,111 @@
+import sharp from 'sharp';
+import { SERVED_IMAGES, startImageServer, type ImageServer } from '../../../../test/support/imageServer';
+import { DownloadError, ImageDownloader, type DownloadLimits } from './download';
+
+const limits: DownloadLimits = {
+  connectTimeoutMs: 2_000,
+  totalTimeoutMs: 1_500,
+  maxBytes: 1024 * 1024,
+  maxRedirects: 3,
+  allowPrivateNetworks: true,
+  connectionsPerHost: 8,
+};
+
+let server: ImageServer;
+const downloaders: ImageDownloader[] = [];
+function downloader(overrides: Partial<DownloadLimits> = {}): ImageDownloader {
+  const created = new ImageDownloader({ ...limits, ...overrides });
+  downloaders.push(created);
+  return created;
+}
+
+beforeAll(async () => {
+  server = await startImageServer();
+});
+afterAll(async () => {
+  await Promise.all(downloaders.map((created) => created.close()));
+  await server.close();
+});
+
+async function failure(promise: Promise<unknown>): Promise<DownloadError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DownloadError)) throw new Error(`expected a DownloadError, got ${String(error)}`);
+  return error;
+}
+
+describe('ImageDownloader against a real HTTP server', () => {
+  it.each(SERVED_IMAGES)('downloads $format images byte for byte', async (image) => {
+    const downloaded = await downloader().download(server.url(image.path));
+    expect(downloaded.contentType).toBe(image.contentType);
+    const metadata = await sharp(downloaded.body).metadata();
+    expect([metadata.width, metadata.height]).toEqual([image.width, image.height]);
+  });
+
+  it('follows a redirect to the image', async () => {
+    const downloaded = await downloader().download(server.url('/img/moved.jpg'));
+    expect(downloaded.finalUrl).toBe(server.url('/img/shelf.jpg'));
+  });
+
+  it('refuses loopback addresses by default, by literal and by name', async () => {
+    const guarded = downloader({ allowPrivateNetworks: false });
+    const before = server.requests();
+    const literal = await failure(guarded.download(server.url('/img/shelf.jpg')));
+    expect(literal).toMatchObject({ kind: 'forbidden_address', transient: false });
+    expect(literal.message).toBe(`refusing to fetch a private or reserved address: ${server.url('/img/shelf.jpg')}`);
+    const byName = await failure(guarded.download(server.url('/img/shelf.jpg').replace('127.0.0.1', 'localhost')));
+    expect(byName).toMatchObject({ kind: 'forbidden_address', transient: false });
+    expect(server.requests()).toBe(before);
+  });
+
+  it('refuses a redirect to the cloud metadata address even when private networks are allowed', async () => {
+    const error = await failure(downloader().download(server.url('/img/to-metadata.jpg')));
+    expect(error).toMatchObject({ kind: 'forbidden_address', transient: false });
+  });
+
+  it('refuses schemes other than http and https', async () => {
+    const error = await failure(downloader().download('file:///etc/passwd'));
+    expect(error).toMatchObject({
+      kind: 'forbidden_address',
+      message: 'only http and https URLs are fetched: file:///etc/passwd',
+    });
+  });
+
+  it('stops a redirect loop after the redirect limit', async () => {
+    const error = await failure(downloader().download(server.url('/img/loop.jpg')));
+    expect(error).toMatchObject({ kind: 'download', transient: false });
+    expect(error.message).toBe(`too many redirects (more than 3) from ${server.url('/img/loop.jpg')}`);
+  });
+
+  it('fails at once on a 404 and an HTML page, and marks a 5xx as transient', async () => {
+    expect(await failure(downloader().download(server.url('/img/nope.jpg')))).toMatchObject({
+      kind: 'http_status',
+      transient: false,
+    });
+    expect(await failure(downloader().download(server.url('/img/page.html')))).toMatchObject({
+      kind: 'not_an_image',
+      transient: false,
+      message: `not an image (Content-Type text/html) at ${server.url('/img/page.html')}`,
+    });
+    expect(await failure(downloader().download(server.url('/img/broken-server.jpg')))).toMatchObject({
+      kind: 'http_status',
+      transient: true,
+    });
+  });
+
+  it('aborts an image larger than the limit', async () => {
+    const declared = await failure(downloader({ maxBytes: 500 }).download(server.url('/img/shelf.jpg')));
+    expect(declared).toMatchObject({ kind: 'too_large', transient: false });
+    const streamed = await failure(downloader().download(server.url('/img/endless.jpg')));
+    expect(streamed).toMatchObject({ kind: 'too_large', transient: false });
+    expect(streamed.message).toBe(`image is larger than the 1048576-byte limit: ${server.url('/img/endless.jpg')}`);
+  });
+
+  it('times out a server that never answers, as a transient failure', async () => {
+    const error = await failure(downloader({ totalTimeoutMs: 300 }).download(server.url('/img/never-answers.jpg')));
+    expect(error).toMatchObject({ kind: 'download', transient: true });
+    expect(error.message).toBe(`download timed out after 300 ms: ${server.url('/img/never-answers.jpg')}`);
+  });
+});

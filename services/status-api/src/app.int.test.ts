@@ -1,0 +1,176 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  closeServer,
+  collectionNames,
+  createLogger,
+  listen,
+  readModelCollections,
+  StoreMaster,
+  type ImageRecordDocument,
+  type JobOutcomeDocument,
+} from '@retail-pulse/shared';
+import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
+import { createStatusApp } from './app';
+import { JobStatusQuery } from './jobStatus/query';
+import { ActiveReadModels } from './readModels';
+import { VisitsQuery } from './visits/query';
+
+const logger = createLogger('status-test', 'silent' as 'info');
+let environment: TestEnvironment;
+let server: Server;
+let baseUrl: string;
+
+function image(
+  jobId: number,
+  imageIndex: number,
+  storeId: string,
+  visitTime: string,
+  perimeter: number,
+): ImageRecordDocument {
+  return {
+    _id: `${jobId}:0:${imageIndex}`,
+    jobId,
+    visitIndex: 0,
+    imageIndex,
+    storeId,
+    areaCode: storeId === 'S3' ? '200' : '100',
+    storeName: `Store ${storeId}`,
+    visitTime: new Date(visitTime),
+    date: visitTime.slice(0, 10),
+    url: `http://img/${imageIndex}.jpg`,
+    status: 'processed',
+    width: perimeter / 4,
+    height: perimeter / 4,
+    perimeter,
+    reason: null,
+    position: imageIndex,
+  };
+}
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('status');
+  const { db } = environment;
+  await new StoreMaster(db).replaceAll([
+    { storeId: 'S1', areaCode: '100', storeName: 'Store S1' },
+    { storeId: 'S2', areaCode: '100', storeName: 'Store S2' },
+    { storeId: 'S3', areaCode: '200', storeName: 'Store S3' },
+  ]);
+  const generation1 = readModelCollections(1);
+  await db.collection(collectionNames.jobReceipts).insertOne({ _id: 10 as never, acceptedAt: new Date() });
+  await db.collection(generation1.jobProgress).insertOne({
+    _id: 11 as never,
+    totalImages: 3,
+    succeeded: 1,
+    failed: 0,
+    errors: [],
+    lastPosition: 4,
+  });
+  await db.collection<JobOutcomeDocument>(generation1.jobOutcomes).insertMany([
+    { _id: 12, status: 'completed', errors: [], totalImages: 2, failedImages: 0, position: 9 },
+    {
+      _id: 13,
+      status: 'failed',
+      errors: [{ store_id: 'S9', error: 'unknown store_id S9' }],
+      totalImages: 1,
+      failedImages: 1,
+      position: 10,
+    },
+  ]);
+  await db
+    .collection<ImageRecordDocument>(generation1.images)
+    .insertMany([
+      image(12, 0, 'S1', '2024-01-21T10:00:00.000Z', 2000),
+      image(12, 1, 'S1', '2024-01-22T23:59:59.000Z', 2400),
+      image(12, 2, 'S2', '2024-01-20T00:00:00.000Z', 1600),
+      image(12, 3, 'S3', '2024-01-21T12:00:00.000Z', 800),
+      { ...image(13, 0, 'S1', '2024-01-21T11:00:00.000Z', 0), status: 'failed', perimeter: null, reason: 'HTTP 404' },
+    ]);
+  const app = createStatusApp({
+    jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
+    visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),
+    health: () => ({ status: 'ok' }),
+    logger,
+  });
+  server = await listen(app, 0, '127.0.0.1');
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await closeServer(server);
+  await environment.cleanup();
+});
+
+async function get(path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${baseUrl}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+describe('status API on a real MongoDB-protocol server', () => {
+  it.each([
+    ['a job with only its receipt (not yet folded)', 10, 200, '{"status":"ongoing","job_id":10}'],
+    ['a job in progress', 11, 200, '{"status":"ongoing","job_id":11}'],
+    ['a completed job', 12, 200, '{"status":"completed","job_id":12}'],
+    [
+      'a failed job',
+      13,
+      200,
+      '{"status":"failed","job_id":13,"error":[{"store_id":"S9","error":"unknown store_id S9"}]}',
+    ],
+    ['an unknown job', 14, 400, '{}'],
+  ])('answers %s', async (_label, jobId, status, body) => {
+    expect(await get(`/api/status?jobid=${jobId}`)).toEqual({ status, body });
+  });
+
+  it.each(['abc', '-1', '1.5', '', '0x10'])('answers 400 {} to the malformed job id %p', async (jobId) => {
+    expect(await get(`/api/status?jobid=${encodeURIComponent(jobId)}`)).toEqual({ status: 400, body: '{}' });
+  });
+
+  it('answers the visits query by area and inclusive date range, stores with measured images only', async () => {
+    expect(await get('/api/visits?area=100&startdate=2024-01-21&enddate=2024-01-22')).toEqual({
+      status: 200,
+      body: JSON.stringify({
+        results: [
+          {
+            store_id: 'S1',
+            area: '100',
+            store_name: 'Store S1',
+            data: [
+              { date: '2024-01-21', perimeter: [2000] },
+              { date: '2024-01-22', perimeter: [2400] },
+            ],
+          },
+        ],
+      }),
+    });
+  });
+
+  it('filters by store and rejects unknown areas and stores and malformed dates', async () => {
+    const byStore = JSON.parse((await get('/api/visits?storeid=S2')).body) as { results: Array<{ store_id: string }> };
+    expect(byStore.results.map((result) => result.store_id)).toEqual(['S2']);
+    expect(await get('/api/visits?area=999')).toEqual({ status: 400, body: '{"error":"unknown area: 999"}' });
+    expect(await get('/api/visits?storeid=S404')).toEqual({ status: 400, body: '{"error":"unknown store_id: S404"}' });
+    expect(await get('/api/visits?area=200&storeid=S1')).toEqual({
+      status: 400,
+      body: '{"error":"store S1 is not in area 200"}',
+    });
+    expect((await get('/api/visits?startdate=yesterday')).status).toBe(400);
+  });
+
+  it('answers from the generation the projection marks active', async () => {
+    const { db } = environment;
+    await db.collection<JobOutcomeDocument>(readModelCollections(2).jobOutcomes).insertOne({
+      _id: 11,
+      status: 'completed',
+      errors: [],
+      totalImages: 3,
+      failedImages: 0,
+      position: 12,
+    });
+    await db
+      .collection(collectionNames.projectionState)
+      .updateOne({ _id: 'active' as never }, { $set: { generation: 2 } }, { upsert: true });
+    expect(await get('/api/status?jobid=11')).toEqual({ status: 200, body: '{"status":"completed","job_id":11}' });
+    expect(JSON.parse((await get('/api/visits?area=100')).body)).toEqual({ results: [] });
+  });
+});
