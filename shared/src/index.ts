@@ -7,6 +7,7 @@ export * from './messaging/broker';
 export * from './messaging/subscribe';
 export * from './mongo/database';
 export * from './readModels/documents';
+export * from './readModels/projectionState';
 export * from './storeMaster/parse';
 export * from './storeMaster/repository';
 export * from './http/errors';

@@ -3,7 +3,6 @@ import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { Batcher } from './batcher';
 import { Projector } from './projector';
-import { ReadModelStore } from './readModelStore';
 
 const logger = createLogger('projection-test', 'silent' as 'info');
 let environment: TestEnvironment;
@@ -12,7 +11,7 @@ let batcher: Batcher;
 
 beforeAll(async () => {
   environment = await createTestEnvironment('consumer');
-  const projector = new Projector(new ReadModelStore(environment.db, 1), environment.db, logger);
+  const projector = new Projector(environment.db, logger);
   await projector.start();
   batcher = new Batcher({ maxBatch: 50, maxWaitMs: 10, write: (events) => projector.project(events), logger });
   broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'projection-test' });

@@ -11,8 +11,7 @@ import {
   loadConfig,
 } from '@retail-pulse/shared';
 import { Batcher } from './batcher';
-import { Projector, activeGeneration } from './projector';
-import { ReadModelStore } from './readModelStore';
+import { Projector } from './projector';
 
 const configSchema = z.object({
   ...commonConfigShape,
@@ -26,10 +25,9 @@ async function main(): Promise<void> {
   const logger = createLogger('projection', config.LOG_LEVEL);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
-  const generation = await activeGeneration(db);
-  await ensureIndexes(db, generation);
-  const projector = new Projector(new ReadModelStore(db, generation), db, logger);
+  const projector = new Projector(db, logger);
   await projector.start();
+  await ensureIndexes(db, projector.generations.visits);
 
   const batcher = new Batcher({
     maxBatch: config.PROJECTION_BATCH_SIZE,
@@ -56,10 +54,16 @@ async function main(): Promise<void> {
     response.end(request.url === '/health' ? body : '{}');
   });
   health.listen(config.PROJECTION_HEALTH_PORT, '0.0.0.0');
-  logger.info({ healthPort: config.PROJECTION_HEALTH_PORT, generation }, 'projection consuming');
+  logger.info({ healthPort: config.PROJECTION_HEALTH_PORT }, 'projection consuming');
+  // Heartbeat for the tools, and the hand-over point for replays (see `npm run replay`).
+  const maintenance = setInterval(
+    () => projector.maintain().catch((error: unknown) => logger.warn({ err: String(error) }, 'maintenance failed')),
+    1_000,
+  );
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    clearInterval(maintenance);
     await broker.cancelConsumers();
     await batcher.stop();
     await broker.close();

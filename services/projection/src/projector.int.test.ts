@@ -8,7 +8,6 @@ import {
 } from '@retail-pulse/shared';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { Projector } from './projector';
-import { ReadModelStore } from './readModelStore';
 
 const logger = createLogger('projection-test', 'silent' as 'info');
 const metadata = (jobId: number) => ({ correlationId: String(jobId), occurredAt: '2024-01-21T00:00:00.000Z' });
@@ -74,7 +73,7 @@ afterEach(async () => {
 });
 
 async function newProjector(): Promise<Projector> {
-  const projector = new Projector(new ReadModelStore(environment.db, 1), environment.db, logger);
+  const projector = new Projector(environment.db, logger);
   await projector.start();
   return projector;
 }

@@ -5,6 +5,7 @@ import {
   collectionNames,
   createLogger,
   listen,
+  ProjectionState,
   readModelCollections,
   StoreMaster,
   type ImageRecordDocument,
@@ -167,9 +168,7 @@ describe('status API on a real MongoDB-protocol server', () => {
       failedImages: 0,
       position: 12,
     });
-    await db
-      .collection(collectionNames.projectionState)
-      .updateOne({ _id: 'active' as never }, { $set: { generation: 2 } }, { upsert: true });
+    await new ProjectionState(db).setActive({ jobStatus: 2, visits: 2 });
     expect(await get('/api/status?jobid=11')).toEqual({ status: 200, body: '{"status":"completed","job_id":11}' });
     expect(JSON.parse((await get('/api/visits?area=100')).body)).toEqual({ results: [] });
   });

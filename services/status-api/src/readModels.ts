@@ -1,31 +1,25 @@
 import type { Db } from 'mongodb';
-import {
-  collectionNames,
-  readModelCollections,
-  type ActiveGenerationDocument,
-  type ReadModelCollections,
-} from '@retail-pulse/shared';
+import { activeCollections, ProjectionState, type ReadModelCollections } from '@retail-pulse/shared';
 
 /**
- * Which read-model generation to answer from. Re-read at most every `ttlMs`, so a replay's switch
- * to a freshly built generation reaches every status API within that time.
+ * Which read-model generations to answer from. Re-read at most every `ttlMs`, so a replay's switch
+ * to freshly built generations reaches every status API within that time.
  */
 export class ActiveReadModels {
-  private cached: { generation: number; names: ReadModelCollections; readAt: number } | undefined;
+  private cached: { names: ReadModelCollections; readAt: number } | undefined;
+  private readonly state: ProjectionState;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly ttlMs = 500,
-  ) {}
+  ) {
+    this.state = new ProjectionState(db);
+  }
 
   async current(): Promise<ReadModelCollections> {
     const now = Date.now();
     if (this.cached && now - this.cached.readAt < this.ttlMs) return this.cached.names;
-    const active = await this.db
-      .collection<ActiveGenerationDocument>(collectionNames.projectionState)
-      .findOne({ _id: 'active' });
-    const generation = active?.generation ?? 1;
-    this.cached = { generation, names: readModelCollections(generation), readAt: now };
+    this.cached = { names: activeCollections(await this.state.active()), readAt: now };
     return this.cached.names;
   }
 }

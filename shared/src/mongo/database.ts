@@ -7,7 +7,7 @@ export const collectionNames = {
   /** Jobs the ingest has handed to the broker, so status can answer before the projection folds them. */
   jobReceipts: 'job_receipts',
   counters: 'counters',
-  /** The projection's checkpoint and the active read-model generation. */
+  /** Checkpoints, the log's reserved positions, the active generations, heartbeat and switch requests. */
   projectionState: 'projection_state',
 } as const;
 
@@ -27,6 +27,12 @@ export function readModelCollections(generation: number) {
 }
 export type ReadModelCollections = ReturnType<typeof readModelCollections>;
 
+/** The collections of the active generations: job status from one, visits from the other. */
+export function activeCollections(active: { jobStatus: number; visits: number }): ReadModelCollections {
+  const jobStatus = readModelCollections(active.jobStatus);
+  return { ...jobStatus, images: readModelCollections(active.visits).images };
+}
+
 export async function connectMongo(url: string, dbName: string): Promise<{ client: MongoClient; db: Db }> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 10_000,
@@ -42,8 +48,8 @@ export function isDuplicateKeyError(error: unknown): boolean {
 }
 
 /** Indexes the queries need on a real MongoDB (FerretDB accepts and keeps them too). */
-export async function ensureIndexes(db: Db, generation: number): Promise<void> {
-  const readModels = readModelCollections(generation);
+export async function ensureIndexes(db: Db, visitsGeneration: number): Promise<void> {
+  const readModels = readModelCollections(visitsGeneration);
   await db.collection(collectionNames.events).createIndex({ position: 1 }, { unique: true, name: 'position' });
   await db.collection(collectionNames.stores).createIndex({ areaCode: 1 }, { name: 'areaCode' });
   await db

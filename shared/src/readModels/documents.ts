@@ -50,17 +50,47 @@ export interface ImageRecordDocument {
   position: number;
 }
 
-export interface ProjectionStateDocument {
+/** The read models, each rebuildable on its own: job status (progress, outcomes) and visits (images). */
+export const readModelNames = ['jobStatus', 'visits'] as const;
+export type ReadModelName = (typeof readModelNames)[number];
+
+/** Which generation of each read model the API serves. */
+export type ActiveGenerations = Record<ReadModelName, number>;
+
+export interface ActiveGenerationDocument extends ActiveGenerations {
+  _id: 'active';
+  switchedAt: Date;
+}
+
+/** How far one generation of one read model has folded the log. */
+export interface CheckpointDocument {
   _id: string;
+  model: ReadModelName;
   generation: number;
-  /** Every event at or below this position is folded into this generation's read models. */
+  /** Every event at or below this position is folded into this generation of the model. */
   checkpoint: number;
-  /** Highest position handed out to the log; the next append starts above it. */
-  reservedThrough: number;
   updatedAt: Date;
 }
 
-export interface ActiveGenerationDocument {
-  _id: 'active';
-  generation: number;
+/** Highest position handed out to the log; the next append starts above it. */
+export interface LogStateDocument {
+  _id: 'log';
+  reservedThrough: number;
+}
+
+/** Written every few seconds by the running projection, so tools know whether one is live. */
+export interface ProjectorHeartbeatDocument {
+  _id: 'projector';
+  heartbeatAt: Date;
+  lastFoldedPosition: number;
+}
+
+/** A replay asking the live projection to catch these generations up and serve them. */
+export interface SwitchRequestDocument extends Partial<ActiveGenerations> {
+  _id: 'switch';
+  requestedAt: Date;
+}
+
+export function checkpointId(model: ReadModelName, generation: number): string {
+  return `checkpoint:${model}:${generation}`;
 }

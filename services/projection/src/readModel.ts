@@ -1,0 +1,49 @@
+import type { Collection, MongoBulkWriteError } from 'mongodb';
+import type { ReadModelName, RecordedEvent } from '@retail-pulse/shared';
+
+export interface FoldOptions {
+  /**
+   * The events may already be folded into this generation (catch-up after a restart): jobs
+   * absent from memory are checked for an existing outcome before being folded.
+   */
+  verifyTerminal: boolean;
+}
+
+/**
+ * One generation of one read model. `fold` takes events in position order, ignores those at or
+ * below the checkpoint, writes idempotently and moves the checkpoint.
+ */
+export interface ReadModel {
+  readonly name: ReadModelName;
+  readonly generation: number;
+  readonly checkpoint: number;
+  /** Loads the checkpoint and any in-memory state of this generation. */
+  load(): Promise<void>;
+  fold(events: RecordedEvent[], options: FoldOptions): Promise<void>;
+  /**
+   * Rebuild mode: folds without writing intermediate state or checkpoints; `flush` writes them
+   * once at the end. The generation is not served until then, so nobody sees the gap.
+   */
+  setDeferred(deferred: boolean): void;
+  flush(): Promise<void>;
+  /** The collections this generation writes. */
+  readonly collections: string[];
+}
+
+/** Inserts documents, treating "already there" as success: every write here may be a re-fold. */
+export async function insertIdempotent<T extends { _id: unknown }>(
+  collection: Collection<T>,
+  documents: T[],
+): Promise<void> {
+  if (documents.length === 0) return;
+  try {
+    // The driver's OptionalUnlessRequiredId type cannot see that T always carries its _id.
+    await collection.insertMany(documents as unknown as Parameters<Collection<T>['insertMany']>[0], {
+      ordered: false,
+    });
+  } catch (error) {
+    const writeErrors = (error as MongoBulkWriteError).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length === 0 || !list.every((writeError) => writeError.code === 11000)) throw error;
+  }
+}

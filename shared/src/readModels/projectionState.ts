@@ -1,0 +1,94 @@
+import type { Collection, Db } from 'mongodb';
+import { collectionNames } from '../mongo/database';
+import {
+  checkpointId,
+  type ActiveGenerationDocument,
+  type ActiveGenerations,
+  type CheckpointDocument,
+  type LogStateDocument,
+  type ProjectorHeartbeatDocument,
+  type ReadModelName,
+  type SwitchRequestDocument,
+} from './documents';
+
+type StateDocument =
+  ActiveGenerationDocument | CheckpointDocument | LogStateDocument | ProjectorHeartbeatDocument | SwitchRequestDocument;
+
+/**
+ * The projection's bookkeeping in the `projection_state` collection: one small document per fact,
+ * always read and written by `_id` (fast on every MongoDB-protocol server).
+ */
+export class ProjectionState {
+  private readonly collection: Collection<StateDocument>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<StateDocument>(collectionNames.projectionState);
+  }
+
+  private async get<T extends StateDocument>(id: T['_id']): Promise<T | null> {
+    return (await this.collection.findOne({ _id: id })) as T | null;
+  }
+
+  private async put(document: StateDocument): Promise<void> {
+    await this.collection.replaceOne({ _id: document._id }, document, { upsert: true });
+  }
+
+  /** The generations the API serves; generation 1 of everything on a new installation. */
+  async active(): Promise<ActiveGenerations> {
+    const active = await this.get<ActiveGenerationDocument>('active');
+    return active ? { jobStatus: active.jobStatus, visits: active.visits } : { jobStatus: 1, visits: 1 };
+  }
+
+  async setActive(generations: ActiveGenerations): Promise<void> {
+    await this.put({ _id: 'active', ...generations, switchedAt: new Date() });
+  }
+
+  async checkpoint(model: ReadModelName, generation: number): Promise<number | undefined> {
+    return (await this.get<CheckpointDocument>(checkpointId(model, generation)))?.checkpoint;
+  }
+
+  async saveCheckpoint(model: ReadModelName, generation: number, checkpoint: number): Promise<void> {
+    await this.put({ _id: checkpointId(model, generation), model, generation, checkpoint, updatedAt: new Date() });
+  }
+
+  async dropCheckpoint(model: ReadModelName, generation: number): Promise<void> {
+    await this.collection.deleteOne({ _id: checkpointId(model, generation) });
+  }
+
+  /** Every generation any read model has a checkpoint for. */
+  async knownGenerations(): Promise<number[]> {
+    const documents = await this.collection.find({}).toArray();
+    const generations = documents
+      .filter((document): document is CheckpointDocument => 'model' in document)
+      .map((document) => document.generation);
+    return [...new Set(generations)].sort((a, b) => a - b);
+  }
+
+  async reservedThrough(): Promise<number> {
+    return (await this.get<LogStateDocument>('log'))?.reservedThrough ?? 0;
+  }
+
+  async reserveThrough(position: number): Promise<void> {
+    await this.put({ _id: 'log', reservedThrough: position });
+  }
+
+  async heartbeat(lastFoldedPosition: number): Promise<void> {
+    await this.put({ _id: 'projector', heartbeatAt: new Date(), lastFoldedPosition });
+  }
+
+  async lastHeartbeat(): Promise<ProjectorHeartbeatDocument | null> {
+    return this.get<ProjectorHeartbeatDocument>('projector');
+  }
+
+  async requestSwitch(generations: Partial<ActiveGenerations>): Promise<void> {
+    await this.put({ _id: 'switch', ...generations, requestedAt: new Date() });
+  }
+
+  async pendingSwitch(): Promise<SwitchRequestDocument | null> {
+    return this.get<SwitchRequestDocument>('switch');
+  }
+
+  async clearSwitch(): Promise<void> {
+    await this.collection.deleteOne({ _id: 'switch' });
+  }
+}
