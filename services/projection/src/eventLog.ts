@@ -97,6 +97,27 @@ export class EventLog {
     if (page.length > 0) yield page;
   }
 
+  /**
+   * The whole log as stored, in pages, for rebuilds. `natural` reads in storage order — a plain
+   * streaming scan, far cheaper than a sort on FerretDB — and the caller must check the positions
+   * increase (they do when the single writer appended them); otherwise it reads sorted by position.
+   */
+  async *scan(pageSize: number, order: 'natural' | 'position'): AsyncGenerator<EventLogDocument[]> {
+    const cursor =
+      order === 'natural'
+        ? this.collection.find({}).batchSize(pageSize)
+        : this.collection.find({}).sort({ position: 1 }).batchSize(pageSize);
+    let page: EventLogDocument[] = [];
+    for await (const document of cursor) {
+      page.push(document);
+      if (page.length >= pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
   async count(): Promise<number> {
     return this.collection.estimatedDocumentCount();
   }

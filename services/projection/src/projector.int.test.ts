@@ -5,9 +5,12 @@ import {
   readModelCollections,
   type DomainEvent,
   type JobOutcomeDocument,
+  ProjectionState,
 } from '@retail-pulse/shared';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
+import { toLogDocument, type EventLogDocument } from './eventLog';
 import { Projector } from './projector';
+import { rebuild } from './replay/rebuild';
 
 const logger = createLogger('projection-test', 'silent' as 'info');
 const metadata = (jobId: number) => ({ correlationId: String(jobId), occurredAt: '2024-01-21T00:00:00.000Z' });
@@ -46,7 +49,7 @@ function jobEvents(jobId: number, images: number, failAt = -1): DomainEvent[] {
       : {
           eventId: imageSettledEventId(ref.imageId),
           type: 'ImageProcessed',
-          version: 1,
+          version: 2,
           metadata: metadata(jobId),
           data: {
             ...ref,
@@ -58,6 +61,7 @@ function jobEvents(jobId: number, images: number, failAt = -1): DomainEvent[] {
             format: 'png',
             bytes: 9,
             attempts: 1,
+            processedAt: '2024-01-21T00:00:05.000Z',
           },
         };
   });
@@ -154,5 +158,36 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await second.project(jobEvents(6, 1));
     const positions = (await readModels()).events.map((event) => event.position);
     expect(positions).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('a log written before ImageProcessed v2', () => {
+  it('replays v1 events through the upcaster', async () => {
+    const v2Events = jobEvents(50, 2);
+    // As an older version stored them: ImageProcessed v1 had no processedAt.
+    const documents = v2Events.map((event, index) => {
+      const stored =
+        event.type === 'ImageProcessed'
+          ? { ...event, version: 1, data: (({ processedAt: _dropped, ...rest }) => rest)(event.data) }
+          : event;
+      return toLogDocument(stored as DomainEvent, index + 1);
+    });
+    await environment.db.collection<EventLogDocument>('events').insertMany(documents);
+    await new ProjectionState(environment.db).reserveThrough(documents.length);
+
+    const result = await rebuild(environment.db, logger);
+    expect(result).toMatchObject({ events: 3, lastPosition: 3, models: ['jobStatus', 'visits'] });
+    const names = readModelCollections(result.generation);
+    expect(await environment.db.collection(names.jobOutcomes).findOne({ _id: 50 as never })).toMatchObject({
+      status: 'completed',
+      totalImages: 2,
+    });
+    const records = await environment.db.collection(names.images).find({}).toArray();
+    expect(records.map((record) => record.processedAt)).toEqual([
+      new Date('2024-01-21T00:00:00.000Z'),
+      new Date('2024-01-21T00:00:00.000Z'),
+    ]);
+    // The stored events keep the version they were written in.
+    expect(await environment.db.collection('events').countDocuments({ version: 1, type: 'ImageProcessed' })).toBe(2);
   });
 });

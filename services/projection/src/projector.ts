@@ -49,6 +49,8 @@ export class Projector {
   private models: ReadModel[] = [];
   private nextPosition = 1;
   private eventsFolded = 0;
+  /** Events handed to `project`, duplicates included. */
+  private eventsReceived = 0;
   /** Appends, folds and switches run one at a time, in order. */
   private exclusive: Promise<unknown> = Promise.resolve();
 
@@ -71,6 +73,7 @@ export class Projector {
       lastFoldedPosition: Math.min(...this.models.map((model) => model.checkpoint)),
       nextPosition: this.nextPosition,
       ongoingJobs: jobStatus?.ongoingJobs ?? 0,
+      eventsReceived: this.eventsReceived,
       eventsFolded: this.eventsFolded,
     };
   }
@@ -92,6 +95,7 @@ export class Projector {
   /** Appends and folds one batch. Safe to call again with the same events after a failure. */
   project(events: DomainEvent[]): Promise<void> {
     return this.serially(async () => {
+      this.eventsReceived += events.length;
       const unique = [...new Map(events.map((event) => [event.eventId, event])).values()];
       if (unique.length === 0) return;
       const first = this.nextPosition;

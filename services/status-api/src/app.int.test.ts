@@ -44,6 +44,7 @@ function image(
     width: perimeter / 4,
     height: perimeter / 4,
     perimeter,
+    processedAt: new Date(visitTime),
     reason: null,
     position: imageIndex,
   };
@@ -78,15 +79,19 @@ beforeAll(async () => {
       position: 10,
     },
   ]);
-  await db
-    .collection<ImageRecordDocument>(generation1.images)
-    .insertMany([
-      image(12, 0, 'S1', '2024-01-21T10:00:00.000Z', 2000),
-      image(12, 1, 'S1', '2024-01-22T23:59:59.000Z', 2400),
-      image(12, 2, 'S2', '2024-01-20T00:00:00.000Z', 1600),
-      image(12, 3, 'S3', '2024-01-21T12:00:00.000Z', 800),
-      { ...image(13, 0, 'S1', '2024-01-21T11:00:00.000Z', 0), status: 'failed', perimeter: null, reason: 'HTTP 404' },
-    ]);
+  await db.collection<ImageRecordDocument>(generation1.images).insertMany([
+    image(12, 0, 'S1', '2024-01-21T10:00:00.000Z', 2000),
+    image(12, 1, 'S1', '2024-01-22T23:59:59.000Z', 2400),
+    image(12, 2, 'S2', '2024-01-20T00:00:00.000Z', 1600),
+    image(12, 3, 'S3', '2024-01-21T12:00:00.000Z', 800),
+    {
+      ...image(13, 0, 'S1', '2024-01-21T11:00:00.000Z', 0),
+      status: 'failed',
+      perimeter: null,
+      processedAt: null,
+      reason: 'HTTP 404',
+    },
+  ]);
   const app = createStatusApp({
     jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
     visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),

@@ -12,6 +12,11 @@ export interface StatusAppOptions {
   logger: Logger;
 }
 
+/** A query parameter given once; repeated ones are passed on as they are, to be refused. */
+function optionalString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
 export function createStatusApp(options: StatusAppOptions): Koa {
   const app = new Koa();
   app.proxy = true;
@@ -19,10 +24,10 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   router.get(['/api/status', '/api/status/'], async (ctx) => {
     const jobId = parseJobId(ctx.query.jobid);
     if (jobId === undefined) throw unknownJob();
-    ctx.body = await options.jobStatus.statusOf(jobId);
+    ctx.body = await options.jobStatus.statusOf(jobId, optionalString(ctx.query.generation));
   });
   router.get(['/api/visits', '/api/visits/'], async (ctx) => {
-    ctx.body = await options.visits.find(parseVisitsParams(ctx.query));
+    ctx.body = await options.visits.find(parseVisitsParams(ctx.query), optionalString(ctx.query.generation));
   });
   router.get('/health', (ctx) => {
     ctx.body = options.health();

@@ -1,5 +1,11 @@
 import type { Db } from 'mongodb';
-import { activeCollections, ProjectionState, type ReadModelCollections } from '@retail-pulse/shared';
+import {
+  activeCollections,
+  badRequest,
+  ProjectionState,
+  readModelCollections,
+  type ReadModelCollections,
+} from '@retail-pulse/shared';
 
 /**
  * Which read-model generations to answer from. Re-read at most every `ttlMs`, so a replay's switch
@@ -14,6 +20,21 @@ export class ActiveReadModels {
     private readonly ttlMs = 500,
   ) {
     this.state = new ProjectionState(db);
+  }
+
+  /**
+   * The collections of an explicitly requested generation (e.g. one rebuilt `--as-of` a past
+   * time), or of the active ones when none is asked for.
+   */
+  async resolve(generation: unknown): Promise<ReadModelCollections> {
+    if (generation === undefined) return this.current();
+    const requested = typeof generation === 'string' && /^[1-9][0-9]{0,8}$/.test(generation) ? Number(generation) : NaN;
+    const known =
+      Number.isInteger(requested) &&
+      ((await this.state.checkpoint('jobStatus', requested)) !== undefined ||
+        (await this.state.checkpoint('visits', requested)) !== undefined);
+    if (!known) throw badRequest(`unknown generation: ${String(generation)}`);
+    return readModelCollections(requested);
   }
 
   async current(): Promise<ReadModelCollections> {

@@ -44,21 +44,32 @@ const imageRef = {
   url: z.string().min(1),
 };
 
+const imageProcessedV1Data = z.object({
+  ...imageRef,
+  areaCode: z.string(),
+  storeName: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  perimeter: z.number().int().positive(),
+  format: z.string(),
+  bytes: z.number().int().nonnegative(),
+  attempts: z.number().int().positive(),
+});
+
+/** ImageProcessed as first published: no measurement time of its own. Still in older logs. */
+export const imageProcessedV1Schema = eventSchema('ImageProcessed', 1, imageProcessedV1Data);
+
+/** ImageProcessed v2 records when the image was measured (`processedAt`), part of its provenance. */
 export const imageProcessedSchema = eventSchema(
   'ImageProcessed',
-  1,
-  z.object({
-    ...imageRef,
-    areaCode: z.string(),
-    storeName: z.string(),
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    perimeter: z.number().int().positive(),
-    format: z.string(),
-    bytes: z.number().int().nonnegative(),
-    attempts: z.number().int().positive(),
-  }),
+  2,
+  imageProcessedV1Data.extend({ processedAt: isoDateTime }),
 );
+
+/** v1 → v2: a v1 event was published right after the measurement, so its occurredAt is that time. */
+export function upcastImageProcessedV1(event: z.infer<typeof imageProcessedV1Schema>): ImageProcessed {
+  return { ...event, version: 2, data: { ...event.data, processedAt: event.metadata.occurredAt } };
+}
 
 export const imageFailureKinds = [
   'unknown_store',
@@ -80,9 +91,23 @@ export const imageFailedSchema = eventSchema(
   }),
 );
 
+/**
+ * Any event as it may be stored or published, in any version still supported, unchanged.
+ * Export and import keep events in the version they were recorded in.
+ */
+export const storedEventSchema = z.discriminatedUnion('type', [
+  jobSubmittedSchema,
+  z.discriminatedUnion('version', [imageProcessedSchema, imageProcessedV1Schema]),
+  imageFailedSchema,
+]);
+
+/**
+ * Any supported event, upcast to the current version of its type: what folds and consumers see.
+ * A new version adds its schema here with an upcaster from the previous one.
+ */
 export const domainEventSchema = z.discriminatedUnion('type', [
   jobSubmittedSchema,
-  imageProcessedSchema,
+  z.discriminatedUnion('version', [imageProcessedSchema, imageProcessedV1Schema.transform(upcastImageProcessedV1)]),
   imageFailedSchema,
 ]);
 
@@ -90,7 +115,8 @@ export type JobSubmitted = z.infer<typeof jobSubmittedSchema>;
 export type ImageProcessed = z.infer<typeof imageProcessedSchema>;
 export type ImageFailed = z.infer<typeof imageFailedSchema>;
 export type ImageFailureKind = ImageFailed['data']['kind'];
-export type DomainEvent = z.infer<typeof domainEventSchema>;
+export type DomainEvent = z.output<typeof domainEventSchema>;
+export type StoredEvent = z.infer<typeof storedEventSchema>;
 export type DomainEventType = DomainEvent['type'];
 
 /** An event as stored in the log: its place in the one global order. */

@@ -46,6 +46,8 @@ export interface ImageRecordDocument {
   width: number | null;
   height: number | null;
   perimeter: number | null;
+  /** When the image was measured (processed images only). */
+  processedAt: Date | null;
   reason: string | null;
   position: number;
 }

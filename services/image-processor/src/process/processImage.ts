@@ -99,10 +99,11 @@ export async function processImage(request: ImageRequested, deps: ProcessorDepen
   }
   const delay = settings.gpuDelayMinMs + Math.random() * (settings.gpuDelayMaxMs - settings.gpuDelayMinMs);
   if (delay > 0) await sleep(delay);
+  const processedAt = new Date().toISOString();
   const processed: ImageProcessed = {
     eventId: imageSettledEventId(data.imageId),
     type: 'ImageProcessed',
-    version: 1,
+    version: 2,
     data: {
       ...withoutAttempt(data),
       areaCode: store.areaCode,
@@ -113,8 +114,9 @@ export async function processImage(request: ImageRequested, deps: ProcessorDepen
       format: size.format,
       bytes,
       attempts: data.attempt,
+      processedAt,
     },
-    metadata: { ...request.metadata, occurredAt: new Date().toISOString() },
+    metadata: { ...request.metadata, occurredAt: processedAt },
   };
   await publishEvent(processed);
 }

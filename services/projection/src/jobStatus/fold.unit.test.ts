@@ -19,7 +19,7 @@ const submitted = (position: number, imageCount = 3): RecordedEvent => ({
 const processed = (position: number, imageIndex: number): RecordedEvent => ({
   eventId: `ok-${imageIndex}`,
   type: 'ImageProcessed',
-  version: 1,
+  version: 2,
   position,
   metadata,
   data: {
@@ -34,6 +34,7 @@ const processed = (position: number, imageIndex: number): RecordedEvent => ({
     format: 'jpeg',
     bytes: 10,
     attempts: 1,
+    processedAt: '2024-01-21T00:00:05.000Z',
   },
 });
 const failed = (position: number, imageIndex: number, storeId = 'S1', reason = 'HTTP 404'): RecordedEvent => ({

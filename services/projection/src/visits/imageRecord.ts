@@ -29,6 +29,7 @@ export function imageRecordOf(event: RecordedEvent): ImageRecordDocument | undef
             width: event.data.width,
             height: event.data.height,
             perimeter: event.data.perimeter,
+            processedAt: new Date(event.data.processedAt),
             reason: null,
           }
         : {
@@ -39,6 +40,7 @@ export function imageRecordOf(event: RecordedEvent): ImageRecordDocument | undef
             width: null,
             height: null,
             perimeter: null,
+            processedAt: null,
             reason: event.data.reason,
           };
     }

@@ -17,7 +17,7 @@ describe('imageRecordOf', () => {
     const event: RecordedEvent = {
       eventId: 'e',
       type: 'ImageProcessed',
-      version: 1,
+      version: 2,
       position: 9,
       metadata,
       data: {
@@ -30,6 +30,7 @@ describe('imageRecordOf', () => {
         format: 'jpeg',
         bytes: 1,
         attempts: 1,
+        processedAt: '2024-01-21T00:00:05.000Z',
       },
     };
     expect(imageRecordOf(event)).toEqual({
@@ -47,6 +48,7 @@ describe('imageRecordOf', () => {
       width: 640,
       height: 480,
       perimeter: 2240,
+      processedAt: new Date('2024-01-21T00:00:05.000Z'),
       reason: null,
       position: 9,
     });

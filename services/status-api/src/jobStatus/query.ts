@@ -34,13 +34,17 @@ export class JobStatusQuery {
     private readonly readModels: ActiveReadModels,
   ) {}
 
-  async statusOf(jobId: number): Promise<JobStatusBody> {
-    const names = await this.readModels.current();
+  /** The status of a job; `generation` reads a rebuilt generation instead of the served one. */
+  async statusOf(jobId: number, generation?: string): Promise<JobStatusBody> {
+    const names = await this.readModels.resolve(generation);
     const outcomes = this.db.collection<JobOutcomeDocument>(names.jobOutcomes);
     const [outcome, progress, receipt] = await Promise.all([
       outcomes.findOne({ _id: jobId }),
       this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: jobId }, { projection: { _id: 1 } }),
-      this.db.collection<{ _id: number }>(collectionNames.jobReceipts).findOne({ _id: jobId }),
+      // Receipts speak of now; a historical generation answers from its own state alone.
+      generation === undefined
+        ? this.db.collection<{ _id: number }>(collectionNames.jobReceipts).findOne({ _id: jobId })
+        : null,
     ]);
     if (outcome || progress || receipt) return statusBodyOf(jobId, outcome);
     // The projection writes a job's outcome before dropping its progress: a job seen in neither was

@@ -12,7 +12,7 @@ export class VisitsQuery {
   ) {}
 
   /** Visits of one area and/or store within a date range; unknown areas and stores are a 400. */
-  async find(params: VisitsParams): Promise<{ results: VisitsResult[] }> {
+  async find(params: VisitsParams, generation?: string): Promise<{ results: VisitsResult[] }> {
     if (params.storeId !== undefined) {
       const store = await this.storeMaster.findById(params.storeId);
       if (!store) throw badRequest(`unknown store_id: ${params.storeId}`);
@@ -31,7 +31,7 @@ export class VisitsQuery {
         ...(params.until ? { $lt: params.until } : {}),
       };
     }
-    const names = await this.readModels.current();
+    const names = await this.readModels.resolve(generation);
     const images = await this.db
       .collection<ImageRecordDocument>(names.images)
       .find(filter, {

@@ -1,0 +1,126 @@
+import {
+  Broker,
+  createLogger,
+  domainEventSchema,
+  imageSettledEventId,
+  jobSubmittedEventId,
+  readModelCollections,
+  type DomainEvent,
+} from '@retail-pulse/shared';
+import amqp from 'amqplib';
+import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
+import { Batcher } from './batcher';
+import { Projector } from './projector';
+
+const logger = createLogger('projection-test', 'silent' as 'info');
+let environment: TestEnvironment;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('redelivery');
+});
+afterAll(async () => {
+  await environment.cleanup();
+});
+
+function job(jobId: number, images: number): DomainEvent[] {
+  const metadata = { correlationId: String(jobId), occurredAt: '2024-01-21T00:00:00.000Z' };
+  const visitTime = '2024-01-21T10:00:00.000Z';
+  return [
+    {
+      eventId: jobSubmittedEventId(jobId),
+      type: 'JobSubmitted',
+      version: 1,
+      metadata,
+      data: {
+        jobId,
+        imageCount: images,
+        visits: [{ storeId: 'S1', visitTime, imageUrls: Array(images).fill('http://x/a') }],
+      },
+    },
+    ...Array.from({ length: images }, (_, index): DomainEvent => {
+      const imageId = `${jobId}:0:${index}`;
+      return {
+        eventId: imageSettledEventId(imageId),
+        type: 'ImageFailed',
+        version: 1,
+        metadata,
+        data: {
+          jobId,
+          imageId,
+          visitIndex: 0,
+          imageIndex: index,
+          storeId: 'S1',
+          visitTime,
+          url: 'http://x/a',
+          kind: 'http_status',
+          reason: 'HTTP 404',
+          attempts: 1,
+        },
+      };
+    }),
+  ];
+}
+
+async function until(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('a projection killed between its write and its ack', () => {
+  it('gets the events again from the broker and counts each once', async () => {
+    const { names } = environment.topology;
+    const events = job(31, 4);
+    const connection = await amqp.connect(environment.amqpUrl);
+    const channel = await connection.createConfirmChannel();
+    // Declare the topology, then publish the job's events.
+    const setup = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'setup' });
+    await setup.start();
+    await setup.close();
+    for (const event of events) {
+      channel.publish(names.eventsExchange, event.type, Buffer.from(JSON.stringify(event)), { persistent: true });
+    }
+    await channel.waitForConfirms();
+
+    // The first instance appends and folds every event, then dies before acking any of them.
+    const crashing = new Projector(environment.db, logger);
+    await crashing.start();
+    const doomed = await amqp.connect(environment.amqpUrl);
+    const doomedChannel = await doomed.createChannel();
+    await doomedChannel.prefetch(100);
+    let written = 0;
+    await doomedChannel.consume(names.projectionQueue, (message) => {
+      if (!message) return;
+      void crashing.project([domainEventSchema.parse(JSON.parse(message.content.toString()))]).then(() => written++);
+    });
+    await until(async () => written === events.length);
+    await doomed.close(); // unacked: the broker requeues all of them
+
+    // The restarted instance receives them again.
+    const restarted = new Projector(environment.db, logger);
+    await restarted.start();
+    const batcher = new Batcher({ maxBatch: 50, maxWaitMs: 10, write: (batch) => restarted.project(batch), logger });
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'restarted' });
+    await broker.start();
+    await broker.consume({
+      queue: names.projectionQueue,
+      prefetch: 100,
+      onDelivery: (delivery) => batcher.add(delivery),
+    });
+    await until(async () => restarted.status.eventsReceived === events.length);
+    await until(async () => (await channel.checkQueue(names.projectionQueue)).messageCount === 0);
+
+    const generation = readModelCollections(1);
+    expect(await environment.db.collection('events').countDocuments({})).toBe(events.length);
+    expect(await environment.db.collection(generation.images).countDocuments({})).toBe(4);
+    expect(await environment.db.collection(generation.jobOutcomes).find({}).toArray()).toEqual([
+      expect.objectContaining({ _id: 31, status: 'failed', totalImages: 4, failedImages: 4 }),
+    ]);
+    await broker.cancelConsumers();
+    await batcher.stop();
+    await broker.close();
+    await connection.close();
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * `npm run replay`: rebuilds read models from the event log into fresh collections, then switches
+ * the API to them at once (blue/green); the API answers from the old ones meanwhile.
+ *
+ *   npm run replay                                  every read model, then switch
+ *   npm run replay -- --model visits                one read model
+ *   npm run replay -- --as-of 2026-11-21T12:00:00Z  the state as it was then (not switched)
+ *   npm run replay -- --as-of-position 150000       the state after that event (not switched)
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import {
+  commonConfigShape,
+  connectMongo,
+  createLogger,
+  loadConfig,
+  readModelNames,
+  type ReadModelName,
+} from '@retail-pulse/shared';
+import { hashReadModels } from './contentHash';
+import { progressReporter } from './progress';
+import { rebuild, switchTo } from './rebuild';
+
+const usage = `usage: npm run replay -- [--model jobStatus|visits] [--as-of <RFC 3339 time> | --as-of-position <n>] [--no-switch] [--page-size <n>]`;
+
+function fail(message: string): never {
+  console.error(`replay: ${message}\n${usage}`);
+  process.exit(2);
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', multiple: true },
+      'as-of': { type: 'string' },
+      'as-of-position': { type: 'string' },
+      'no-switch': { type: 'boolean', default: false },
+      'page-size': { type: 'string', default: '5000' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const models = (values.model ?? []).flatMap((entry) => entry.split(','));
+  for (const model of models) {
+    if (!(readModelNames as readonly string[]).includes(model))
+      fail(`unknown read model "${model}" (${readModelNames.join(', ')})`);
+  }
+  let asOfTime: Date | undefined;
+  if (values['as-of'] !== undefined) {
+    asOfTime = new Date(values['as-of']);
+    if (!z.iso.datetime({ offset: true }).safeParse(values['as-of']).success || Number.isNaN(asOfTime.getTime())) {
+      fail(`--as-of must be an RFC 3339 date-time, e.g. 2026-11-21T12:00:00Z (got ${values['as-of']})`);
+    }
+  }
+  let asOfPosition: number | undefined;
+  if (values['as-of-position'] !== undefined) {
+    asOfPosition = Number(values['as-of-position']);
+    if (!Number.isSafeInteger(asOfPosition) || asOfPosition < 0)
+      fail('--as-of-position must be a non-negative integer');
+  }
+  const pageSize = Number(values['page-size']);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100_000) fail('--page-size must be 1..100000');
+  const historical = asOfTime !== undefined || asOfPosition !== undefined;
+  return {
+    models: models.length > 0 ? (models as ReadModelName[]) : [...readModelNames],
+    asOfTime,
+    asOfPosition,
+    pageSize,
+    switchAfter: !values['no-switch'] && !historical,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const config = loadConfig(z.object(commonConfigShape));
+  const logger = createLogger('replay', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
+  try {
+    const progress = progressReporter('replay', 'events');
+    let peakRss = process.memoryUsage().rss;
+    const result = await rebuild(db, logger, {
+      models: options.models,
+      asOfTime: options.asOfTime,
+      asOfPosition: options.asOfPosition,
+      pageSize: options.pageSize,
+      onProgress: ({ events, total }) => {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        progress.update(events, total);
+      },
+    });
+    progress.stop();
+    const seconds = result.durationMs / 1000;
+    const hashStarted = Date.now();
+    const content = await hashReadModels(
+      db,
+      Object.fromEntries(result.models.map((name) => [name, result.generation])),
+    );
+    console.log(
+      `rebuilt ${result.models.join(', ')} as generation ${result.generation}: ${result.events} events ` +
+        `(through position ${result.lastPosition}) in ${seconds.toFixed(1)} s, ` +
+        `${Math.round(result.events / Math.max(seconds, 0.001))} events/s, peak RSS ${Math.round(peakRss / 2 ** 20)} MB`,
+    );
+    console.log(
+      `content hash ${content.hash} (${content.documents} documents, hashed in ${((Date.now() - hashStarted) / 1000).toFixed(1)} s)`,
+    );
+    if (options.switchAfter) {
+      const switched = await switchTo(db, result, logger);
+      console.log(
+        `the API now serves generations ${JSON.stringify(switched.generations)} ` +
+          `(switched by the ${switched.by}${switched.caughtUp ? `, ${switched.caughtUp} newer events folded` : ''})`,
+      );
+    } else {
+      console.log(
+        `not switched; query it with &generation=${result.generation}, e.g. ` +
+          `curl 'http://localhost:8080/api/status?jobid=1&generation=${result.generation}'`,
+      );
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`replay failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

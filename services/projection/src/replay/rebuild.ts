@@ -1,0 +1,177 @@
+import type { Db } from 'mongodb';
+import {
+  ensureIndexes,
+  ProjectionState,
+  readModelNames,
+  type ActiveGenerations,
+  type Logger,
+  type ReadModelName,
+  type RecordedEvent,
+} from '@retail-pulse/shared';
+import { EventLog, fromLogDocument, type EventLogDocument } from '../eventLog';
+import { catchUp, createReadModel } from '../projector';
+import type { ReadModel } from '../readModel';
+
+export interface RebuildOptions {
+  models?: readonly ReadModelName[];
+  /** Fold only events at or below this position. */
+  asOfPosition?: number;
+  /** Fold only events recorded at or before this time ("what did the status say then"). */
+  asOfTime?: Date;
+  pageSize?: number;
+  onProgress?: (progress: { events: number; total: number; position: number }) => void;
+}
+
+export interface RebuildResult {
+  generation: number;
+  models: ReadModelName[];
+  events: number;
+  lastPosition: number;
+  durationMs: number;
+  collections: string[];
+}
+
+class OutOfOrderLog extends Error {}
+
+/** The next unused generation number: above every active and every checkpointed one. */
+export async function nextGeneration(state: ProjectionState): Promise<number> {
+  const active = await state.active();
+  return Math.max(...Object.values(active), ...(await state.knownGenerations())) + 1;
+}
+
+/** Removes one generation of one read model: its collections and its checkpoint. */
+export async function dropGeneration(db: Db, model: ReadModel): Promise<void> {
+  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((entry) => entry.name));
+  for (const name of model.collections) if (existing.has(name)) await db.collection(name).drop();
+  await new ProjectionState(db).dropCheckpoint(model.name, model.generation);
+}
+
+/**
+ * Rebuilds read models from the event log into a fresh generation, which nobody serves yet. Pages
+ * are read ahead while the previous page is folded; intermediate state is written once at the end.
+ */
+export async function rebuild(db: Db, logger: Logger, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const state = new ProjectionState(db);
+  const generation = await nextGeneration(state);
+  const names = [...(options.models ?? readModelNames)];
+  const log = new EventLog(db);
+  const started = Date.now();
+  const total = await log.count();
+  for (const order of ['natural', 'position'] as const) {
+    const models = names.map((name) => createReadModel(name, db, state, generation));
+    for (const model of models) await dropGeneration(db, model);
+    models.forEach((model) => model.setDeferred(true));
+    try {
+      const { events, lastPosition } = await foldLog(log, models, order, total, options);
+      await Promise.all(models.map((model) => model.flush()));
+      if (names.includes('visits')) await ensureIndexes(db, generation);
+      return {
+        generation,
+        models: names,
+        events,
+        lastPosition,
+        durationMs: Date.now() - started,
+        collections: models.flatMap((model) => model.collections),
+      };
+    } catch (error) {
+      if (!(error instanceof OutOfOrderLog)) throw error;
+      logger.warn({ err: error.message }, 'the log is not stored in position order; reading it sorted');
+    }
+  }
+  throw new Error('unreachable: the sorted read cannot be out of order');
+}
+
+async function foldLog(
+  log: EventLog,
+  models: ReadModel[],
+  order: 'natural' | 'position',
+  total: number,
+  options: RebuildOptions,
+): Promise<{ events: number; lastPosition: number }> {
+  const include = (document: EventLogDocument) =>
+    (options.asOfPosition === undefined || document.position <= options.asOfPosition) &&
+    (options.asOfTime === undefined || document.recordedAt <= options.asOfTime);
+  const pages = log.scan(options.pageSize ?? 5_000, order);
+  let events = 0;
+  let lastPosition = 0;
+  let folding: Promise<unknown> = Promise.resolve();
+  for (let next = pages.next(); ;) {
+    const page = await next;
+    if (page.done) break;
+    next = pages.next(); // read ahead while this page is folded
+    const recorded: RecordedEvent[] = [];
+    for (const document of page.value) {
+      if (document.position <= lastPosition) {
+        throw new OutOfOrderLog(`position ${document.position} stored after ${lastPosition}`);
+      }
+      lastPosition = document.position;
+      if (include(document)) recorded.push(fromLogDocument(document));
+    }
+    await folding;
+    folding = Promise.all(models.map((model) => model.fold(recorded, { verifyTerminal: false })));
+    events += recorded.length;
+    options.onProgress?.({ events, total, position: lastPosition });
+  }
+  await folding;
+  return { events, lastPosition };
+}
+
+export interface SwitchResult {
+  generations: ActiveGenerations;
+  by: 'projection' | 'replay';
+  caughtUp: number;
+}
+
+const HEARTBEAT_FRESH_MS = 5_000;
+
+/**
+ * Makes the API serve the rebuilt generations. A live projection (fresh heartbeat) is asked to do
+ * it — it folds what arrived during the rebuild and switches between two batches, so the new
+ * generation never lags the old one. With no projection running, the replay catches up and
+ * switches itself.
+ */
+export async function switchTo(
+  db: Db,
+  result: RebuildResult,
+  logger: Logger,
+  timeoutMs = 120_000,
+): Promise<SwitchResult> {
+  const state = new ProjectionState(db);
+  const request = Object.fromEntries(
+    result.models.map((name) => [name, result.generation]),
+  ) as Partial<ActiveGenerations>;
+  const previous = await state.active();
+  const target = { ...previous, ...request };
+  const heartbeat = await state.lastHeartbeat();
+  let outcome: SwitchResult;
+  if (heartbeat && Date.now() - heartbeat.heartbeatAt.getTime() < HEARTBEAT_FRESH_MS) {
+    await state.requestSwitch(request);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const active = await state.active();
+      if (readModelNames.every((name) => active[name] === target[name])) break;
+      if (Date.now() > deadline) {
+        await state.clearSwitch();
+        throw new Error(`the projection did not switch within ${timeoutMs} ms; the old read models stay served`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    outcome = { generations: target, by: 'projection', caughtUp: 0 };
+  } else {
+    const models = result.models.map((name) => createReadModel(name, db, state, result.generation));
+    await Promise.all(models.map((model) => model.load()));
+    const caughtUp = await catchUp(new EventLog(db), models);
+    await state.setActive(target);
+    outcome = { generations: target, by: 'replay', caughtUp };
+  }
+  logger.info({ generations: target, by: outcome.by }, 'read models switched');
+  // Keep the generation served until now (a way back); drop anything older.
+  for (const name of result.models) {
+    for (const generation of await state.knownGenerations()) {
+      if (generation < previous[name] && generation !== target[name]) {
+        await dropGeneration(db, createReadModel(name, db, state, generation));
+      }
+    }
+  }
+  return outcome;
+}
