@@ -15,6 +15,7 @@ import {
   readModelCollections,
   StoreMaster,
 } from '@retail-pulse/shared';
+import { storedEventOf, type EventLogDocument } from '../../services/projection/src/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { createStatusApp } from '../../services/status-api/src/app';
 import { JobStatusQuery } from '../../services/status-api/src/jobStatus/query';
@@ -143,9 +144,7 @@ describe('replaying the event log', () => {
 
   it('rebuilds the state as of a past position without switching', async () => {
     const lastJob = jobIds[jobIds.length - 1]!;
-    const submitted = await environment.db
-      .collection('events')
-      .findOne({ type: 'JobSubmitted', 'data.jobId': lastJob });
+    const submitted = await environment.db.collection('events').findOne({ type: 'JobSubmitted', jobId: lastJob });
     const output = await replay(['--as-of-position', String((submitted!.position as number) - 1)]);
     const generation = /generation (\d+)/.exec(output)![1];
     expect(output).toContain('not switched');
@@ -165,11 +164,10 @@ describe('replaying the event log', () => {
     const foldedBefore = await folded();
     const events = environment.db.collection('events');
     const countBefore = await events.countDocuments({});
-    const submitted = await events.findOne({ type: 'JobSubmitted', 'data.jobId': jobIds[0] });
+    const submitted = await events.findOne<EventLogDocument>({ type: 'JobSubmitted', jobId: jobIds[0] });
     const connection = await amqp.connect(environment.amqpUrl);
     const channel = await connection.createConfirmChannel();
-    const { _id, type, version, data, metadata } = submitted!;
-    const body = Buffer.from(JSON.stringify({ eventId: _id, type, version, data, metadata }));
+    const body = Buffer.from(JSON.stringify(storedEventOf(submitted!)));
     for (let copy = 0; copy < 2; copy++) {
       channel.publish(environment.topology.names.eventsExchange, 'JobSubmitted', body, { persistent: true });
     }

@@ -117,6 +117,12 @@ export type ImageFailed = z.infer<typeof imageFailedSchema>;
 export type ImageFailureKind = ImageFailed['data']['kind'];
 export type DomainEvent = z.output<typeof domainEventSchema>;
 export type StoredEvent = z.infer<typeof storedEventSchema>;
+
+/** Brings an already validated stored event to the current version of its type. */
+export function upcast(event: StoredEvent): DomainEvent {
+  if (event.type === 'ImageProcessed' && event.version === 1) return upcastImageProcessedV1(event);
+  return event as DomainEvent;
+}
 export type DomainEventType = DomainEvent['type'];
 
 /** An event as stored in the log: its place in the one global order. */

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { describeZodError, ensureIndexes, ProjectionState, storedEventSchema } from '@retail-pulse/shared';
-import { EventLog, type EventLogDocument } from '../eventLog';
+import { EventLog, storedEventOf, toLogDocument, type EventLogDocument } from '../eventLog';
 import { insertIdempotent } from '../readModel';
 
 /** One line of an export: the stored event, as it was recorded (its version untouched). */
@@ -36,13 +36,7 @@ export async function exportLog(db: Db, file: string, onProgress?: BackupProgres
         JSON.stringify({
           position: document.position,
           recordedAt: document.recordedAt.toISOString(),
-          event: {
-            eventId: document._id,
-            type: document.type,
-            version: document.version,
-            data: document.data,
-            metadata: document.metadata,
-          },
+          event: storedEventOf(document),
         }),
       );
       if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
@@ -93,16 +87,7 @@ export async function importLog(db: Db, file: string, onProgress?: BackupProgres
     if (!parsedLine.success) throw new ImportRefused(`line ${lineNumber}: ${describeZodError(parsedLine.error)}`);
     const event = storedEventSchema.safeParse(parsedLine.data.event);
     if (!event.success) throw new ImportRefused(`line ${lineNumber}: event ${describeZodError(event.error)}`);
-    const stored = event.data;
-    batch.push({
-      _id: stored.eventId,
-      position: parsedLine.data.position,
-      type: stored.type,
-      version: stored.version,
-      data: stored.data,
-      metadata: stored.metadata,
-      recordedAt: new Date(parsedLine.data.recordedAt),
-    });
+    batch.push(toLogDocument(event.data, parsedLine.data.position, new Date(parsedLine.data.recordedAt)));
     highest = Math.max(highest, parsedLine.data.position);
     if (batch.length >= 5_000) await flush();
   }
