@@ -142,7 +142,7 @@ describe('replaying the event log', () => {
     expect(await snapshot(stack.baseUrl)).toEqual(before);
   });
 
-  it('rebuilds the state as of a past position without switching', async () => {
+  it('rebuilds the state as of a past position or time, without switching', async () => {
     const lastJob = jobIds[jobIds.length - 1]!;
     const submitted = await environment.db.collection('events').findOne({ type: 'JobSubmitted', jobId: lastJob });
     const output = await replay(['--as-of-position', String((submitted!.position as number) - 1)]);
@@ -152,6 +152,20 @@ describe('replaying the event log', () => {
     expect(then.status).toBe(400);
     const now = await fetch(`${stack.baseUrl}/api/status?jobid=${lastJob}`);
     expect(now.status).toBe(200);
+    // By recording time: before the first event nothing existed; at the last one, everything did.
+    const byRecording = environment.db.collection<EventLogDocument>('events');
+    const first = await byRecording.findOne({ position: 1 });
+    const last = (await byRecording.find({}).sort({ position: -1 }).limit(1).toArray())[0]!;
+    const before = await replay(['--as-of', new Date(first!.recordedAt.getTime() - 1).toISOString()]);
+    expect(before).toMatch(/: 0 events/);
+    const beforeGeneration = /generation (\d+)/.exec(before)![1];
+    expect((await fetch(`${stack.baseUrl}/api/status?jobid=${jobIds[0]}&generation=${beforeGeneration}`)).status).toBe(
+      400,
+    );
+    const atLast = await replay(['--as-of', last.recordedAt.toISOString()]);
+    const lastGeneration = /generation (\d+)/.exec(atLast)![1];
+    const historical = await fetch(`${stack.baseUrl}/api/status?jobid=${lastJob}&generation=${lastGeneration}`);
+    expect(await historical.text()).toBe(await now.clone().text());
     const unknown = await fetch(`${stack.baseUrl}/api/status?jobid=${lastJob}&generation=999`);
     expect(await unknown.json()).toEqual({ error: 'unknown generation: 999' });
   });
