@@ -5,6 +5,7 @@ export * from './contracts/ids';
 export * from './messaging/topology';
 export * from './messaging/broker';
 export * from './messaging/subscribe';
+export * from './messaging/deadLetters';
 export * from './mongo/database';
 export * from './readModels/documents';
 export * from './readModels/projectionState';
