@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { z } from 'zod';
 import { createLogger, env, loadConfig } from '@retail-pulse/shared';
+import { ApiKeys, RateLimiter } from './access';
 import { createProxyHandler } from './proxy';
 
 const configSchema = z.object({
@@ -9,6 +10,12 @@ const configSchema = z.object({
   INGEST_PORT: env.int(8081, 1, 65_535),
   STATUS_API_HOST: env.string('127.0.0.1'),
   STATUS_API_PORT: env.int(8082, 1, 65_535),
+  /** Comma-separated API keys; unset or empty: no key needed. */
+  API_KEYS: z.string().optional(),
+  /** Requests per second per client (API key, or address without keys); 0 turns limiting off. */
+  RATE_LIMIT_PER_SECOND: env.number(1_000, 0),
+  RATE_LIMIT_BURST: env.int(2_000, 1),
+  MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1_024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -16,10 +23,17 @@ function main(): void {
   const config = loadConfig(configSchema);
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const server = createServer(
-    createProxyHandler({
-      ingest: { host: config.INGEST_HOST, port: config.INGEST_PORT },
-      statusApi: { host: config.STATUS_API_HOST, port: config.STATUS_API_PORT },
-    }),
+    createProxyHandler(
+      {
+        ingest: { host: config.INGEST_HOST, port: config.INGEST_PORT },
+        statusApi: { host: config.STATUS_API_HOST, port: config.STATUS_API_PORT },
+      },
+      {
+        apiKeys: new ApiKeys(config.API_KEYS),
+        rateLimiter: new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
+        maxBodyBytes: config.MAX_BODY_BYTES,
+      },
+    ),
   );
   server.keepAliveTimeout = 65_000;
   server.listen(config.PORT, '0.0.0.0', () => logger.info({ port: config.PORT }, 'gateway listening'));

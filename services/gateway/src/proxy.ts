@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { presentedKey, type ApiKeys, type RateLimiter } from './access';
 
 export interface Upstream {
   host: string;
@@ -10,6 +11,23 @@ export interface Routes {
   statusApi: Upstream;
 }
 
+export interface Access {
+  apiKeys: ApiKeys;
+  rateLimiter: RateLimiter;
+  /** Largest request body forwarded; larger ones are answered 413 here, not streamed on. */
+  maxBodyBytes: number;
+}
+
+const TOO_LARGE = { error: 'request body is too large' };
+
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Cache-Control': 'no-store',
+};
+
 /** Which service answers a path: submit goes to the ingest, status and visits to the status API. */
 export function upstreamFor(path: string, routes: Routes): Upstream | undefined {
   const pathname = path.split('?')[0] ?? '';
@@ -19,21 +37,40 @@ export function upstreamFor(path: string, routes: Routes): Upstream | undefined 
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...SECURITY_HEADERS, ...headers });
   response.end(JSON.stringify(body));
 }
 
 /**
  * The one base URL clients use: a small streaming reverse proxy over keep-alive connections.
- * A service that is down or restarting is answered with 503 and Retry-After.
+ * It checks API keys (when configured) and each client's request rate before forwarding; a
+ * service that is down or restarting is answered with 503 and Retry-After.
  */
-export function createProxyHandler(routes: Routes) {
+export function createProxyHandler(routes: Routes, access: Access) {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   return (incoming: IncomingMessage, response: ServerResponse): void => {
     const url = incoming.url ?? '/';
     if (url === '/health') return sendJson(response, 200, { status: 'ok' });
     const upstream = upstreamFor(url, routes);
     if (!upstream) return sendJson(response, 404, { error: `no route for ${incoming.method} ${url.split('?')[0]}` });
+    const key = presentedKey(incoming);
+    if (!access.apiKeys.allows(key)) {
+      incoming.resume();
+      return sendJson(
+        response,
+        401,
+        { error: 'a valid API key is required (X-API-Key header or Authorization: Bearer)' },
+        { 'WWW-Authenticate': 'Bearer' },
+      );
+    }
+    const client = access.apiKeys.enabled ? `key:${key}` : `ip:${incoming.socket.remoteAddress ?? ''}`;
+    const waitSeconds = access.rateLimiter.take(client);
+    if (waitSeconds !== undefined) {
+      incoming.resume();
+      return sendJson(response, 429, { error: 'too many requests; slow down' }, { 'Retry-After': String(waitSeconds) });
+    }
+    const declared = Number(incoming.headers['content-length']);
+    if (Number.isFinite(declared) && declared > access.maxBodyBytes) return refuseBody(incoming, response);
     const forwarded = httpRequest(
       {
         host: upstream.host,
@@ -49,10 +86,42 @@ export function createProxyHandler(routes: Routes) {
       },
     );
     forwarded.on('error', () => {
+      if (response.writableEnded) return;
       if (!response.headersSent)
         sendJson(response, 503, { error: 'service temporarily unavailable; retry shortly' }, { 'Retry-After': '1' });
       else response.destroy();
     });
+    let received = 0;
+    incoming.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > access.maxBodyBytes && !forwarded.destroyed) {
+        incoming.unpipe(forwarded);
+        forwarded.destroy();
+        refuseBody(incoming, response);
+      }
+    });
     incoming.pipe(forwarded);
   };
+}
+
+/** Past this, a refused body is not even read to its end: the connection is cut. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Answers 413 once the client has finished sending (clients that are still writing when the
+ * answer comes often report a reset instead of the answer); absurdly large bodies are cut off.
+ */
+function refuseBody(incoming: IncomingMessage, response: ServerResponse): void {
+  let drained = 0;
+  incoming.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT_BYTES) {
+      if (!response.headersSent) sendJson(response, 413, TOO_LARGE, { Connection: 'close' });
+      incoming.destroy();
+    }
+  });
+  incoming.once('end', () => {
+    if (!response.headersSent) sendJson(response, 413, TOO_LARGE);
+  });
+  incoming.resume();
 }

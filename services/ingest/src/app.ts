@@ -33,8 +33,9 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     ctx.status = health.status === 'ok' ? 200 : 503;
     ctx.body = health;
   });
-  app.use(errorMiddleware(options.logger));
+  // Outermost, so error answers carry the headers too.
   app.use(securityHeaders);
+  app.use(errorMiddleware(options.logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
   app.use((ctx) => {

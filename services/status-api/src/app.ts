@@ -32,8 +32,9 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   router.get('/health', (ctx) => {
     ctx.body = options.health();
   });
-  app.use(errorMiddleware(options.logger));
+  // Outermost, so error answers carry the headers too.
   app.use(securityHeaders);
+  app.use(errorMiddleware(options.logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
   app.use((ctx) => {
