@@ -108,16 +108,17 @@ export async function ensureFerretDbBinary(say: Say): Promise<string> {
   return binary;
 }
 
-/** Starts FerretDB on 127.0.0.1:27017 unless something already listens there. Returns the child it started. */
+/** Starts FerretDB on 127.0.0.1:<port> unless something already listens there. Returns the child it started. */
 export async function ensureFerretDb(
   say: Say,
   dataDir = join(projectRoot, '.data', 'ferretdb'),
+  port = 27017,
 ): Promise<ChildProcess | undefined> {
-  if (await portOpen(27017)) return undefined;
+  if (await portOpen(port)) return undefined;
   const binary = await ensureFerretDbBinary(say);
   mkdirSync(dataDir, { recursive: true });
   const logFile = openSync(join(dataDir, 'ferretdb.log'), 'a');
-  say(`starting FerretDB on 127.0.0.1:27017 (SQLite data in ${dataDir})`);
+  say(`starting FerretDB on 127.0.0.1:${port} (SQLite data in ${dataDir})`);
   const child = spawn(
     binary,
     [
@@ -125,14 +126,14 @@ export async function ensureFerretDb(
       '--handler=sqlite',
       `--sqlite-url=file:${dataDir}/`,
       `--state-dir=${dataDir}`,
-      '--listen-addr=127.0.0.1:27017',
+      `--listen-addr=127.0.0.1:${port}`,
       '--debug-addr=-',
       '--log-level=warn',
     ],
     { stdio: ['ignore', logFile, logFile], detached: false },
   );
   await Promise.race([
-    waitForPort(27017, 60_000),
+    waitForPort(port, 60_000),
     new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`FerretDB exited with code ${code}`)))),
   ]);
   return child;

@@ -13,3 +13,4 @@ export * from './storeMaster/parse';
 export * from './storeMaster/repository';
 export * from './http/errors';
 export * from './http/server';
+export * from './outage';

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger';
+import { isOutage } from '../outage';
 
 /** A failure the client should see: its status and JSON body. Handlers throw these. */
 export class HttpError extends Error {
@@ -45,6 +46,13 @@ export function errorMiddleware(logger: Logger) {
         ctx.status = clientError.status;
         ctx.body = clientError.body;
         ctx.set(clientError.headers);
+        return;
+      }
+      if (isOutage(error)) {
+        logger.warn({ err: String(error), path: ctx.path }, 'backing service unavailable');
+        ctx.status = 503;
+        ctx.body = { error: 'service temporarily unavailable; retry shortly' };
+        ctx.set('Retry-After', '2');
         return;
       }
       logger.error({ err: error instanceof Error ? error.stack : String(error), path: ctx.path }, 'request failed');

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { describeZodError } from '../contracts/events';
 import type { Logger } from '../logger';
+import { isOutage } from '../outage';
 import type { Broker, Delivery } from './broker';
 
 export interface SubscriptionSpec<T> {
@@ -16,6 +17,25 @@ export interface SubscriptionSpec<T> {
 
 /** Pause before a failed message goes back to its queue, so a failing handler does not spin. */
 const REQUEUE_PAUSE_MS = 500;
+/** How long a message is held while the database or broker is unreachable, retrying its handler. */
+const OUTAGE_HOLD_MS = 300_000;
+
+/**
+ * Runs a handler, waiting out outages of the backing services: a message is not the culprit
+ * when the database is restarting, so it must not use up its redeliveries (and be dead-lettered).
+ */
+async function handleThroughOutages(run: () => Promise<void>, logger: Logger, queue: string): Promise<void> {
+  const deadline = Date.now() + OUTAGE_HOLD_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isOutage(error) || Date.now() > deadline) throw error;
+      logger.warn({ queue, err: String(error), retryInMs: delay }, 'backing service unavailable; holding the message');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
 
 /** Counts messages being handled, so shutdown can wait for them to finish. */
 export class InFlight {
@@ -76,7 +96,7 @@ export async function subscribe<T>(
         return;
       }
       try {
-        await spec.handle(parsed.value, delivery);
+        await handleThroughOutages(() => spec.handle(parsed.value, delivery), logger, spec.queue);
         delivery.ack();
       } catch (error) {
         const attempts = delivery.deliveryCount + 1;

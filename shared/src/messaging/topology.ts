@@ -64,7 +64,7 @@ export function buildTopology(prefix: string): Topology {
     dispatchQueue: `${prefix}.dispatch`,
     imageRequestsQueue: `${prefix}.image-requests`,
     deadLetterQueue: `${prefix}.dead-letters`,
-    retryQueue: (level) => `${prefix}.image-requests.retry-${level}`,
+    retryQueue: (level) => `${prefix}.image-requests.delay-${level}`,
   };
   const quorum = (extra: Record<string, string | number | boolean> = {}) => ({
     'x-queue-type': 'quorum',
@@ -74,12 +74,16 @@ export function buildTopology(prefix: string): Topology {
   });
   const retryQueues: QueueSpec[] = RETRY_DELAYS_MS.map((delay, level) => ({
     name: names.retryQueue(level),
-    // Classic queues: expired messages at the head are dead-lettered back to the work exchange.
+    // Quorum queues with at-least-once dead-lettering: an expired message leaves the delay queue
+    // only once the work queue has confirmed it. (Classic queues dead-letter at most once; the chaos
+    // run lost retries that were expiring while RabbitMQ restarted.)
     arguments: {
-      'x-queue-type': 'classic',
+      'x-queue-type': 'quorum',
       'x-message-ttl': delay,
       'x-dead-letter-exchange': names.workExchange,
       'x-dead-letter-routing-key': ImageRequestedRoutingKey,
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
     },
   }));
   return {
