@@ -100,6 +100,23 @@ describe('a job of real images', () => {
   });
 });
 
+describe('transient failures', () => {
+  it('retries an image whose server answers 503 once, through the delay queue, and completes', async () => {
+    const before = images.requests();
+    const submitted = await submit({
+      count: 1,
+      visits: [visit(AREA_2_STORE, [images.url('/img/flaky-1-e2e.jpg')], '2024-03-01T10:00:00Z')],
+    });
+    const jobId = submitted.body.job_id as number;
+    expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+    expect(images.requests() - before).toBe(2);
+    const visits = JSON.parse(
+      (await get(`/api/visits?storeid=${AREA_2_STORE}&startdate=2024-03-01&enddate=2024-03-01`)).text,
+    );
+    expect(visits.results[0].data).toEqual([{ date: '2024-03-01', perimeter: [2240] }]);
+  });
+});
+
 describe('failures, per store', () => {
   it('fails the job and names every store and reason', async () => {
     const submitted = await submit({
