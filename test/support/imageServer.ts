@@ -31,6 +31,21 @@ async function render(image: ServedImage): Promise<Buffer> {
   return canvas.toFormat(image.format).toBuffer();
 }
 
+/** A camera-like JPEG: 1280×960 of noise, about 180 KB, like the photos users send (for benchmarks). */
+export const PHOTO = { path: '/img/photo.jpg', width: 1280, height: 960 };
+async function photo(): Promise<Buffer> {
+  let state = 1;
+  const pixels = Buffer.alloc(PHOTO.width * PHOTO.height * 3);
+  for (let index = 0; index < pixels.length; index++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    pixels[index] = 64 + ((state >>> 16) & 127);
+  }
+  return sharp(pixels, { raw: { width: PHOTO.width, height: PHOTO.height, channels: 3 } })
+    .blur(1.15)
+    .jpeg({ quality: 80 })
+    .toBuffer();
+}
+
 /**
  * A local HTTP server for the pipeline to download from: the real images above, plus a 404, an
  * HTML page, a truncated JPEG, a redirect to a real image, a server error, and hostile endpoints:
@@ -42,6 +57,7 @@ export async function startImageServer(): Promise<ImageServer> {
   for (const image of SERVED_IMAGES)
     bodies.set(image.path, { body: await render(image), contentType: image.contentType });
   const jpeg = bodies.get('/img/shelf.jpg')!.body;
+  bodies.set('/img/photo.jpg', { body: await photo(), contentType: 'image/jpeg' });
   bodies.set('/img/page.html', {
     body: Buffer.from('<html><body>not an image</body></html>'),
     contentType: 'text/html',

@@ -1,4 +1,3 @@
-import type { Collection, MongoBulkWriteError } from 'mongodb';
 import type { ReadModelName, RecordedEvent } from '@retail-pulse/shared';
 
 export interface FoldOptions {
@@ -28,22 +27,4 @@ export interface ReadModel {
   flush(): Promise<void>;
   /** The collections this generation writes. */
   readonly collections: string[];
-}
-
-/** Inserts documents, treating "already there" as success: every write here may be a re-fold. */
-export async function insertIdempotent<T extends { _id: unknown }>(
-  collection: Collection<T>,
-  documents: T[],
-): Promise<void> {
-  if (documents.length === 0) return;
-  try {
-    // The driver's OptionalUnlessRequiredId type cannot see that T always carries its _id.
-    await collection.insertMany(documents as unknown as Parameters<Collection<T>['insertMany']>[0], {
-      ordered: false,
-    });
-  } catch (error) {
-    const writeErrors = (error as MongoBulkWriteError).writeErrors;
-    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-    if (list.length === 0 || !list.every((writeError) => writeError.code === 11000)) throw error;
-  }
 }

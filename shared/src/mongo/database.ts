@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Db } from 'mongodb';
+import { MongoClient, MongoServerError, type Collection, type Db, type MongoBulkWriteError } from 'mongodb';
 
 export const collectionNames = {
   /** The event log: the system of record, append-only, written by the projection alone. */
@@ -56,4 +56,22 @@ export async function ensureIndexes(db: Db, visitsGeneration: number): Promise<v
     .collection(readModels.images)
     .createIndex({ areaCode: 1, storeId: 1, visitTime: 1 }, { name: 'area_store_time' });
   await db.collection(readModels.images).createIndex({ storeId: 1, visitTime: 1 }, { name: 'store_time' });
+}
+
+/** Inserts documents, treating "already there" as success: every write here may be a re-fold. */
+export async function insertIdempotent<T extends { _id: unknown }>(
+  collection: Collection<T>,
+  documents: T[],
+): Promise<void> {
+  if (documents.length === 0) return;
+  try {
+    // The driver's OptionalUnlessRequiredId type cannot see that T always carries its _id.
+    await collection.insertMany(documents as unknown as Parameters<Collection<T>['insertMany']>[0], {
+      ordered: false,
+    });
+  } catch (error) {
+    const writeErrors = (error as MongoBulkWriteError).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length === 0 || !list.every((writeError) => writeError.code === 11000)) throw error;
+  }
 }

@@ -1,25 +1,47 @@
 import type { Db } from 'mongodb';
-import { collectionNames, isDuplicateKeyError } from '@retail-pulse/shared';
+import { collectionNames, insertIdempotent } from '@retail-pulse/shared';
 
 interface ReceiptDocument {
   _id: number;
   acceptedAt: Date;
 }
 
+interface PendingReceipt {
+  jobId: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Records that a job was handed to the broker, so the status API answers "ongoing" for it even
- * before the projection has folded its JobSubmitted (read-your-writes).
+ * before the projection has folded its JobSubmitted (read-your-writes). Receipts of concurrent
+ * submits are written together in one insert (group commit): one database round trip and one
+ * write transaction for many jobs, where the database serialises writes.
  */
 export class JobReceipts {
+  private pending: PendingReceipt[] = [];
+
   constructor(private readonly db: Db) {}
 
-  async record(jobId: number): Promise<void> {
+  record(jobId: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ jobId, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const acceptedAt = new Date();
     try {
-      await this.db
-        .collection<ReceiptDocument>(collectionNames.jobReceipts)
-        .insertOne({ _id: jobId, acceptedAt: new Date() });
+      await insertIdempotent(
+        this.db.collection<ReceiptDocument>(collectionNames.jobReceipts),
+        batch.map(({ jobId }) => ({ _id: jobId, acceptedAt })),
+      );
+      for (const receipt of batch) receipt.resolve();
     } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
+      for (const receipt of batch) receipt.reject(error);
     }
   }
 }

@@ -3,9 +3,14 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { describeZodError, ensureIndexes, ProjectionState, storedEventSchema } from '@retail-pulse/shared';
+import {
+  describeZodError,
+  ensureIndexes,
+  ProjectionState,
+  storedEventSchema,
+  insertIdempotent,
+} from '@retail-pulse/shared';
 import { EventLog, storedEventOf, toLogDocument, type EventLogDocument } from '../eventLog';
-import { insertIdempotent } from '../readModel';
 
 /** One line of an export: the stored event, as it was recorded (its version untouched). */
 const exportLineSchema = z.object({

@@ -5,8 +5,9 @@ import {
   type JobProgressDocument,
   type ProjectionState,
   type RecordedEvent,
+  insertIdempotent,
 } from '@retail-pulse/shared';
-import { insertIdempotent, type FoldOptions, type ReadModel } from '../readModel';
+import type { FoldOptions, ReadModel } from '../readModel';
 import { evolveJob, fromProgressDocument, outcomeOf, toProgressDocument, type JobProgress } from './fold';
 
 /**

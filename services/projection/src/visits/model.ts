@@ -4,8 +4,9 @@ import {
   type ImageRecordDocument,
   type ProjectionState,
   type RecordedEvent,
+  insertIdempotent,
 } from '@retail-pulse/shared';
-import { insertIdempotent, type ReadModel } from '../readModel';
+import type { ReadModel } from '../readModel';
 import { imageRecordOf } from './imageRecord';
 
 /** The visits read model: one record per settled image, inserted once under its image id. */

@@ -1,0 +1,378 @@
+/**
+ * `npm run bench`: the whole pipeline under load, on this machine, with real services.
+ *
+ *   npm run bench                                   20,000 images at the spec's GPU delay, then the
+ *                                                   submit, status and replay phases
+ *   npm run bench -- --delay zero                   no GPU delay
+ *   npm run bench -- --processors 1,2,4             the scale-out curve (throughput phase per count)
+ *   npm run bench -- --images 5000 --images-per-job 50 --concurrency 400 --submit-jobs 2000
+ *
+ * Each run uses its own database and queue prefix, on the local RabbitMQ and FerretDB (started if
+ * missing, as `npm start` does) or on AMQP_URL/MONGO_URL. Every service is its own process; images
+ * come from a local HTTP server (a 1280×960 JPEG of about 180 KB). The last line is one JSON object.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import amqp from 'amqplib';
+import { buildTopology, connectMongo, createLogger, deleteTopology } from '@retail-pulse/shared';
+import { rebuild } from '../../services/projection/src/replay/rebuild';
+import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
+import { freePort } from '../../test/support/stack';
+import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../local/services';
+
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '20000' },
+    'images-per-job': { type: 'string', default: '100' },
+    delay: { type: 'string', default: 'spec' },
+    processors: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '400' },
+    'submit-jobs': { type: 'string', default: '2000' },
+    'status-rps': { type: 'string', default: '1000' },
+    'skip-load': { type: 'boolean', default: false },
+    'skip-replay': { type: 'boolean', default: false },
+  },
+});
+const imageCount = Number(values.images);
+const imagesPerJob = Number(values['images-per-job']);
+const delayMode = values.delay === 'zero' ? 'zero' : 'spec';
+const processorCounts = values.processors.split(',').map(Number);
+const concurrency = Number(values.concurrency);
+const submitJobs = Number(values['submit-jobs']);
+const statusRps = Number(values['status-rps']);
+const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
+const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [bench] ${message}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
+}
+
+/** Peak resident memory of a process so far (the kernel's high-water mark), in MB. */
+function peakRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Service {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+interface BenchStack {
+  baseUrl: string;
+  services: Service[];
+  prefix: string;
+  dbName: string;
+  stop: () => Promise<void>;
+}
+
+async function startBenchStack(processors: number): Promise<BenchStack> {
+  const suffix = randomBytes(3).toString('hex');
+  const prefix = `rpb-${suffix}`;
+  const dbName = `rp_bench_${suffix}`;
+  const ports = {
+    gateway: await freePort(),
+    ingest: await freePort(),
+    'status-api': await freePort(),
+    projection: await freePort(),
+  };
+  const env = {
+    ...process.env,
+    AMQP_URL: amqpUrl,
+    MONGO_URL: mongoUrl,
+    MONGO_DB: dbName,
+    TOPOLOGY_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    PORT: String(ports.gateway),
+    INGEST_PORT: String(ports.ingest),
+    STATUS_API_PORT: String(ports['status-api']),
+    PROJECTION_HEALTH_PORT: String(ports.projection),
+    IMAGE_ALLOW_PRIVATE_NETWORKS: 'true', // the image server is on 127.0.0.1
+    IMAGE_CONCURRENCY: String(concurrency),
+    GPU_DELAY_MIN_MS: delayMode === 'spec' ? '100' : '0',
+    GPU_DELAY_MAX_MS: delayMode === 'spec' ? '400' : '0',
+    RATE_LIMIT_PER_SECOND: '0',
+    STORE_MASTER_FILE: `${projectRoot}/infra/data/sample-stores.csv`,
+  };
+  const services: Service[] = [];
+  const start = async (name: string, entry: string, port: number, extra: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `services/${entry}/src/index.ts`], {
+      cwd: projectRoot,
+      env: { ...env, ...extra },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    services.push({ name, port, child });
+    for (const deadline = Date.now() + 60_000; ;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ok) return;
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start`);
+      await sleep(100);
+    }
+  };
+  for (let index = 0; index < processors; index++) {
+    const port = await freePort();
+    await start(`image-processor-${index + 1}`, 'image-processor', port, { PROCESSOR_HEALTH_PORT: String(port) });
+  }
+  await Promise.all([
+    start('projection', 'projection', ports.projection),
+    start('ingest', 'ingest', ports.ingest),
+    start('status-api', 'status-api', ports['status-api']),
+    start('gateway', 'gateway', ports.gateway),
+  ]);
+  return {
+    baseUrl: `http://127.0.0.1:${ports.gateway}`,
+    services,
+    prefix,
+    dbName,
+    stop: async () => {
+      await Promise.all(
+        services.map(
+          (service) =>
+            new Promise<void>((resolve) => {
+              if (service.child.exitCode !== null) return resolve();
+              service.child.once('exit', () => resolve());
+              service.child.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
+
+async function submit(baseUrl: string, body: unknown): Promise<{ jobId: number; ms: number }> {
+  for (;;) {
+    const started = performance.now();
+    const response = await fetch(`${baseUrl}/api/submit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const ms = performance.now() - started;
+    if (response.status === 201) return { jobId: ((await response.json()) as { job_id: number }).job_id, ms };
+    await response.arrayBuffer();
+    await sleep(200);
+  }
+}
+
+function job(images: ImageServer, size: number, tag: string) {
+  const visits = Math.max(1, Math.min(size, Math.ceil(size / 10)));
+  const stores = ['S00339218', 'S01408764', 'S00000201', 'S00000202'];
+  return {
+    count: visits,
+    visits: Array.from({ length: visits }, (_, visit) => ({
+      store_id: stores[visit % stores.length],
+      visit_time: new Date(Date.UTC(2024, 0, 1 + (visit % 28), 9)).toISOString(),
+      image_url: Array.from(
+        { length: Math.floor(size / visits) + (visit < size % visits ? 1 : 0) },
+        (_, image) => `${images.url(PHOTO.path)}?${tag}-${visit}-${image}`,
+      ),
+    })),
+  };
+}
+
+/** Phase 1: jobs of many images, first submit to last terminal status. */
+async function throughput(stack: BenchStack, images: ImageServer) {
+  const jobs = Math.ceil(imageCount / imagesPerJob);
+  const submittedAt = new Map<number, number>();
+  const settledAt = new Map<number, number>();
+  const started = Date.now();
+  const processors = stack.services.filter((service) => service.name.startsWith('image-processor'));
+  const projection = stack.services.find((service) => service.name === 'projection')!;
+  const queue = buildTopology(stack.prefix).names.imageRequestsQueue;
+  const connection = await amqp.connect(amqpUrl);
+  const channel = await connection.createChannel();
+  let maxQueued = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    let last = { at: Date.now(), processed: 0, folded: 0 };
+    while (sampling) {
+      await sleep(2_000);
+      const processed = (
+        await Promise.all(
+          processors.map(async (service) => {
+            const health = (await (await fetch(`http://127.0.0.1:${service.port}/health`)).json()) as {
+              processed: number;
+            };
+            return health.processed;
+          }),
+        )
+      ).reduce((sum, value) => sum + value, 0);
+      const folded = (
+        (await (await fetch(`http://127.0.0.1:${projection.port}/health`)).json()) as { eventsFolded: number }
+      ).eventsFolded;
+      const queued = (await channel.checkQueue(queue)).messageCount;
+      maxQueued = Math.max(maxQueued, queued);
+      const seconds = (Date.now() - last.at) / 1000;
+      say(
+        `processed ${Math.round((processed - last.processed) / seconds)} images/s, projection folded ` +
+          `${Math.round((folded - last.folded) / seconds)} events/s, ${queued} image requests queued, ` +
+          `${settledAt.size}/${jobs} jobs settled`,
+      );
+      last = { at: Date.now(), processed, folded };
+    }
+  })();
+  const poll = (async () => {
+    while (settledAt.size < jobs) {
+      await sleep(250);
+      const open = [...submittedAt.keys()].filter((jobId) => !settledAt.has(jobId));
+      await Promise.all(
+        open.map(async (jobId) => {
+          const body = (await (await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`)).json()) as {
+            status?: string;
+          };
+          if (body.status && body.status !== 'ongoing') settledAt.set(jobId, Date.now());
+        }),
+      );
+    }
+  })();
+  const pending = Array.from({ length: jobs }, (_, index) => index);
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let index = pending.shift(); index !== undefined; index = pending.shift()) {
+        const size = Math.min(imagesPerJob, imageCount - index * imagesPerJob);
+        const { jobId } = await submit(stack.baseUrl, job(images, size, `j${index}`));
+        submittedAt.set(jobId, Date.now());
+      }
+    }),
+  );
+  await poll;
+  sampling = false;
+  await sampler;
+  await connection.close();
+  const finished = Math.max(...settledAt.values());
+  const latencies = [...settledAt].map(([jobId, at]) => at - submittedAt.get(jobId)!);
+  return {
+    jobs,
+    images: imageCount,
+    seconds: (finished - started) / 1000,
+    imagesPerSecond: Math.round(imageCount / ((finished - started) / 1000)),
+    jobLatencyP50Ms: percentile(latencies, 50),
+    jobLatencyP99Ms: percentile(latencies, 99),
+    maxImageRequestsQueued: maxQueued,
+  };
+}
+
+/** Phase 2: many small jobs (one visit, 5 images), as fast as 64 concurrent clients can send them. */
+async function submitLoad(stack: BenchStack, images: ImageServer) {
+  const samples: number[] = [];
+  const ids: number[] = [];
+  const pending = Array.from({ length: submitJobs }, (_, index) => index);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      for (let index = pending.shift(); index !== undefined; index = pending.shift()) {
+        const { jobId, ms } = await submit(stack.baseUrl, job(images, 5, `s${index}`));
+        samples.push(ms);
+        ids.push(jobId);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    ids,
+    submitRps: Math.round(submitJobs / seconds),
+    p50SubmitMs: percentile(samples, 50),
+    p99SubmitMs: percentile(samples, 99),
+  };
+}
+
+/** Phase 3: status requests at a fixed rate (open loop), for 5 seconds. */
+async function statusLoad(stack: BenchStack, jobIds: number[]) {
+  const samples: number[] = [];
+  const total = statusRps * 5;
+  const started = performance.now();
+  const requests: Promise<void>[] = [];
+  for (let index = 0; index < total; index++) {
+    const due = started + (index * 1000) / statusRps;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const jobId = jobIds[index % jobIds.length]!;
+    requests.push(
+      (async () => {
+        const sent = performance.now();
+        const response = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`);
+        await response.arrayBuffer();
+        samples.push(performance.now() - sent);
+      })(),
+    );
+  }
+  await Promise.all(requests);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    statusRps: Math.round(total / seconds),
+    statusP50Ms: percentile(samples, 50),
+    statusP99Ms: percentile(samples, 99),
+  };
+}
+
+async function main(): Promise<void> {
+  await ensureRabbitMq(say);
+  const ferretDb = process.env.MONGO_URL ? undefined : await ensureFerretDb(say);
+  const images = await startImageServer();
+  const scaling: Array<{ processors: number; imagesPerSecond: number }> = [];
+  let summary: Record<string, unknown> = {};
+  for (const [round, processors] of processorCounts.entries()) {
+    say(
+      `throughput: ${imageCount} images in jobs of ${imagesPerJob}, ${processors} image-processor(s), ${delayMode} delay`,
+    );
+    const stack = await startBenchStack(processors);
+    try {
+      const result = await throughput(stack, images);
+      say(`throughput: ${JSON.stringify(result)}`);
+      scaling.push({ processors, imagesPerSecond: result.imagesPerSecond });
+      if (round === 0) {
+        summary = { ...result, delayMode, processors };
+        if (!values['skip-load']) {
+          say(`submit load: ${submitJobs} single-visit jobs of 5 images, 64 concurrent clients`);
+          const submitted = await submitLoad(stack, images);
+          say(`submit load: ${JSON.stringify({ ...submitted, ids: undefined })}`);
+          say(`status load: ${statusRps} requests/s for 5 s`);
+          const status = await statusLoad(stack, submitted.ids);
+          say(`status load: ${JSON.stringify(status)}`);
+          summary = { ...summary, ...submitted, ids: undefined, ...status };
+        }
+        summary.peakRssMb = Object.fromEntries(
+          stack.services.map((service) => [service.name, peakRssMb(service.child.pid)]),
+        );
+      }
+    } finally {
+      await stack.stop();
+    }
+    if (round === 0 && !values['skip-replay']) {
+      const { client, db } = await connectMongo(mongoUrl, stack.dbName);
+      const rebuilt = await rebuild(db, createLogger('bench', 'warn'));
+      summary.replayEventsPerSecond = Math.round(rebuilt.events / (rebuilt.durationMs / 1000));
+      summary.replayEvents = rebuilt.events;
+      say(`replay: ${rebuilt.events} events in ${(rebuilt.durationMs / 1000).toFixed(1)} s`);
+      await client.close();
+    }
+    const { client, db } = await connectMongo(mongoUrl, stack.dbName);
+    await db.dropDatabase();
+    await client.close();
+    await deleteTopology(amqpUrl, buildTopology(stack.prefix)).catch(() => undefined);
+  }
+  await images.close();
+  ferretDb?.kill('SIGTERM');
+  if (scaling.length > 1) summary.scaling = scaling;
+  console.log(JSON.stringify(summary));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
