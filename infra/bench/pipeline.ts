@@ -291,6 +291,17 @@ async function submitLoad(stack: BenchStack, images: ImageServer) {
   };
 }
 
+async function settle(stack: BenchStack, jobIds: number[]): Promise<void> {
+  const open = new Set(jobIds);
+  while (open.size > 0) {
+    for (const jobId of [...open].slice(0, 200)) {
+      const body = (await (await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`)).json()) as { status?: string };
+      if (body.status && body.status !== 'ongoing') open.delete(jobId);
+    }
+    await sleep(200);
+  }
+}
+
 /** Phase 3: status requests at a fixed rate (open loop), for 5 seconds. */
 async function statusLoad(stack: BenchStack, jobIds: number[]) {
   const samples: number[] = [];
@@ -341,6 +352,8 @@ async function main(): Promise<void> {
           say(`submit load: ${submitJobs} single-visit jobs of 5 images, 64 concurrent clients`);
           const submitted = await submitLoad(stack, images);
           say(`submit load: ${JSON.stringify({ ...submitted, ids: undefined })}`);
+          say('waiting for the submit-phase jobs to settle');
+          await settle(stack, submitted.ids);
           say(`status load: ${statusRps} requests/s for 5 s`);
           const status = await statusLoad(stack, submitted.ids);
           say(`status load: ${JSON.stringify(status)}`);

@@ -117,6 +117,7 @@ describe('Projector on a real MongoDB-protocol server', () => {
     const events = jobEvents(3, 4);
     await projector.project(events.slice(0, 3));
     await projector.project([...events.slice(0, 3), ...events.slice(3, 4)]);
+    await projector.maintain(); // the once-a-second write of ongoing counts
     const partial = await readModels();
     expect(partial.progress).toEqual([expect.objectContaining({ _id: 3, succeeded: 3, totalImages: 4 })]);
     await projector.project([...events, ...events]);
@@ -149,6 +150,21 @@ describe('Projector on a real MongoDB-protocol server', () => {
     expect(positions.slice(0, 4)).toEqual([1, 2, 10, 11]);
     expect(positions.slice(4).every((position) => position > 11)).toBe(true);
     expect(new Set(positions).size).toBe(6);
+  });
+
+  it('restarts from counts written a while ago, losing and doubling none', async () => {
+    const first = await newProjector();
+    const events = jobEvents(60, 5, 3);
+    await first.project(events.slice(0, 2));
+    await first.project(events.slice(2, 4)); // counted in memory; the stored counts lag behind
+    const restarted = await newProjector(); // a crash: the checkpoint is ahead of the stored counts
+    await restarted.project(events.slice(4));
+    const state = await readModels();
+    expect(state.outcomes).toEqual([
+      expect.objectContaining({ _id: 60, status: 'failed', totalImages: 5, failedImages: 1 }),
+    ]);
+    expect(state.progress).toEqual([]);
+    expect(state.images).toBe(5);
   });
 
   it('resumes numbering after the positions it reserved, never reusing one', async () => {

@@ -10,10 +10,16 @@ import {
 import type { FoldOptions, ReadModel } from '../readModel';
 import { evolveJob, fromProgressDocument, outcomeOf, toProgressDocument, type JobProgress } from './fold';
 
+/** How often the counts of ongoing jobs are written back (their documents exist from the start). */
+const PROGRESS_FLUSH_MS = 1_000;
+
 /**
  * The job-status read model: outcomes of settled jobs (inserted once, never changed) and the
  * progress of ongoing ones. Ongoing jobs are held in memory — the projection is the single
- * writer — and written through by `_id` on every batch.
+ * writer. A job's progress document is written when the job is first seen (so status answers
+ * "ongoing" and a restart knows the job), and its counts at most every second after that: one
+ * write per job per second instead of one per batch. A restart refolds from the oldest position
+ * a stored count has not yet seen; `evolveJob` skips what a job already counted.
  */
 export class JobStatusModel implements ReadModel {
   readonly name = 'jobStatus' as const;
@@ -22,6 +28,7 @@ export class JobStatusModel implements ReadModel {
   private readonly unwritten = new Set<number>();
   private deferred = false;
   private position = 0;
+  private flushedAt = 0;
   private readonly names;
 
   constructor(
@@ -56,6 +63,7 @@ export class JobStatusModel implements ReadModel {
     this.progress.clear();
     for await (const document of this.progressCollection.find({})) {
       this.progress.set(document._id, fromProgressDocument(document));
+      this.position = Math.min(this.position, document.lastPosition);
     }
   }
 
@@ -74,33 +82,50 @@ export class JobStatusModel implements ReadModel {
       touched.set(jobId, evolveJob(touched.get(jobId) ?? this.progress.get(jobId), event));
     }
     const outcomes: JobOutcomeDocument[] = [];
+    const newJobs: JobProgress[] = [];
     const ongoing: JobProgress[] = [];
     for (const progress of touched.values()) {
       const outcome = outcomeOf(progress);
       if (outcome) outcomes.push(outcome);
-      else ongoing.push(progress);
+      else {
+        ongoing.push(progress);
+        if (!this.progress.has(progress.jobId)) newJobs.push(progress);
+      }
     }
     // Order matters for readers: an outcome exists before its progress document disappears.
     await insertIdempotent(this.outcomeCollection, outcomes);
     const finished = outcomes.map((outcome) => outcome._id);
-    if (this.deferred) {
-      for (const progress of ongoing) this.unwritten.add(progress.jobId);
-      for (const jobId of finished) this.unwritten.delete(jobId);
-    } else {
-      await this.writeProgress(ongoing);
+    if (!this.deferred) {
+      await this.writeProgress(newJobs);
       const stored = finished.filter((jobId) => this.progress.has(jobId));
       if (stored.length > 0) await this.progressCollection.deleteMany({ _id: { $in: stored } });
     }
-    for (const progress of ongoing) this.progress.set(progress.jobId, progress);
-    for (const jobId of finished) this.progress.delete(jobId);
+    for (const progress of ongoing) {
+      this.progress.set(progress.jobId, progress);
+      this.unwritten.add(progress.jobId);
+    }
+    for (const progress of newJobs) if (!this.deferred) this.unwritten.delete(progress.jobId);
+    for (const jobId of finished) {
+      this.progress.delete(jobId);
+      this.unwritten.delete(jobId);
+    }
     this.position = fresh[fresh.length - 1]!.position;
-    if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);
+    if (!this.deferred) {
+      if (Date.now() - this.flushedAt >= PROGRESS_FLUSH_MS) await this.flushProgress();
+      await this.state.saveCheckpoint(this.name, this.generation, this.position);
+    }
   }
 
-  async flush(): Promise<void> {
+  /** Writes the counts of ongoing jobs changed since they were last written. */
+  async flushProgress(): Promise<void> {
+    this.flushedAt = Date.now();
     const ongoing = [...this.unwritten].map((jobId) => this.progress.get(jobId)!);
     this.unwritten.clear();
     await this.writeProgress(ongoing);
+  }
+
+  async flush(): Promise<void> {
+    await this.flushProgress();
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
