@@ -117,9 +117,8 @@ describe('Projector on a real MongoDB-protocol server', () => {
     const events = jobEvents(3, 4);
     await projector.project(events.slice(0, 3));
     await projector.project([...events.slice(0, 3), ...events.slice(3, 4)]);
-    await projector.maintain(); // the once-a-second write of ongoing counts
     const partial = await readModels();
-    expect(partial.progress).toEqual([expect.objectContaining({ _id: 3, succeeded: 3, totalImages: 4 })]);
+    expect(partial.progress).toEqual([{ _id: 3, openedAt: 1 }]);
     await projector.project([...events, ...events]);
     const state = await readModels();
     expect(state.events).toHaveLength(5);

@@ -113,9 +113,6 @@ export class Projector {
   maintain(): Promise<void> {
     return this.serially(async () => {
       await this.state.heartbeat(this.status.lastFoldedPosition);
-      // Counts of ongoing jobs are written at most every second while events flow; this writes
-      // the last of them when the flow stops.
-      for (const model of this.models) if (model instanceof JobStatusModel) await model.flushProgress();
       const request = await this.state.pendingSwitch();
       if (!request) return;
       const target = { ...this.generations };

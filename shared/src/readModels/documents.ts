@@ -6,15 +6,15 @@ export interface StoreError {
   error: string;
 }
 
-/** A job still in progress. `totalImages` is unknown only if a result was folded before its JobSubmitted. */
+/**
+ * A job still in progress: written once when the job is first seen, removed when it settles.
+ * Its counts live in the projection's memory; after a restart it refolds the log from the
+ * oldest `openedAt` to rebuild them.
+ */
 export interface JobProgressDocument {
   _id: number;
-  totalImages: number | null;
-  succeeded: number;
-  failed: number;
-  errors: StoreError[];
-  /** Position of the last event folded into this document: refolding never counts an event twice. */
-  lastPosition: number;
+  /** Position of the job's first event in the log. */
+  openedAt: number;
 }
 
 export type JobOutcomeStatus = 'completed' | 'failed';

@@ -1,7 +1,18 @@
 import type { RecordedEvent } from '@retail-pulse/shared';
 import type { JobOutcomeDocument, JobProgressDocument, StoreError } from '@retail-pulse/shared';
 
-export type JobProgress = Omit<JobProgressDocument, '_id'> & { jobId: number };
+/** A job's counts as the fold keeps them. `totalImages` is unknown only until its JobSubmitted is folded. */
+export interface JobProgress {
+  jobId: number;
+  totalImages: number | null;
+  succeeded: number;
+  failed: number;
+  errors: StoreError[];
+  /** Position of the job's first event folded. */
+  openedAt: number;
+  /** Position of the last event folded into this progress: refolding never counts an event twice. */
+  lastPosition: number;
+}
 
 function jobIdOf(event: RecordedEvent): number {
   return event.data.jobId;
@@ -23,6 +34,7 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
     succeeded: 0,
     failed: 0,
     errors: [],
+    openedAt: event.position,
     lastPosition: 0,
   };
   if (state && event.position <= state.lastPosition) return state;
@@ -61,11 +73,5 @@ export function outcomeOf(progress: JobProgress): JobOutcomeDocument | undefined
 }
 
 export function toProgressDocument(progress: JobProgress): JobProgressDocument {
-  const { jobId, ...rest } = progress;
-  return { _id: jobId, ...rest };
-}
-
-export function fromProgressDocument(document: JobProgressDocument): JobProgress {
-  const { _id, ...rest } = document;
-  return { jobId: _id, ...rest };
+  return { _id: progress.jobId, openedAt: progress.openedAt };
 }

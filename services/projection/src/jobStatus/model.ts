@@ -1,34 +1,31 @@
 import type { Db } from 'mongodb';
 import {
+  insertIdempotent,
   readModelCollections,
   type JobOutcomeDocument,
   type JobProgressDocument,
   type ProjectionState,
   type RecordedEvent,
-  insertIdempotent,
 } from '@retail-pulse/shared';
 import type { FoldOptions, ReadModel } from '../readModel';
-import { evolveJob, fromProgressDocument, outcomeOf, toProgressDocument, type JobProgress } from './fold';
-
-/** How often the counts of ongoing jobs are written back (their documents exist from the start). */
-const PROGRESS_FLUSH_MS = 1_000;
+import { evolveJob, outcomeOf, toProgressDocument, type JobProgress } from './fold';
 
 /**
- * The job-status read model: outcomes of settled jobs (inserted once, never changed) and the
- * progress of ongoing ones. Ongoing jobs are held in memory — the projection is the single
- * writer. A job's progress document is written when the job is first seen (so status answers
- * "ongoing" and a restart knows the job), and its counts at most every second after that: one
- * write per job per second instead of one per batch. A restart refolds from the oldest position
- * a stored count has not yet seen; `evolveJob` skips what a job already counted.
+ * The job-status read model: outcomes of settled jobs (inserted once, never changed) and a
+ * marker for each ongoing job (inserted when the job is first seen, removed when it settles).
+ * The counts of ongoing jobs live in memory only — the projection is the single writer — so a
+ * settling image costs no database write. After a restart, the log is refolded from the oldest
+ * open job's first event; `evolveJob` rebuilds those counts exactly, and settled jobs are skipped.
  */
 export class JobStatusModel implements ReadModel {
   readonly name = 'jobStatus' as const;
   private readonly progress = new Map<number, JobProgress>();
-  /** Ongoing jobs changed since the last write (deferred mode only). */
-  private readonly unwritten = new Set<number>();
+  /** Jobs whose marker is stored (or, deferred, will be at `flush`). */
+  private readonly open = new Set<number>();
+  /** Jobs whose counts are to be rebuilt from the log before they are trusted. */
+  private readonly reopened = new Set<number>();
   private deferred = false;
   private position = 0;
-  private flushedAt = 0;
   private readonly names;
 
   constructor(
@@ -44,7 +41,7 @@ export class JobStatusModel implements ReadModel {
   }
 
   get ongoingJobs(): number {
-    return this.progress.size;
+    return this.open.size;
   }
 
   get collections(): string[] {
@@ -61,9 +58,13 @@ export class JobStatusModel implements ReadModel {
   async load(): Promise<void> {
     this.position = (await this.state.checkpoint(this.name, this.generation)) ?? 0;
     this.progress.clear();
+    this.open.clear();
+    this.reopened.clear();
     for await (const document of this.progressCollection.find({})) {
-      this.progress.set(document._id, fromProgressDocument(document));
-      this.position = Math.min(this.position, document.lastPosition);
+      this.open.add(document._id);
+      this.reopened.add(document._id);
+      // Refold from just before the job's first event: its counts are rebuilt from scratch.
+      this.position = Math.min(this.position, document.openedAt - 1);
     }
   }
 
@@ -82,65 +83,44 @@ export class JobStatusModel implements ReadModel {
       touched.set(jobId, evolveJob(touched.get(jobId) ?? this.progress.get(jobId), event));
     }
     const outcomes: JobOutcomeDocument[] = [];
-    const newJobs: JobProgress[] = [];
-    const ongoing: JobProgress[] = [];
+    const opened: JobProgress[] = [];
     for (const progress of touched.values()) {
       const outcome = outcomeOf(progress);
       if (outcome) outcomes.push(outcome);
-      else {
-        ongoing.push(progress);
-        if (!this.progress.has(progress.jobId)) newJobs.push(progress);
-      }
+      else if (!this.open.has(progress.jobId)) opened.push(progress);
     }
-    // Order matters for readers: an outcome exists before its progress document disappears.
+    // Order matters for readers: an outcome exists before its marker disappears.
     await insertIdempotent(this.outcomeCollection, outcomes);
     const finished = outcomes.map((outcome) => outcome._id);
     if (!this.deferred) {
-      await this.writeProgress(newJobs);
-      const stored = finished.filter((jobId) => this.progress.has(jobId));
+      await insertIdempotent(this.progressCollection, opened.map(toProgressDocument));
+      const stored = finished.filter((jobId) => this.open.has(jobId));
       if (stored.length > 0) await this.progressCollection.deleteMany({ _id: { $in: stored } });
     }
-    for (const progress of ongoing) {
-      this.progress.set(progress.jobId, progress);
-      this.unwritten.add(progress.jobId);
-    }
-    for (const progress of newJobs) if (!this.deferred) this.unwritten.delete(progress.jobId);
+    for (const [jobId, progress] of touched) this.progress.set(jobId, progress);
+    for (const progress of opened) this.open.add(progress.jobId);
     for (const jobId of finished) {
       this.progress.delete(jobId);
-      this.unwritten.delete(jobId);
+      this.open.delete(jobId);
+      this.reopened.delete(jobId);
     }
     this.position = fresh[fresh.length - 1]!.position;
-    if (!this.deferred) {
-      if (Date.now() - this.flushedAt >= PROGRESS_FLUSH_MS) await this.flushProgress();
-      await this.state.saveCheckpoint(this.name, this.generation, this.position);
-    }
+    if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  /** Writes the counts of ongoing jobs changed since they were last written. */
-  async flushProgress(): Promise<void> {
-    this.flushedAt = Date.now();
-    const ongoing = [...this.unwritten].map((jobId) => this.progress.get(jobId)!);
-    this.unwritten.clear();
-    await this.writeProgress(ongoing);
-  }
-
+  /** Rebuild mode: the markers of the jobs still open, and the checkpoint, written once. */
   async flush(): Promise<void> {
-    await this.flushProgress();
+    await insertIdempotent(
+      this.progressCollection,
+      [...this.open].map((jobId) => toProgressDocument(this.progress.get(jobId)!)),
+    );
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  private async writeProgress(ongoing: JobProgress[]): Promise<void> {
-    if (ongoing.length === 0) return;
-    await this.progressCollection.bulkWrite(
-      ongoing.map((progress) => ({
-        replaceOne: { filter: { _id: progress.jobId }, replacement: toProgressDocument(progress), upsert: true },
-      })),
-      { ordered: false },
-    );
-  }
-
   private async settledAmong(events: RecordedEvent[]): Promise<Set<number>> {
-    const unknown = [...new Set(events.map((event) => event.data.jobId))].filter((jobId) => !this.progress.has(jobId));
+    const unknown = [...new Set(events.map((event) => event.data.jobId))].filter(
+      (jobId) => !this.progress.has(jobId) && !this.reopened.has(jobId),
+    );
     const settled = new Set<number>();
     await Promise.all(
       unknown.map(async (jobId) => {
