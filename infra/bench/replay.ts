@@ -20,6 +20,7 @@ import { hashReadModels } from '../../services/projection/src/replay/contentHash
 import { progressReporter } from '../../services/projection/src/replay/progress';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { ensureFerretDb } from '../local/services';
+import { prng } from '../../test/support/prng';
 
 const { values } = parseArgs({
   options: {
@@ -33,18 +34,6 @@ const targetEvents = Number(values.events);
 const pageSize = Number(values['page-size']);
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const dbName = process.env.MONGO_DB ?? 'retail_pulse_bench_replay';
-
-/** A small deterministic PRNG, so every run writes the same log. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface OpenJob {
   pending: DomainEvent[];

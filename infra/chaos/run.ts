@@ -21,6 +21,7 @@ import { SERVED_IMAGES, startImageServer } from '../../test/support/imageServer'
 import { startStack, type ServiceName } from '../../test/support/stack';
 import { createTestEnvironment } from '../../test/support/testEnvironment';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, waitForPort } from '../local/services';
+import { prng } from '../../test/support/prng';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -32,18 +33,6 @@ const CHAOS_PORT = 27018;
 const dataDir = join(projectRoot, '.data', 'ferretdb-chaos');
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 23)} [chaos] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A small deterministic PRNG, so every run submits the same workload. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE = [
   '/img/never-answers.jpg',

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, startStack, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+import { prng } from '../support/prng';
 
 /**
  * Anyone can send anything: generated malformed bodies and query strings never get a 5xx, and the
@@ -23,17 +24,6 @@ afterAll(async () => {
   await environment?.cleanup();
 });
 
-/** A small deterministic PRNG, so a failure can be replayed. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(20261122);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
