@@ -108,7 +108,11 @@ async function startBenchStack(processors: number): Promise<BenchStack> {
   };
   const services: Service[] = [];
   const start = async (name: string, entry: string, port: number, extra: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `services/${entry}/src/index.ts`], {
+    // BENCH_CPU_PROFILE_DIR=<dir>: every service writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_CPU_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}/${name}`]
+      : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', `services/${entry}/src/index.ts`], {
       cwd: projectRoot,
       env: { ...env, ...extra },
       stdio: ['ignore', 'ignore', 'inherit'],
