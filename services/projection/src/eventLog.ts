@@ -1,12 +1,5 @@
 import type { Collection, Db, MongoBulkWriteError } from 'mongodb';
-import {
-  collectionNames,
-  isDuplicateKeyError,
-  upcast,
-  type DomainEvent,
-  type RecordedEvent,
-  type StoredEvent,
-} from '@retail-pulse/shared';
+import { collectionNames, upcast, type DomainEvent, type RecordedEvent, type StoredEvent } from '@retail-pulse/shared';
 
 /**
  * An event as stored: the envelope, its position in the one global order, when it was recorded,
@@ -139,5 +132,3 @@ export class EventLog {
     return this.collection.estimatedDocumentCount();
   }
 }
-
-export { isDuplicateKeyError };

@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Collection, type Db, type MongoBulkWriteError } from 'mongodb';
+import { MongoClient, type Collection, type Db, type MongoBulkWriteError } from 'mongodb';
 
 export const collectionNames = {
   /** The event log: the system of record, append-only, written by the projection alone. */
@@ -41,10 +41,6 @@ export async function connectMongo(url: string, dbName: string): Promise<{ clien
   });
   await client.connect();
   return { client, db: client.db(dbName) };
-}
-
-export function isDuplicateKeyError(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
 }
 
 /** Indexes the queries need on a real MongoDB (FerretDB accepts and keeps them too). */
