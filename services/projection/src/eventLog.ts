@@ -90,21 +90,9 @@ export class EventLog {
   }
 
   /** Events above a position, in order, in pages (FerretDB sorts in memory; MongoDB uses the index). */
-  async *readFrom(afterPosition: number, pageSize = 5_000, throughPosition?: number): AsyncGenerator<RecordedEvent[]> {
-    const filter =
-      throughPosition === undefined
-        ? { position: { $gt: afterPosition } }
-        : { position: { $gt: afterPosition, $lte: throughPosition } };
-    const cursor = this.collection.find(filter).sort({ position: 1 }).batchSize(pageSize);
-    let page: RecordedEvent[] = [];
-    for await (const document of cursor) {
-      page.push(fromLogDocument(document));
-      if (page.length >= pageSize) {
-        yield page;
-        page = [];
-      }
-    }
-    if (page.length > 0) yield page;
+  async *readFrom(afterPosition: number, pageSize = 5_000): AsyncGenerator<RecordedEvent[]> {
+    const cursor = this.collection.find({ position: { $gt: afterPosition } }).sort({ position: 1 });
+    for await (const page of pages(cursor.batchSize(pageSize), pageSize)) yield page.map(fromLogDocument);
   }
 
   /**
@@ -112,23 +100,25 @@ export class EventLog {
    * streaming scan, far cheaper than a sort on FerretDB — and the caller must check the positions
    * increase (they do when the single writer appended them); otherwise it reads sorted by position.
    */
-  async *scan(pageSize: number, order: 'natural' | 'position'): AsyncGenerator<EventLogDocument[]> {
-    const cursor =
-      order === 'natural'
-        ? this.collection.find({}).batchSize(pageSize)
-        : this.collection.find({}).sort({ position: 1 }).batchSize(pageSize);
-    let page: EventLogDocument[] = [];
-    for await (const document of cursor) {
-      page.push(document);
-      if (page.length >= pageSize) {
-        yield page;
-        page = [];
-      }
-    }
-    if (page.length > 0) yield page;
+  scan(pageSize: number, order: 'natural' | 'position'): AsyncGenerator<EventLogDocument[]> {
+    const cursor = order === 'natural' ? this.collection.find({}) : this.collection.find({}).sort({ position: 1 });
+    return pages(cursor.batchSize(pageSize), pageSize);
   }
 
   async count(): Promise<number> {
     return this.collection.estimatedDocumentCount();
   }
+}
+
+/** Groups what a cursor yields into arrays of `size`. */
+async function* pages<T>(documents: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let page: T[] = [];
+  for await (const document of documents) {
+    page.push(document);
+    if (page.length >= size) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
 }
