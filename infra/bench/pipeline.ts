@@ -11,7 +11,7 @@
  * missing, as `npm start` does) or on AMQP_URL/MONGO_URL. Every service is its own process; images
  * come from a local HTTP server (a 1280×960 JPEG of about 180 KB). The last line is one JSON object.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -47,6 +47,8 @@ const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [bench] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
 function percentile(samples: number[], p: number): number {
   if (samples.length === 0) return NaN;
   const sorted = [...samples].sort((a, b) => a - b);
@@ -62,6 +64,38 @@ function peakRssMb(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU time a process has used so far (user + system), in seconds; undefined once it is gone. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes whose CPU the benchmark accounts for: every service, the servers, and itself. */
+function cpuAccounts(stack: BenchStack): Record<string, number | undefined> {
+  const pidOf = (pattern: string) => {
+    try {
+      return Number(execFileSync('pgrep', ['-o', '-f', pattern], { encoding: 'utf8' }).trim());
+    } catch {
+      return undefined;
+    }
+  };
+  const pids: Record<string, number | undefined> = Object.fromEntries(
+    stack.services.map((service) => [service.name, service.child.pid]),
+  );
+  pids.rabbitmq = pidOf('beam.smp');
+  pids.mongodb = pidOf('ferretdb|mongod');
+  const totals = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const own = process.cpuUsage();
+  totals['bench (clients, image server)'] = (own.user + own.system) / 1e6;
+  return totals;
 }
 
 interface Service {
@@ -195,6 +229,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
   const submittedAt = new Map<number, number>();
   const settledAt = new Map<number, number>();
   const started = Date.now();
+  const cpuBefore = cpuAccounts(stack);
   const processors = stack.services.filter((service) => service.name.startsWith('image-processor'));
   const projection = stack.services.find((service) => service.name === 'projection')!;
   const queue = buildTopology(stack.prefix).names.imageRequestsQueue;
@@ -255,10 +290,21 @@ async function throughput(stack: BenchStack, images: ImageServer) {
     }),
   );
   await poll;
+  const cpuAfter = cpuAccounts(stack);
   sampling = false;
   await sampler;
   await connection.close();
   const finished = Math.max(...settledAt.values());
+  // Where the two cores went: CPU milliseconds per image, by process, over the whole phase.
+  const cpuMsPerImage = Object.fromEntries(
+    Object.entries(cpuAfter).map(([name, after]) => {
+      const before = cpuBefore[name];
+      return [
+        name,
+        after === undefined || before === undefined ? null : round1(((after - before) * 1000) / imageCount),
+      ];
+    }),
+  );
   const latencies = [...settledAt].map(([jobId, at]) => at - submittedAt.get(jobId)!);
   return {
     jobs,
@@ -268,6 +314,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
     jobLatencyP50Ms: percentile(latencies, 50),
     jobLatencyP99Ms: percentile(latencies, 99),
     maxImageRequestsQueued: maxQueued,
+    cpuMsPerImage,
   };
 }
 

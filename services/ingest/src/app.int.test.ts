@@ -72,7 +72,7 @@ describe('ingest on real RabbitMQ and MongoDB', () => {
       await connection.close();
       expect(queued.sort()).toEqual([...ids].sort());
       const receipts = await environment.db.collection('job_receipts').find({}).toArray();
-      expect(receipts.map((receipt) => receipt._id).sort()).toEqual([...ids].sort());
+      expect(receipts.map((receipt) => receipt._id).sort()).toEqual(ids.map(String).sort());
     } finally {
       await closeServer(server);
       await broker.close();

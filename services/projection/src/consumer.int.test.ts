@@ -81,10 +81,10 @@ describe('projection consumer on real RabbitMQ', () => {
     const progress = await until(() =>
       environment.db
         .collection(readModelCollections(1).jobProgress)
-        .findOne({ _id: 77 as never })
+        .findOne({ _id: '77' as never })
         .then((d) => d ?? undefined),
     );
-    expect(progress).toEqual({ _id: 77, openedAt: 1 });
+    expect(progress).toEqual({ _id: '77', jobId: 77, openedAt: 1 });
 
     const reasons: string[] = [];
     await until(async () => {

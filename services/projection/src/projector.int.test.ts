@@ -89,7 +89,7 @@ async function readModels() {
     outcomes: await environment.db
       .collection<JobOutcomeDocument>(names.jobOutcomes)
       .find({})
-      .sort({ _id: 1 })
+      .sort({ jobId: 1 })
       .toArray(),
     progress: await environment.db.collection(names.jobProgress).find({}).toArray(),
     images: await environment.db.collection(names.images).countDocuments({}),
@@ -105,8 +105,8 @@ describe('Projector on a real MongoDB-protocol server', () => {
     const state = await readModels();
     expect(state.events.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(state.outcomes.map(({ _id, status, errors }) => ({ _id, status, errors }))).toEqual([
-      { _id: 1, status: 'completed', errors: [] },
-      { _id: 2, status: 'failed', errors: [{ store_id: 'S1', error: 'HTTP 404' }] },
+      { _id: '1', status: 'completed', errors: [] },
+      { _id: '2', status: 'failed', errors: [{ store_id: 'S1', error: 'HTTP 404' }] },
     ]);
     expect(state.progress).toEqual([]);
     expect(state.images).toBe(5);
@@ -118,13 +118,13 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await projector.project(events.slice(0, 3));
     await projector.project([...events.slice(0, 3), ...events.slice(3, 4)]);
     const partial = await readModels();
-    expect(partial.progress).toEqual([{ _id: 3, openedAt: 1 }]);
+    expect(partial.progress).toEqual([{ _id: '3', jobId: 3, openedAt: 1 }]);
     await projector.project([...events, ...events]);
     const state = await readModels();
     expect(state.events).toHaveLength(5);
     expect(new Set(state.events.map((event) => event._id)).size).toBe(5);
     expect(state.outcomes).toEqual([
-      expect.objectContaining({ _id: 3, status: 'completed', totalImages: 4, failedImages: 0 }),
+      expect.objectContaining({ _id: '3', status: 'completed', totalImages: 4, failedImages: 0 }),
     ]);
     expect(state.images).toBe(4);
   });
@@ -141,7 +141,7 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await restarted.project(events.slice(2));
     const state = await readModels();
     expect(state.events.map((event) => event.position)).toEqual([1, 2, 10, 11]);
-    expect(state.outcomes).toEqual([expect.objectContaining({ _id: 4, status: 'completed', totalImages: 3 })]);
+    expect(state.outcomes).toEqual([expect.objectContaining({ _id: '4', status: 'completed', totalImages: 3 })]);
     expect(state.images).toBe(3);
     // Positions reserved for the duplicates stay unused: the next events land above everything.
     await restarted.project(jobEvents(40, 1));
@@ -160,7 +160,7 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await restarted.project(events.slice(4));
     const state = await readModels();
     expect(state.outcomes).toEqual([
-      expect.objectContaining({ _id: 60, status: 'failed', totalImages: 5, failedImages: 1 }),
+      expect.objectContaining({ _id: '60', status: 'failed', totalImages: 5, failedImages: 1 }),
     ]);
     expect(state.progress).toEqual([]);
     expect(state.images).toBe(5);
@@ -193,7 +193,7 @@ describe('a log written before ImageProcessed v2', () => {
     const result = await rebuild(environment.db, logger);
     expect(result).toMatchObject({ events: 3, lastPosition: 3, models: ['jobStatus', 'visits'] });
     const names = readModelCollections(result.generation);
-    expect(await environment.db.collection(names.jobOutcomes).findOne({ _id: 50 as never })).toMatchObject({
+    expect(await environment.db.collection(names.jobOutcomes).findOne({ _id: '50' as never })).toMatchObject({
       status: 'completed',
       totalImages: 2,
     });

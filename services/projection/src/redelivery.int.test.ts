@@ -116,7 +116,7 @@ describe('a projection killed between its write and its ack', () => {
     expect(await environment.db.collection('events').countDocuments({})).toBe(events.length);
     expect(await environment.db.collection(generation.images).countDocuments({})).toBe(4);
     expect(await environment.db.collection(generation.jobOutcomes).find({}).toArray()).toEqual([
-      expect.objectContaining({ _id: 31, status: 'failed', totalImages: 4, failedImages: 4 }),
+      expect.objectContaining({ _id: '31', status: 'failed', totalImages: 4, failedImages: 4 }),
     ]);
     await broker.cancelConsumers();
     await batcher.stop();

@@ -10,6 +10,9 @@ import {
   StoreMaster,
   type ImageRecordDocument,
   type JobOutcomeDocument,
+  type JobProgressDocument,
+  type JobReceiptDocument,
+  jobKey,
 } from '@retail-pulse/shared';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createStatusApp } from './app';
@@ -59,19 +62,17 @@ beforeAll(async () => {
     { storeId: 'S3', areaCode: '200', storeName: 'Store S3' },
   ]);
   const generation1 = readModelCollections(1);
-  await db.collection(collectionNames.jobReceipts).insertOne({ _id: 10 as never, acceptedAt: new Date() });
-  await db.collection(generation1.jobProgress).insertOne({
-    _id: 11 as never,
-    totalImages: 3,
-    succeeded: 1,
-    failed: 0,
-    errors: [],
-    lastPosition: 4,
-  });
+  await db
+    .collection<JobReceiptDocument>(collectionNames.jobReceipts)
+    .insertOne({ _id: jobKey(10), jobId: 10, acceptedAt: new Date() });
+  await db
+    .collection<JobProgressDocument>(generation1.jobProgress)
+    .insertOne({ _id: jobKey(11), jobId: 11, openedAt: 4 });
   await db.collection<JobOutcomeDocument>(generation1.jobOutcomes).insertMany([
-    { _id: 12, status: 'completed', errors: [], totalImages: 2, failedImages: 0, position: 9 },
+    { _id: jobKey(12), jobId: 12, status: 'completed', errors: [], totalImages: 2, failedImages: 0, position: 9 },
     {
-      _id: 13,
+      _id: jobKey(13),
+      jobId: 13,
       status: 'failed',
       errors: [{ store_id: 'S9', error: 'unknown store_id S9' }],
       totalImages: 1,
@@ -166,7 +167,8 @@ describe('status API on a real MongoDB-protocol server', () => {
   it('answers from the generation the projection marks active', async () => {
     const { db } = environment;
     await db.collection<JobOutcomeDocument>(readModelCollections(2).jobOutcomes).insertOne({
-      _id: 11,
+      _id: jobKey(11),
+      jobId: 11,
       status: 'completed',
       errors: [],
       totalImages: 3,

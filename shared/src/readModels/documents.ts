@@ -7,12 +7,31 @@ export interface StoreError {
 }
 
 /**
+ * The `_id` of every document keyed by job: the job id in decimal. A string, not the number: the
+ * local MongoDB server (FerretDB 1.24, SQLite) filters a find by `_id` inside the database only for
+ * string and ObjectId values; a numeric `_id` makes it decode every document of the collection
+ * (measured on 20,000 documents: 320 ms per findOne against 32 ms). MongoDB serves both from its
+ * `_id` index.
+ */
+export function jobKey(jobId: number): string {
+  return String(jobId);
+}
+
+/** Written by ingest once the broker has confirmed a job, so status answers before the projection folds it. */
+export interface JobReceiptDocument {
+  _id: string;
+  jobId: number;
+  acceptedAt: Date;
+}
+
+/**
  * A job still in progress: written once when the job is first seen, removed when it settles.
  * Its counts live in the projection's memory; after a restart it refolds the log from the
  * oldest `openedAt` to rebuild them.
  */
 export interface JobProgressDocument {
-  _id: number;
+  _id: string;
+  jobId: number;
   /** Position of the job's first event in the log. */
   openedAt: number;
 }
@@ -21,7 +40,8 @@ export type JobOutcomeStatus = 'completed' | 'failed';
 
 /** The final answer for a settled job. Inserted once; terminal states never change. */
 export interface JobOutcomeDocument {
-  _id: number;
+  _id: string;
+  jobId: number;
   status: JobOutcomeStatus;
   errors: StoreError[];
   totalImages: number;

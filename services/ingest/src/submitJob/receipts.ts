@@ -1,10 +1,5 @@
 import type { Db } from 'mongodb';
-import { collectionNames, insertIdempotent } from '@retail-pulse/shared';
-
-interface ReceiptDocument {
-  _id: number;
-  acceptedAt: Date;
-}
+import { collectionNames, insertIdempotent, jobKey, type JobReceiptDocument } from '@retail-pulse/shared';
 
 interface PendingReceipt {
   jobId: number;
@@ -36,8 +31,8 @@ export class JobReceipts {
     const acceptedAt = new Date();
     try {
       await insertIdempotent(
-        this.db.collection<ReceiptDocument>(collectionNames.jobReceipts),
-        batch.map(({ jobId }) => ({ _id: jobId, acceptedAt })),
+        this.db.collection<JobReceiptDocument>(collectionNames.jobReceipts),
+        batch.map(({ jobId }) => ({ _id: jobKey(jobId), jobId, acceptedAt })),
       );
       for (const receipt of batch) receipt.resolve();
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@retail-pulse/shared';
-import type { JobOutcomeDocument, JobProgressDocument, StoreError } from '@retail-pulse/shared';
+import { jobKey, type JobOutcomeDocument, type JobProgressDocument, type StoreError } from '@retail-pulse/shared';
 
 /** A job's counts as the fold keeps them. `totalImages` is unknown only until its JobSubmitted is folded. */
 export interface JobProgress {
@@ -63,7 +63,8 @@ export function outcomeOf(progress: JobProgress): JobOutcomeDocument | undefined
   const { totalImages } = progress;
   if (totalImages === null || progress.succeeded + progress.failed < totalImages) return undefined;
   return {
-    _id: progress.jobId,
+    _id: jobKey(progress.jobId),
+    jobId: progress.jobId,
     status: progress.failed === 0 ? 'completed' : 'failed',
     errors: progress.errors,
     totalImages,
@@ -73,5 +74,5 @@ export function outcomeOf(progress: JobProgress): JobOutcomeDocument | undefined
 }
 
 export function toProgressDocument(progress: JobProgress): JobProgressDocument {
-  return { _id: progress.jobId, openedAt: progress.openedAt };
+  return { _id: jobKey(progress.jobId), jobId: progress.jobId, openedAt: progress.openedAt };
 }

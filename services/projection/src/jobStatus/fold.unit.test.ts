@@ -58,7 +58,8 @@ describe('job status fold', () => {
 
   it('completes when every image succeeded', () => {
     expect(outcomeOf(fold([submitted(1), processed(2, 0), processed(3, 1), processed(4, 2)]))).toEqual({
-      _id: 7,
+      _id: '7',
+      jobId: 7,
       status: 'completed',
       errors: [],
       totalImages: 3,

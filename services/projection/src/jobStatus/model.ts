@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import {
   insertIdempotent,
+  jobKey,
   readModelCollections,
   type JobOutcomeDocument,
   type JobProgressDocument,
@@ -61,8 +62,8 @@ export class JobStatusModel implements ReadModel {
     this.open.clear();
     this.reopened.clear();
     for await (const document of this.progressCollection.find({})) {
-      this.open.add(document._id);
-      this.reopened.add(document._id);
+      this.open.add(document.jobId);
+      this.reopened.add(document.jobId);
       // Refold from just before the job's first event: its counts are rebuilt from scratch.
       this.position = Math.min(this.position, document.openedAt - 1);
     }
@@ -91,11 +92,11 @@ export class JobStatusModel implements ReadModel {
     }
     // Order matters for readers: an outcome exists before its marker disappears.
     await insertIdempotent(this.outcomeCollection, outcomes);
-    const finished = outcomes.map((outcome) => outcome._id);
+    const finished = outcomes.map((outcome) => outcome.jobId);
     if (!this.deferred) {
       await insertIdempotent(this.progressCollection, opened.map(toProgressDocument));
       const stored = finished.filter((jobId) => this.open.has(jobId));
-      if (stored.length > 0) await this.progressCollection.deleteMany({ _id: { $in: stored } });
+      if (stored.length > 0) await this.progressCollection.deleteMany({ _id: { $in: stored.map(jobKey) } });
     }
     for (const [jobId, progress] of touched) this.progress.set(jobId, progress);
     for (const progress of opened) this.open.add(progress.jobId);
@@ -124,7 +125,8 @@ export class JobStatusModel implements ReadModel {
     const settled = new Set<number>();
     await Promise.all(
       unknown.map(async (jobId) => {
-        if (await this.outcomeCollection.findOne({ _id: jobId }, { projection: { _id: 1 } })) settled.add(jobId);
+        if (await this.outcomeCollection.findOne({ _id: jobKey(jobId) }, { projection: { _id: 1 } }))
+          settled.add(jobId);
       }),
     );
     return settled;

@@ -2,8 +2,10 @@ import type { Db } from 'mongodb';
 import {
   collectionNames,
   HttpError,
+  jobKey,
   type JobOutcomeDocument,
   type JobProgressDocument,
+  type JobReceiptDocument,
   type StoreError,
 } from '@retail-pulse/shared';
 import type { ActiveReadModels } from '../readModels';
@@ -28,11 +30,17 @@ export function statusBodyOf(jobId: number, outcome: JobOutcomeDocument | null):
 /** The SPEC's answer for an unknown or malformed job id: 400 with an empty object. */
 export const unknownJob = () => new HttpError(400, {});
 
-/** Terminal answers kept in memory: they never change, so they are served without a database read. */
-const SETTLED_CACHE_SIZE = 100_000;
+/** Answers kept in memory, each map bounded: terminal answers, and jobs known to exist. */
+const CACHE_SIZE = 100_000;
 
+/**
+ * Answers status from the job-status read model. Terminal answers never change, so they are served
+ * from memory after the first read. A job once seen to exist never stops existing, so while it is
+ * ongoing each poll costs one read (its outcome), not three.
+ */
 export class JobStatusQuery {
   private readonly settled = new Map<string, JobStatusBody>();
+  private readonly accepted = new Set<number>();
 
   constructor(
     private readonly db: Db,
@@ -45,27 +53,38 @@ export class JobStatusQuery {
     const cacheKey = `${names.jobOutcomes}:${jobId}`;
     const cached = this.settled.get(cacheKey);
     if (cached) return cached;
+    const key = jobKey(jobId);
     const outcomes = this.db.collection<JobOutcomeDocument>(names.jobOutcomes);
-    const outcome = await outcomes.findOne({ _id: jobId });
+    const outcome = await outcomes.findOne({ _id: key });
     if (outcome) return this.remember(cacheKey, statusBodyOf(jobId, outcome));
+    // Existence is remembered for the served view only: a historical generation may predate the job.
+    if (generation === undefined && this.accepted.has(jobId)) return statusBodyOf(jobId, null);
     const [progress, receipt] = await Promise.all([
-      this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: jobId }, { projection: { _id: 1 } }),
+      this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: key }, { projection: { _id: 1 } }),
       // Receipts speak of now; a historical generation answers from its own state alone.
       generation === undefined
-        ? this.db.collection<{ _id: number }>(collectionNames.jobReceipts).findOne({ _id: jobId })
+        ? this.db.collection<JobReceiptDocument>(collectionNames.jobReceipts).findOne({ _id: key })
         : null,
     ]);
-    if (progress || receipt) return statusBodyOf(jobId, null);
+    if (progress || receipt) {
+      if (generation === undefined) bounded(this.accepted, CACHE_SIZE).add(jobId);
+      return statusBodyOf(jobId, null);
+    }
     // The projection writes a job's outcome before dropping its progress: a job seen in neither was
     // either settled between the two reads, or never accepted.
-    const settled = await outcomes.findOne({ _id: jobId });
+    const settled = await outcomes.findOne({ _id: key });
     if (settled) return this.remember(cacheKey, statusBodyOf(jobId, settled));
     throw unknownJob();
   }
 
   private remember(key: string, body: JobStatusBody): JobStatusBody {
-    if (this.settled.size >= SETTLED_CACHE_SIZE) this.settled.delete(this.settled.keys().next().value!);
-    this.settled.set(key, body);
+    bounded(this.settled, CACHE_SIZE).set(key, body);
     return body;
   }
+}
+
+/** Makes room for one more entry by dropping the oldest, once the collection holds `limit`. */
+function bounded<T extends Map<unknown, unknown> | Set<unknown>>(collection: T, limit: number): T {
+  if (collection.size >= limit) collection.delete(collection.keys().next().value);
+  return collection;
 }

@@ -15,7 +15,8 @@ describe('job status answers', () => {
   it('shapes each status exactly as the API promises', () => {
     expect(JSON.stringify(statusBodyOf(5, null))).toBe('{"status":"ongoing","job_id":5}');
     const completed = {
-      _id: 5,
+      _id: '5',
+      jobId: 5,
       status: 'completed' as const,
       errors: [],
       totalImages: 1,
