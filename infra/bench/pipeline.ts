@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
+import { Pool } from 'undici';
 import { buildTopology, connectMongo, createLogger, deleteTopology } from '@retail-pulse/shared';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
@@ -98,14 +99,66 @@ function cpuAccounts(stack: BenchStack): Record<string, number | undefined> {
   return totals;
 }
 
+/** Percent of one core each process used between two `cpuAccounts` readings `seconds` apart. */
+function cpuPercent(
+  before: Record<string, number | undefined>,
+  after: Record<string, number | undefined>,
+  seconds: number,
+): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, value]) => {
+      const start = before[name];
+      return [name, value === undefined || start === undefined ? null : Math.round(((value - start) / seconds) * 100)];
+    }),
+  );
+}
+
 interface Service {
   name: string;
   port: number;
   child: ChildProcess;
 }
 
+/**
+ * The benchmark's HTTP client: a pool of keep-alive connections to the gateway. Not `fetch`: at
+ * 1,000 requests/s fetch alone takes most of a core, and the client's own delays would be
+ * measured as the service's latency.
+ */
+class ApiClient {
+  private readonly pool: Pool;
+
+  constructor(baseUrl: string) {
+    this.pool = new Pool(baseUrl, { connections: 128 });
+  }
+
+  async get(path: string): Promise<{ status: number; body: string }> {
+    const response = await this.pool.request({ path, method: 'GET' });
+    return { status: response.statusCode, body: await response.body.text() };
+  }
+
+  async post(path: string, body: unknown): Promise<{ status: number; body: string }> {
+    const response = await this.pool.request({
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.statusCode, body: await response.body.text() };
+  }
+
+  /** The job's status word, or undefined when the answer has none (an unknown job, an outage). */
+  async statusOf(jobId: number): Promise<string | undefined> {
+    const { body } = await this.get(`/api/status?jobid=${jobId}`);
+    return (JSON.parse(body) as { status?: string }).status;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
 interface BenchStack {
-  baseUrl: string;
+  api: ApiClient;
   services: Service[];
   prefix: string;
   dbName: string;
@@ -172,12 +225,14 @@ async function startBenchStack(processors: number): Promise<BenchStack> {
     start('status-api', 'status-api', ports['status-api']),
     start('gateway', 'gateway', ports.gateway),
   ]);
+  const api = new ApiClient(`http://127.0.0.1:${ports.gateway}`);
   return {
-    baseUrl: `http://127.0.0.1:${ports.gateway}`,
+    api,
     services,
     prefix,
     dbName,
     stop: async () => {
+      await api.close();
       await Promise.all(
         services.map(
           (service) =>
@@ -192,17 +247,12 @@ async function startBenchStack(processors: number): Promise<BenchStack> {
   };
 }
 
-async function submit(baseUrl: string, body: unknown): Promise<{ jobId: number; ms: number }> {
+async function submit(api: ApiClient, body: unknown): Promise<{ jobId: number; ms: number }> {
   for (;;) {
     const started = performance.now();
-    const response = await fetch(`${baseUrl}/api/submit`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const response = await api.post('/api/submit', body);
     const ms = performance.now() - started;
-    if (response.status === 201) return { jobId: ((await response.json()) as { job_id: number }).job_id, ms };
-    await response.arrayBuffer();
+    if (response.status === 201) return { jobId: (JSON.parse(response.body) as { job_id: number }).job_id, ms };
     await sleep(200);
   }
 }
@@ -271,10 +321,8 @@ async function throughput(stack: BenchStack, images: ImageServer) {
       const open = [...submittedAt.keys()].filter((jobId) => !settledAt.has(jobId));
       await Promise.all(
         open.map(async (jobId) => {
-          const body = (await (await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`)).json()) as {
-            status?: string;
-          };
-          if (body.status && body.status !== 'ongoing') settledAt.set(jobId, Date.now());
+          const status = await stack.api.statusOf(jobId);
+          if (status && status !== 'ongoing') settledAt.set(jobId, Date.now());
         }),
       );
     }
@@ -284,7 +332,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
     Array.from({ length: 8 }, async () => {
       for (let index = pending.shift(); index !== undefined; index = pending.shift()) {
         const size = Math.min(imagesPerJob, imageCount - index * imagesPerJob);
-        const { jobId } = await submit(stack.baseUrl, job(images, size, `j${index}`));
+        const { jobId } = await submit(stack.api, job(images, size, `j${index}`));
         submittedAt.set(jobId, Date.now());
       }
     }),
@@ -323,17 +371,19 @@ async function submitLoad(stack: BenchStack, images: ImageServer) {
   const samples: number[] = [];
   const ids: number[] = [];
   const pending = Array.from({ length: submitJobs }, (_, index) => index);
+  const cpuBefore = cpuAccounts(stack);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: 64 }, async () => {
       for (let index = pending.shift(); index !== undefined; index = pending.shift()) {
-        const { jobId, ms } = await submit(stack.baseUrl, job(images, 5, `s${index}`));
+        const { jobId, ms } = await submit(stack.api, job(images, 5, `s${index}`));
         samples.push(ms);
         ids.push(jobId);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  say(`submit load: CPU, % of one core: ${JSON.stringify(cpuPercent(cpuBefore, cpuAccounts(stack), seconds))}`);
   return {
     ids,
     submitRps: Math.round(submitJobs / seconds),
@@ -346,8 +396,8 @@ async function settle(stack: BenchStack, jobIds: number[]): Promise<void> {
   const open = new Set(jobIds);
   while (open.size > 0) {
     for (const jobId of [...open].slice(0, 200)) {
-      const body = (await (await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`)).json()) as { status?: string };
-      if (body.status && body.status !== 'ongoing') open.delete(jobId);
+      const status = await stack.api.statusOf(jobId);
+      if (status && status !== 'ongoing') open.delete(jobId);
     }
     await sleep(200);
   }
@@ -357,6 +407,7 @@ async function settle(stack: BenchStack, jobIds: number[]): Promise<void> {
 async function statusLoad(stack: BenchStack, jobIds: number[]) {
   const samples: number[] = [];
   const total = statusRps * 5;
+  const cpuBefore = cpuAccounts(stack);
   const started = performance.now();
   const requests: Promise<void>[] = [];
   for (let index = 0; index < total; index++) {
@@ -367,14 +418,14 @@ async function statusLoad(stack: BenchStack, jobIds: number[]) {
     requests.push(
       (async () => {
         const sent = performance.now();
-        const response = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`);
-        await response.arrayBuffer();
+        await stack.api.get(`/api/status?jobid=${jobId}`);
         samples.push(performance.now() - sent);
       })(),
     );
   }
   await Promise.all(requests);
   const seconds = (performance.now() - started) / 1000;
+  say(`status load: CPU, % of one core: ${JSON.stringify(cpuPercent(cpuBefore, cpuAccounts(stack), seconds))}`);
   return {
     statusRps: Math.round(total / seconds),
     statusP50Ms: percentile(samples, 50),

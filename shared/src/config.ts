@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { z } from 'zod';
 
 /** Thrown when an environment variable does not parse; the message names the variable. */
@@ -47,3 +48,15 @@ export const commonConfigShape = {
 };
 export const commonConfigSchema = z.object(commonConfigShape);
 export type CommonConfig = z.infer<typeof commonConfigSchema>;
+
+/**
+ * Background stages (image processing, the projection) give the CPU to the request path (gateway,
+ * ingest, status) when they share a machine with it: they run at this nice value, 0 (normal) to 19
+ * (lowest). On machines of their own it changes nothing.
+ */
+export const backgroundConfigShape = { PROCESS_NICE: env.int(10, 0, 19) };
+
+/** Lowers this process's scheduling priority; threads started afterwards (the libuv pool) inherit it. */
+export function runInBackground(nice: number): void {
+  if (nice > 0) setPriority(nice);
+}

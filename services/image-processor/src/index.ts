@@ -3,6 +3,8 @@ import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
+  backgroundConfigShape,
+  runInBackground,
   Broker,
   buildTopology,
   commonConfigShape,
@@ -26,6 +28,7 @@ import { StoreCache } from './process/storeCache';
 const configSchema = z
   .object({
     ...commonConfigShape,
+    ...backgroundConfigShape,
     IMAGE_CONCURRENCY: env.int(400, 1, 10_000),
     DISPATCH_CONCURRENCY: env.int(4, 1, 100),
     IMAGE_MAX_ATTEMPTS: env.int(3, 1, 20),
@@ -50,6 +53,7 @@ const configSchema = z
 
 async function main(): Promise<void> {
   const config = loadConfig(configSchema);
+  runInBackground(config.PROCESS_NICE);
   const logger = createLogger('image-processor', config.LOG_LEVEL);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);

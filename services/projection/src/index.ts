@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import { z } from 'zod';
 import {
+  backgroundConfigShape,
+  runInBackground,
   Broker,
   buildTopology,
   commonConfigShape,
@@ -15,6 +17,7 @@ import { Projector } from './projector';
 
 const configSchema = z.object({
   ...commonConfigShape,
+  ...backgroundConfigShape,
   PROJECTION_BATCH_SIZE: env.int(500, 1, 10_000),
   PROJECTION_BATCH_WAIT_MS: env.int(20, 0, 5_000),
   PROJECTION_HEALTH_PORT: env.int(8083, 0, 65_535),
@@ -22,6 +25,7 @@ const configSchema = z.object({
 
 async function main(): Promise<void> {
   const config = loadConfig(configSchema);
+  runInBackground(config.PROCESS_NICE);
   const logger = createLogger('projection', config.LOG_LEVEL);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);

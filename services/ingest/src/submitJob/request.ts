@@ -49,9 +49,21 @@ export interface SubmitRequest {
   imageCount: number;
 }
 
+/** One schema per limits object: building a zod schema costs far more than using it. */
+const schemas = new WeakMap<SubmitLimits, ReturnType<typeof submitRequestSchema>>();
+
+function schemaFor(limits: SubmitLimits): ReturnType<typeof submitRequestSchema> {
+  let schema = schemas.get(limits);
+  if (!schema) {
+    schema = submitRequestSchema(limits);
+    schemas.set(limits, schema);
+  }
+  return schema;
+}
+
 /** Validates a submit body; every problem becomes a 400 (or 413 past a limit) with one clear sentence. */
 export function parseSubmitRequest(body: unknown, limits: SubmitLimits): SubmitRequest {
-  const parsed = submitRequestSchema(limits).safeParse(body);
+  const parsed = schemaFor(limits).safeParse(body);
   if (!parsed.success) throw badRequest(describeZodError(parsed.error));
   const { count, visits } = parsed.data;
   if (count !== visits.length) {
