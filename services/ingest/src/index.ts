@@ -21,7 +21,6 @@ const configSchema = z.object({
   MAX_VISITS_PER_JOB: env.int(10_000, 1),
   MAX_IMAGES_PER_JOB: env.int(20_000, 1),
   MAX_URL_LENGTH: env.int(2_048, 16),
-  JOB_ID_BLOCK_SIZE: env.int(100, 1, 100_000),
 });
 
 async function main(): Promise<void> {
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
   await broker.start();
   const app = createIngestApp({
     broker,
-    jobIds: new JobIdAllocator(db, config.JOB_ID_BLOCK_SIZE),
+    jobIds: new JobIdAllocator(db),
     receipts: new JobReceipts(db),
     limits: {
       maxVisitsPerJob: config.MAX_VISITS_PER_JOB,

@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import { collectionNames } from '@retail-pulse/shared';
 
 interface CounterDocument {
@@ -6,41 +6,96 @@ interface CounterDocument {
   value: number;
 }
 
+interface Block {
+  next: number;
+  last: number;
+}
+
+/** Job ids are reserved this many at a time. Every ingest instance must use the same size. */
+export const JOB_ID_BLOCK_SIZE = 100;
+
 /**
  * Hands out job ids: integers, unique across every ingest instance, increasing within one.
- * Ids are reserved from MongoDB in blocks so a submit rarely waits for the database.
- * Ids of a block not used before a restart are skipped, never reused.
+ * Ids are reserved from MongoDB in blocks; the next block is reserved in the background once half
+ * of the current one is used, so a submit waits for the database only when ids run out faster
+ * than one round trip. Ids of a block not used before a restart are skipped, never reused.
+ *
+ * A block is owned by whoever inserts its claim document (`jobId:<last id>`): the unique `_id`
+ * decides, atomically, on any MongoDB-protocol server. The counter only suggests the next block:
+ * FerretDB 1.24 applies a findOneAndUpdate as a read then a write, so two concurrent `$inc`s can
+ * return the same value (measured: 100 concurrent increments from two connections gave 17
+ * distinct values). A suggestion already claimed is skipped by asking again.
  */
 export class JobIdAllocator {
-  private next = 0;
-  private last = -1;
-  private refilling: Promise<void> | undefined;
+  private current: Block | undefined;
+  /** The following block: being reserved, or reserved and not yet in use. At most one. */
+  private spare: Promise<Block> | undefined;
 
   constructor(
     private readonly db: Db,
-    private readonly blockSize = 100,
+    private readonly blockSize = JOB_ID_BLOCK_SIZE,
   ) {}
 
   async allocate(): Promise<number> {
-    while (this.next > this.last) {
-      this.refilling ??= this.refill().finally(() => {
-        this.refilling = undefined;
-      });
-      await this.refilling;
+    for (;;) {
+      const block = this.current;
+      if (block && block.next <= block.last) {
+        const id = block.next++;
+        if (block.last - block.next < this.blockSize / 2) this.reserveSpare();
+        return id;
+      }
+      const spare = this.reserveSpare();
+      const reserved = await spare;
+      // Of the submits that waited for this block, the first to resume puts it in use.
+      if (this.spare === spare) {
+        this.spare = undefined;
+        this.current = reserved;
+      }
     }
-    return this.next++;
   }
 
-  private async refill(): Promise<void> {
-    const counter = await this.db
-      .collection<CounterDocument>(collectionNames.counters)
-      .findOneAndUpdate(
+  private reserveSpare(): Promise<Block> {
+    if (this.spare) return this.spare;
+    const spare = this.reserve();
+    this.spare = spare;
+    // A failed reservation is forgotten at once, so the next submit tries again; whoever awaits it
+    // gets the error.
+    spare.catch(() => {
+      if (this.spare === spare) this.spare = undefined;
+    });
+    return spare;
+  }
+
+  private async reserve(): Promise<Block> {
+    const counters = this.db.collection<CounterDocument>(collectionNames.counters);
+    for (;;) {
+      const last = await this.suggestBlock(counters);
+      try {
+        await counters.insertOne({ _id: `jobId:${last}`, value: last });
+        return { next: last - this.blockSize + 1, last };
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+      }
+    }
+  }
+
+  /** The last id of a block no one may have claimed yet. */
+  private async suggestBlock(counters: Collection<CounterDocument>): Promise<number> {
+    const increment = () =>
+      counters.findOneAndUpdate(
         { _id: 'jobId' },
         { $inc: { value: this.blockSize } },
         { upsert: true, returnDocument: 'after' },
       );
+    let counter: CounterDocument | null;
+    try {
+      counter = await increment();
+    } catch (error) {
+      // Two instances creating the counter at once: one upsert wins, the other finds it on a retry.
+      if ((error as { code?: unknown }).code !== 11000) throw error;
+      counter = await increment();
+    }
     if (!counter) throw new Error('job id counter did not answer');
-    this.last = counter.value;
-    this.next = counter.value - this.blockSize + 1;
+    return counter.value;
   }
 }

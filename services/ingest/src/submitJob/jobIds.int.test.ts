@@ -1,0 +1,36 @@
+import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
+import { JobIdAllocator } from './jobIds';
+
+let environment: TestEnvironment;
+beforeEach(async () => {
+  environment = await createTestEnvironment('job-ids');
+});
+afterEach(async () => {
+  await environment.cleanup();
+});
+
+describe('JobIdAllocator on a real MongoDB-protocol server', () => {
+  it('hands out unique ids across instances, increasing within one, while blocks are reserved ahead', async () => {
+    const first = new JobIdAllocator(environment.db, 10);
+    const second = new JobIdAllocator(environment.db, 10);
+    // Many concurrent submits on both instances: blocks run out while the next is being reserved.
+    const [fromFirst, fromSecond] = await Promise.all(
+      [first, second].map((allocator) => Promise.all(Array.from({ length: 250 }, () => allocator.allocate()))),
+    );
+    const all = [...fromFirst!, ...fromSecond!];
+    expect(new Set(all).size).toBe(500);
+    expect(all.every((id) => Number.isInteger(id) && id > 0)).toBe(true);
+    // Within one instance, calls that follow one another get increasing ids.
+    const sequential: number[] = [];
+    for (let index = 0; index < 35; index++) sequential.push(await first.allocate());
+    expect(sequential).toEqual([...sequential].sort((a, b) => a - b));
+    expect(sequential[0]!).toBeGreaterThan(Math.max(...fromFirst!));
+  });
+
+  it('skips the rest of a block after a restart instead of reusing it', async () => {
+    const before = new JobIdAllocator(environment.db, 10);
+    const used = [await before.allocate(), await before.allocate()];
+    const after = new JobIdAllocator(environment.db, 10);
+    expect(await after.allocate()).toBeGreaterThan(Math.max(...used));
+  });
+});
