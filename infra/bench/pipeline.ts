@@ -6,6 +6,7 @@
  *   npm run bench -- --delay zero                   no GPU delay
  *   npm run bench -- --processors 1,2,4             the scale-out curve (throughput phase per count)
  *   npm run bench -- --images 5000 --images-per-job 50 --concurrency 400 --submit-jobs 2000
+ *   npm run bench -- --poll-ms 1000                 clients poll each open job once a second (default 250)
  *
  * Each run uses its own database and queue prefix, on the local RabbitMQ and FerretDB (started if
  * missing, as `npm start` does) or on AMQP_URL/MONGO_URL. Every service is its own process; images
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '400' },
     'submit-jobs': { type: 'string', default: '2000' },
     'status-rps': { type: 'string', default: '1000' },
+    'poll-ms': { type: 'string', default: '250' },
     'skip-load': { type: 'boolean', default: false },
     'skip-replay': { type: 'boolean', default: false },
   },
@@ -43,6 +45,8 @@ const processorCounts = values.processors.split(',').map(Number);
 const concurrency = Number(values.concurrency);
 const submitJobs = Number(values['submit-jobs']);
 const statusRps = Number(values['status-rps']);
+/** How often the throughput phase's clients ask for the status of each of their open jobs. */
+const pollMs = Number(values['poll-ms']);
 const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [bench] ${message}`);
@@ -317,7 +321,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
   })();
   const poll = (async () => {
     while (settledAt.size < jobs) {
-      await sleep(250);
+      await sleep(pollMs);
       const open = [...submittedAt.keys()].filter((jobId) => !settledAt.has(jobId));
       await Promise.all(
         open.map(async (jobId) => {
