@@ -14,3 +14,4 @@ export * from './storeMaster/repository';
 export * from './http/errors';
 export * from './http/server';
 export * from './outage';
+export * from './readModels/jobSettledNotice';

@@ -10,6 +10,7 @@ import {
   createLogger,
   ensureIndexes,
   env,
+  type JobSettledNotice,
   loadConfig,
 } from '@retail-pulse/shared';
 import { Batcher } from './batcher';
@@ -29,7 +30,17 @@ async function main(): Promise<void> {
   const logger = createLogger('projection', config.LOG_LEVEL);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
-  const projector = new Projector(db, logger);
+  const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'projection' });
+  await broker.start();
+  // Settled jobs are announced to the status APIs: a hint that spares them a read (lost if the
+  // broker is away, which costs them only that read).
+  const announce = (notice: JobSettledNotice) => {
+    if (!broker.connected) return;
+    broker
+      .publish(topology.names.jobSettledExchange, '', notice, { transient: true })
+      .catch((error: unknown) => logger.debug({ err: String(error) }, 'could not announce settled jobs'));
+  };
+  const projector = new Projector(db, logger, announce);
   await projector.start();
   await ensureIndexes(db, projector.generations.visits);
 
@@ -39,8 +50,6 @@ async function main(): Promise<void> {
     write: (events) => projector.project(events),
     logger,
   });
-  const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'projection' });
-  await broker.start();
   await broker.consume({
     queue: topology.names.projectionQueue,
     prefetch: config.PROJECTION_BATCH_SIZE * 2,

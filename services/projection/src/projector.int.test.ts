@@ -5,6 +5,7 @@ import {
   readModelCollections,
   type DomainEvent,
   type JobOutcomeDocument,
+  type JobSettledNotice,
   ProjectionState,
 } from '@retail-pulse/shared';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
@@ -110,6 +111,29 @@ describe('Projector on a real MongoDB-protocol server', () => {
     ]);
     expect(state.progress).toEqual([]);
     expect(state.images).toBe(5);
+  });
+
+  it('announces the jobs each batch settles, once their outcomes are stored', async () => {
+    const notices: JobSettledNotice[] = [];
+    const projector = new Projector(environment.db, logger, (notice) => notices.push(notice));
+    await projector.start();
+    const [a, b] = [jobEvents(21, 2), jobEvents(22, 2, 0)];
+    await projector.project([a[0]!, b[0]!, a[1]!]);
+    expect(notices).toEqual([]);
+    await projector.project([a[2]!, ...b.slice(1)]);
+    expect(notices).toEqual([
+      {
+        generation: 1,
+        jobs: [
+          { jobId: 21, status: 'completed', errors: [] },
+          { jobId: 22, status: 'failed', errors: [{ store_id: 'S1', error: 'HTTP 404' }] },
+        ],
+      },
+    ]);
+    const outcomes = await environment.db
+      .collection<JobOutcomeDocument>(readModelCollections(1).jobOutcomes)
+      .countDocuments({});
+    expect(outcomes).toBe(2);
   });
 
   it('keeps one log entry and one count per event when every event is delivered twice', async () => {

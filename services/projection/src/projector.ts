@@ -9,13 +9,19 @@ import {
 } from '@retail-pulse/shared';
 import { EventLog } from './eventLog';
 import { JobStatusModel } from './jobStatus/model';
-import type { ReadModel } from './readModel';
+import type { ReadModel, SettledListener } from './readModel';
 import { VisitsModel } from './visits/model';
 
-export function createReadModel(name: ReadModelName, db: Db, state: ProjectionState, generation: number): ReadModel {
+export function createReadModel(
+  name: ReadModelName,
+  db: Db,
+  state: ProjectionState,
+  generation: number,
+  onSettled?: SettledListener,
+): ReadModel {
   switch (name) {
     case 'jobStatus':
-      return new JobStatusModel(db, state, generation);
+      return new JobStatusModel(db, state, generation, onSettled);
     case 'visits':
       return new VisitsModel(db, state, generation);
     default: {
@@ -57,6 +63,7 @@ export class Projector {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
+    private readonly onSettled?: SettledListener,
   ) {
     this.log = new EventLog(db);
     this.state = new ProjectionState(db);
@@ -81,7 +88,9 @@ export class Projector {
   /** Opens the active generations, folds what the log holds beyond their checkpoints. */
   async start(): Promise<void> {
     const active = await this.state.active();
-    this.models = readModelNames.map((name) => createReadModel(name, this.db, this.state, active[name]));
+    this.models = readModelNames.map((name) =>
+      createReadModel(name, this.db, this.state, active[name], this.onSettled),
+    );
     await Promise.all(this.models.map((model) => model.load()));
     const caughtUp = await catchUp(this.log, this.models);
     const head = Math.max(...this.models.map((model) => model.checkpoint));
@@ -118,7 +127,9 @@ export class Projector {
       const target = { ...this.generations };
       for (const name of readModelNames) target[name] = request[name] ?? target[name];
       const replaced = this.models.filter((model) => model.generation !== target[model.name]);
-      const fresh = replaced.map((model) => createReadModel(model.name, this.db, this.state, target[model.name]));
+      const fresh = replaced.map((model) =>
+        createReadModel(model.name, this.db, this.state, target[model.name], this.onSettled),
+      );
       await Promise.all(fresh.map((model) => model.load()));
       const caughtUp = await catchUp(this.log, fresh);
       this.models = this.models.map((model) => fresh.find((candidate) => candidate.name === model.name) ?? model);

@@ -1,4 +1,7 @@
-import type { ReadModelName, RecordedEvent } from '@retail-pulse/shared';
+import type { JobSettledNotice, ReadModelName, RecordedEvent } from '@retail-pulse/shared';
+
+/** Told, once their outcomes are stored, of the jobs a live fold settled. */
+export type SettledListener = (notice: JobSettledNotice) => void;
 
 export interface FoldOptions {
   /**

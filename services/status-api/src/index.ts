@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import {
+  Broker,
+  buildTopology,
   closeServer,
+  jobSettledNoticeSchema,
   commonConfigShape,
   connectMongo,
   createLogger,
@@ -24,10 +27,29 @@ async function main(): Promise<void> {
   const logger = createLogger('status-api', config.LOG_LEVEL);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   const readModels = new ActiveReadModels(db);
+  const jobStatus = new JobStatusQuery(db, readModels);
+  // The projection announces settled jobs; without the broker, status is read from the database.
+  const topology = buildTopology(config.TOPOLOGY_PREFIX);
+  const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'status-api' });
+  await broker.follow({
+    exchange: topology.names.jobSettledExchange,
+    onMessage: (content) => {
+      try {
+        const notice = jobSettledNoticeSchema.safeParse(JSON.parse(content.toString('utf8')));
+        if (notice.success) return jobStatus.settledNotice(notice.data);
+      } catch {
+        // not JSON: ignored below, like any other notice of the wrong shape
+      }
+      logger.warn('ignored a malformed settled-jobs notice');
+    },
+    onReady: () => jobStatus.feedReady(),
+    onLost: () => jobStatus.feedLost(),
+  });
+  void broker.start();
   const app = createStatusApp({
-    jobStatus: new JobStatusQuery(db, readModels),
+    jobStatus,
     visits: new VisitsQuery(db, readModels, new StoreMaster(db)),
-    health: () => ({ status: 'ok' }),
+    health: () => ({ status: 'ok', settledJobsFeed: broker.connected }),
     logger,
   });
   const server = await listen(app, config.STATUS_API_PORT);
@@ -35,6 +57,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await closeServer(server);
+    await broker.close();
     await client.close();
     process.exit(0);
   };

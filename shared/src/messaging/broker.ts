@@ -11,6 +11,8 @@ export interface PublishOptions {
   headers?: Record<string, string | number>;
   /** Per-message TTL in ms (used by delay queues). */
   expiration?: number;
+  /** Not written to disk by the broker: for notices whose loss costs nothing but a later read. */
+  transient?: boolean;
 }
 
 /** One delivered message; settle it exactly once with ack, requeue or deadLetter. */
@@ -32,6 +34,21 @@ export interface ConsumerSpec {
   onDelivery: (delivery: Delivery) => void;
 }
 
+/**
+ * A live feed from a fanout exchange: a queue of this process's own (exclusive, deleted when the
+ * connection goes), no acks. Messages published while the feed is down are not seen; `onReady`
+ * and `onLost` tell the follower when it can rely on the feed and when it no longer can.
+ */
+export interface FeedSpec {
+  exchange: string;
+  onMessage: (content: Buffer) => void;
+  onReady: () => void;
+  onLost: () => void;
+}
+
+/** Unread messages a feed's queue holds at most; past that the oldest are dropped. */
+const FEED_MAX_LENGTH = 10_000;
+
 interface Pending {
   resolve: () => void;
   reject: (error: Error) => void;
@@ -50,6 +67,7 @@ export class Broker {
   private publishChannel: ConfirmChannel | undefined;
   private consumerChannels = new Map<ConsumerSpec, { channel: Channel; consumerTag: string }>();
   private consumers: ConsumerSpec[] = [];
+  private feeds: FeedSpec[] = [];
   private readyWaiters: Pending[] = [];
   private closing = false;
   private connecting: Promise<void> | undefined;
@@ -89,6 +107,12 @@ export class Broker {
     if (this.connection) await this.startConsumer(this.connection, spec);
   }
 
+  /** Follows a fanout exchange now if connected, and again after every reconnect. */
+  async follow(spec: FeedSpec): Promise<void> {
+    this.feeds.push(spec);
+    if (this.connection) await this.startFeed(this.connection, spec);
+  }
+
   /** Stops new deliveries to every consumer; deliveries in flight can still be acked. */
   async cancelConsumers(): Promise<void> {
     const consumers = [...this.consumerChannels.values()];
@@ -110,7 +134,7 @@ export class Broker {
         routingKey,
         content,
         {
-          persistent: true,
+          persistent: !options.transient,
           contentType: 'application/json',
           ...(options.messageId ? { messageId: options.messageId } : {}),
           ...(options.type ? { type: options.type } : {}),
@@ -190,6 +214,7 @@ export class Broker {
       publishChannel.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'publish channel error'));
       publishChannel.on('close', () => this.restartIfCurrent(connection));
       for (const spec of this.consumers) await this.startConsumer(connection, spec);
+      for (const spec of this.feeds) await this.startFeed(connection, spec);
       this.connection = connection;
       this.publishChannel = publishChannel;
       this.drained = undefined;
@@ -211,6 +236,7 @@ export class Broker {
     this.connection = undefined;
     this.publishChannel = undefined;
     this.consumerChannels.clear();
+    for (const spec of this.feeds) spec.onLost();
     if (this.closing) return;
     this.logger.warn('RabbitMQ connection lost; reconnecting');
     void this.ensureConnecting();
@@ -229,6 +255,26 @@ export class Broker {
       if (message) spec.onDelivery(this.toDelivery(channel, spec.queue, message));
     });
     this.consumerChannels.set(spec, { channel, consumerTag });
+  }
+
+  private async startFeed(connection: ChannelModel, spec: FeedSpec): Promise<void> {
+    const channel = await connection.createChannel();
+    channel.on('error', (error: Error) =>
+      this.logger.warn({ err: error.message, exchange: spec.exchange }, 'feed channel error'),
+    );
+    channel.on('close', () => {
+      spec.onLost();
+      this.restartIfCurrent(connection);
+    });
+    const { queue } = await channel.assertQueue('', {
+      exclusive: true,
+      autoDelete: true,
+      durable: false,
+      arguments: { 'x-max-length': FEED_MAX_LENGTH, 'x-overflow': 'drop-head' },
+    });
+    await channel.bindQueue(queue, spec.exchange, '');
+    await channel.consume(queue, (message) => message && spec.onMessage(message.content), { noAck: true });
+    spec.onReady();
   }
 
   private toDelivery(channel: Channel, queue: string, message: ConsumeMessage): Delivery {

@@ -36,6 +36,12 @@ export interface TopologyNames {
   /** Delayed retries of work items, routed by delay level. */
   retryExchange: string;
   deadLetterExchange: string;
+  /**
+   * Notices of jobs the projection has just settled, fanned out to every status API (each binds a
+   * queue of its own while it runs). Hints only: a lost notice costs a database read, never a
+   * wrong answer.
+   */
+  jobSettledExchange: string;
   /** Every event, to be appended to the log and folded (single active consumer). */
   projectionQueue: string;
   /** JobSubmitted, to be fanned out into one ImageRequested per image. */
@@ -60,6 +66,7 @@ export function buildTopology(prefix: string): Topology {
     workExchange: `${prefix}.work`,
     retryExchange: `${prefix}.retry`,
     deadLetterExchange: `${prefix}.dead-letter`,
+    jobSettledExchange: `${prefix}.job-settled`,
     projectionQueue: `${prefix}.projection`,
     dispatchQueue: `${prefix}.dispatch`,
     imageRequestsQueue: `${prefix}.image-requests`,
@@ -93,6 +100,7 @@ export function buildTopology(prefix: string): Topology {
       { name: names.workExchange, type: 'direct' },
       { name: names.retryExchange, type: 'direct' },
       { name: names.deadLetterExchange, type: 'fanout' },
+      { name: names.jobSettledExchange, type: 'fanout' },
     ],
     queues: [
       { name: names.projectionQueue, arguments: quorum({ 'x-single-active-consumer': true }) },

@@ -8,7 +8,7 @@ import {
   type ProjectionState,
   type RecordedEvent,
 } from '@retail-pulse/shared';
-import type { FoldOptions, ReadModel } from '../readModel';
+import type { FoldOptions, ReadModel, SettledListener } from '../readModel';
 import { evolveJob, outcomeOf, toProgressDocument, type JobProgress } from './fold';
 
 /**
@@ -33,6 +33,8 @@ export class JobStatusModel implements ReadModel {
     private readonly db: Db,
     private readonly state: ProjectionState,
     readonly generation: number,
+    /** Told of the jobs each live fold settles, once their outcomes are stored. */
+    private readonly onSettled?: SettledListener,
   ) {
     this.names = readModelCollections(generation);
   }
@@ -92,6 +94,12 @@ export class JobStatusModel implements ReadModel {
     }
     // Order matters for readers: an outcome exists before its marker disappears.
     await insertIdempotent(this.outcomeCollection, outcomes);
+    if (!this.deferred && outcomes.length > 0) {
+      this.onSettled?.({
+        generation: this.generation,
+        jobs: outcomes.map(({ jobId, status, errors }) => ({ jobId, status, errors })),
+      });
+    }
     const finished = outcomes.map((outcome) => outcome.jobId);
     if (!this.deferred) {
       await insertIdempotent(this.progressCollection, opened.map(toProgressDocument));

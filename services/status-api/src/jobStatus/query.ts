@@ -6,6 +6,8 @@ import {
   type JobOutcomeDocument,
   type JobProgressDocument,
   type JobReceiptDocument,
+  type JobSettledNotice,
+  readModelCollections,
   type StoreError,
 } from '@retail-pulse/shared';
 import type { ActiveReadModels } from '../readModels';
@@ -20,7 +22,10 @@ export function parseJobId(raw: unknown): number | undefined {
   return Number.isSafeInteger(jobId) && jobId > 0 ? jobId : undefined;
 }
 
-export function statusBodyOf(jobId: number, outcome: JobOutcomeDocument | null): JobStatusBody {
+export function statusBodyOf(
+  jobId: number,
+  outcome: Pick<JobOutcomeDocument, 'status' | 'errors'> | null,
+): JobStatusBody {
   if (!outcome) return { status: 'ongoing', job_id: jobId };
   return outcome.status === 'completed'
     ? { status: 'completed', job_id: jobId }
@@ -30,22 +35,55 @@ export function statusBodyOf(jobId: number, outcome: JobOutcomeDocument | null):
 /** The SPEC's answer for an unknown or malformed job id: 400 with an empty object. */
 export const unknownJob = () => new HttpError(400, {});
 
-/** Answers kept in memory, each map bounded: terminal answers, and jobs known to exist. */
+/** Answers kept in memory, each map bounded: terminal answers, and jobs known to be ongoing. */
 const CACHE_SIZE = 100_000;
 
+/** Longest an ongoing job is answered from memory before its outcome is read again. */
+export const ONGOING_TRUST_MS = 5_000;
+
 /**
- * Answers status from the job-status read model. Terminal answers never change, so they are served
- * from memory after the first read. A job once seen to exist never stops existing, so while it is
- * ongoing each poll costs one read (its outcome), not three.
+ * Answers status from the job-status read model, reading it as little as it can:
+ *
+ * - terminal answers never change: once read, or announced by the projection on the
+ *   settled-jobs feed, they are served from memory;
+ * - a job seen ongoing is answered "ongoing" from memory while the feed has been up ever since
+ *   (a settle would have been announced) and for at most `ONGOING_TRUST_MS` — so a lost
+ *   announcement delays "completed" by that much at worst, and never yields a wrong answer.
+ *
+ * Without the feed every request reads the read model, as before.
  */
 export class JobStatusQuery {
   private readonly settled = new Map<string, JobStatusBody>();
-  private readonly accepted = new Set<number>();
+  private readonly ongoing = new Map<string, { readAt: number; epoch: number }>();
+  /** Changes whenever the feed starts or stops: what was learnt under another epoch is read again. */
+  private epoch = 0;
+  private feedLive = false;
 
   constructor(
     private readonly db: Db,
     private readonly readModels: ActiveReadModels,
   ) {}
+
+  /** The settled-jobs feed is up: from now on a settle is announced. */
+  feedReady(): void {
+    this.epoch++;
+    this.feedLive = true;
+  }
+
+  /** The feed is down: announcements may be missed until it is back. */
+  feedLost(): void {
+    this.epoch++;
+    this.feedLive = false;
+  }
+
+  /** The projection settled these jobs (their outcomes are stored). */
+  settledNotice(notice: JobSettledNotice): void {
+    const outcomes = readModelCollections(notice.generation).jobOutcomes;
+    for (const job of notice.jobs) {
+      this.ongoing.delete(`${outcomes}:${job.jobId}`);
+      this.remember(`${outcomes}:${job.jobId}`, statusBodyOf(job.jobId, job));
+    }
+  }
 
   /** The status of a job; `generation` reads a rebuilt generation instead of the served one. */
   async statusOf(jobId: number, generation?: string): Promise<JobStatusBody> {
@@ -53,21 +91,30 @@ export class JobStatusQuery {
     const cacheKey = `${names.jobOutcomes}:${jobId}`;
     const cached = this.settled.get(cacheKey);
     if (cached) return cached;
+    // Memory speaks of the served view only: a historical generation is always read.
+    const served = generation === undefined;
+    const known = served ? this.ongoing.get(cacheKey) : undefined;
+    const now = Date.now();
+    if (known && this.feedLive && known.epoch === this.epoch && now - known.readAt < ONGOING_TRUST_MS) {
+      return statusBodyOf(jobId, null);
+    }
+    const seen = { readAt: now, epoch: this.epoch };
     const key = jobKey(jobId);
     const outcomes = this.db.collection<JobOutcomeDocument>(names.jobOutcomes);
     const outcome = await outcomes.findOne({ _id: key });
     if (outcome) return this.remember(cacheKey, statusBodyOf(jobId, outcome));
-    // Existence is remembered for the served view only: a historical generation may predate the job.
-    if (generation === undefined && this.accepted.has(jobId)) return statusBodyOf(jobId, null);
+    // A job once seen never stops existing: only its outcome needed reading.
+    if (known) {
+      if (!this.settled.has(cacheKey)) this.ongoing.set(cacheKey, seen);
+      return statusBodyOf(jobId, null);
+    }
     const [progress, receipt] = await Promise.all([
       this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: key }, { projection: { _id: 1 } }),
       // Receipts speak of now; a historical generation answers from its own state alone.
-      generation === undefined
-        ? this.db.collection<JobReceiptDocument>(collectionNames.jobReceipts).findOne({ _id: key })
-        : null,
+      served ? this.db.collection<JobReceiptDocument>(collectionNames.jobReceipts).findOne({ _id: key }) : null,
     ]);
     if (progress || receipt) {
-      if (generation === undefined) bounded(this.accepted, CACHE_SIZE).add(jobId);
+      if (served && !this.settled.has(cacheKey)) bounded(this.ongoing, CACHE_SIZE).set(cacheKey, seen);
       return statusBodyOf(jobId, null);
     }
     // The projection writes a job's outcome before dropping its progress: a job seen in neither was
@@ -78,6 +125,7 @@ export class JobStatusQuery {
   }
 
   private remember(key: string, body: JobStatusBody): JobStatusBody {
+    this.ongoing.delete(key);
     bounded(this.settled, CACHE_SIZE).set(key, body);
     return body;
   }

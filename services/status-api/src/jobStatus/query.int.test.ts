@@ -1,0 +1,121 @@
+import {
+  Broker,
+  collectionNames,
+  createLogger,
+  jobKey,
+  jobSettledNoticeSchema,
+  readModelCollections,
+  type JobOutcomeDocument,
+  type JobProgressDocument,
+  type JobSettledNotice,
+} from '@retail-pulse/shared';
+import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
+import { ActiveReadModels } from '../readModels';
+import { JobStatusQuery } from './query';
+
+const logger = createLogger('status-feed-test', 'silent' as 'info');
+const names = readModelCollections(1);
+
+let environment: TestEnvironment;
+let query: JobStatusQuery;
+beforeEach(async () => {
+  environment = await createTestEnvironment('status-feed');
+  query = new JobStatusQuery(environment.db, new ActiveReadModels(environment.db));
+});
+afterEach(async () => {
+  await environment.cleanup();
+});
+
+const progress = (jobId: number) =>
+  environment.db
+    .collection<JobProgressDocument>(names.jobProgress)
+    .insertOne({ _id: jobKey(jobId), jobId, openedAt: 1 });
+const forget = (jobId: number) =>
+  environment.db.collection<JobProgressDocument>(names.jobProgress).deleteOne({ _id: jobKey(jobId) });
+
+describe('job status with the settled-jobs feed, on a real MongoDB-protocol server and RabbitMQ', () => {
+  it('answers an ongoing job from memory while the feed is up, and a settle from its announcement', async () => {
+    query.feedReady();
+    await progress(40);
+    expect(await query.statusOf(40)).toEqual({ status: 'ongoing', job_id: 40 });
+    // The marker is gone from the database, yet the answer needs no read while the feed is up.
+    await forget(40);
+    expect(await query.statusOf(40)).toEqual({ status: 'ongoing', job_id: 40 });
+    // The announcement alone settles it: no outcome document exists.
+    query.settledNotice({
+      generation: 1,
+      jobs: [{ jobId: 40, status: 'failed', errors: [{ store_id: 'S1', error: 'x' }] }],
+    });
+    expect(await query.statusOf(40)).toEqual({
+      status: 'failed',
+      job_id: 40,
+      error: [{ store_id: 'S1', error: 'x' }],
+    });
+  });
+
+  it('reads the outcome again once the feed has been down, however briefly', async () => {
+    query.feedReady();
+    await progress(41);
+    expect(await query.statusOf(41)).toEqual({ status: 'ongoing', job_id: 41 });
+    query.feedLost();
+    query.feedReady();
+    // Settled while the feed was down: the announcement was missed, the read finds the outcome.
+    await environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
+      _id: jobKey(41),
+      jobId: 41,
+      status: 'completed',
+      errors: [],
+      totalImages: 1,
+      failedImages: 0,
+      position: 3,
+    });
+    expect(await query.statusOf(41)).toEqual({ status: 'completed', job_id: 41 });
+  });
+
+  it('without the feed, reads the database on every request', async () => {
+    await progress(42);
+    expect(await query.statusOf(42)).toEqual({ status: 'ongoing', job_id: 42 });
+    await environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
+      _id: jobKey(42),
+      jobId: 42,
+      status: 'completed',
+      errors: [],
+      totalImages: 1,
+      failedImages: 0,
+      position: 3,
+    });
+    expect(await query.statusOf(42)).toEqual({ status: 'completed', job_id: 42 });
+  });
+
+  it('never answers from memory for a job it has not seen in the database', async () => {
+    query.feedReady();
+    await expect(query.statusOf(43)).rejects.toMatchObject({ status: 400 });
+    await environment.db.collection(collectionNames.jobReceipts).insertOne({ _id: jobKey(43) as never, jobId: 43 });
+    expect(await query.statusOf(43)).toEqual({ status: 'ongoing', job_id: 43 });
+  });
+
+  it('carries announcements from one broker connection to every follower, and reports the feed going down', async () => {
+    const publisher = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'publisher' });
+    const follower = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'follower' });
+    const received: JobSettledNotice[] = [];
+    const events: string[] = [];
+    await follower.follow({
+      exchange: environment.topology.names.jobSettledExchange,
+      onMessage: (content) => received.push(jobSettledNoticeSchema.parse(JSON.parse(content.toString('utf8')))),
+      onReady: () => events.push('ready'),
+      onLost: () => events.push('lost'),
+    });
+    await follower.start();
+    await publisher.start();
+    expect(events).toEqual(['ready']);
+    const notice: JobSettledNotice = { generation: 1, jobs: [{ jobId: 7, status: 'completed', errors: [] }] };
+    await publisher.publish(environment.topology.names.jobSettledExchange, '', notice, { transient: true });
+    for (let waited = 0; received.length === 0 && waited < 5_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(received).toEqual([notice]);
+    await follower.close();
+    expect(events).toContain('lost');
+    await publisher.close();
+  });
+});
