@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: the whole pipeline under load, on this machine, with real services.
  *
- *   npm run bench                                   20,000 images at the spec's GPU delay, then the
- *                                                   submit, status and replay phases
+ *   npm run bench                                   20,000 images at the spec's GPU delay with one
+ *                                                   image-processor, then the submit, status and
+ *                                                   replay phases, then the throughput phase again
+ *                                                   with 2 and 4 processors (the scale-out curve)
  *   npm run bench -- --delay zero                   no GPU delay
- *   npm run bench -- --processors 1,2,4             the scale-out curve (throughput phase per count)
+ *   npm run bench -- --processors 1                 one processor only (no curve)
  *   npm run bench -- --images 5000 --images-per-job 50 --concurrency 400 --submit-jobs 2000
  *   npm run bench -- --poll-ms 1000                 clients poll each open job once a second (default 250)
  *
@@ -29,7 +31,7 @@ const { values } = parseArgs({
     images: { type: 'string', default: '20000' },
     'images-per-job': { type: 'string', default: '100' },
     delay: { type: 'string', default: 'spec' },
-    processors: { type: 'string', default: '1' },
+    processors: { type: 'string', default: '1,2,4' },
     concurrency: { type: 'string', default: '400' },
     'submit-jobs': { type: 'string', default: '2000' },
     'status-rps': { type: 'string', default: '1000' },
