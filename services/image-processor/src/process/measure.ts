@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { DownloadError } from '../download/download';
+import { readHeaderSize } from './header';
 
 export interface ImageSize {
   width: number;
@@ -13,13 +14,26 @@ export function perimeterOf(size: { width: number; height: number }): number {
 }
 
 /**
- * Reads an image's real size from its header (no pixel decoding). Multi-page images (animated GIF,
- * multi-page TIFF) are measured by their first page.
+ * Reads an image's real size from its header (no pixel decoding): JPEG, PNG and GIF headers
+ * directly, every other format — and any header those readers do not fully understand — with
+ * sharp. Multi-page images (animated GIF, multi-page TIFF) are measured by their first page.
  */
 export async function measureImage(bytes: Buffer, maxPixels: number): Promise<ImageSize> {
+  const size = readHeaderSize(bytes) ?? (await measureWithSharp(bytes));
+  if (size.width * size.height > maxPixels) {
+    throw new DownloadError(
+      'too_large',
+      `image is ${size.width}x${size.height} pixels, above the ${maxPixels}-pixel limit`,
+      false,
+    );
+  }
+  return size;
+}
+
+async function measureWithSharp(bytes: Buffer): Promise<ImageSize> {
   let metadata: sharp.Metadata;
   try {
-    // Header parse only, never a decode; the pixel limit is checked below so it gets its own reason.
+    // Header parse only, never a decode; the pixel limit is checked by the caller so it gets its own reason.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new DownloadError('not_an_image', `not an image (${(error as Error).message})`, false);
@@ -28,12 +42,5 @@ export async function measureImage(bytes: Buffer, maxPixels: number): Promise<Im
   const height = metadata.pageHeight ?? metadata.height;
   if (!width || !height || !metadata.format)
     throw new DownloadError('not_an_image', 'not an image (no dimensions)', false);
-  if (width * height > maxPixels) {
-    throw new DownloadError(
-      'too_large',
-      `image is ${width}x${height} pixels, above the ${maxPixels}-pixel limit`,
-      false,
-    );
-  }
   return { width, height, format: metadata.format };
 }
