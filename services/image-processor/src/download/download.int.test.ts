@@ -40,7 +40,8 @@ describe('ImageDownloader against a real HTTP server', () => {
   it.each(SERVED_IMAGES)('downloads $format images byte for byte', async (image) => {
     const downloaded = await downloader().download(server.url(image.path));
     expect(downloaded.contentType).toBe(image.contentType);
-    const metadata = await sharp(downloaded.body).metadata();
+    const metadata = await sharp(Buffer.concat(downloaded.chunks)).metadata();
+    expect(downloaded.size).toBe(Buffer.concat(downloaded.chunks).length);
     expect([metadata.width, metadata.height]).toEqual([image.width, image.height]);
   });
 

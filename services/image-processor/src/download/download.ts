@@ -26,7 +26,10 @@ export class DownloadError extends Error {
 }
 
 export interface Downloaded {
-  body: Buffer;
+  /** The body as it arrived, in chunks: measuring reads the header from the first, nothing is copied. */
+  chunks: Buffer[];
+  /** Bytes in all. */
+  size: number;
   contentType: string | undefined;
   finalUrl: string;
 }
@@ -165,7 +168,7 @@ export class ImageDownloader {
       if (error instanceof DownloadError) throw error;
       throw classifyNetworkError(signal.aborted ? signal.reason : error, url, this.limits);
     }
-    return { body: Buffer.concat(chunks, size), contentType, finalUrl: url };
+    return { chunks, size, contentType, finalUrl: url };
   }
 }
 

@@ -14,12 +14,17 @@ export function perimeterOf(size: { width: number; height: number }): number {
 }
 
 /**
- * Reads an image's real size from its header (no pixel decoding): JPEG, PNG and GIF headers
- * directly, every other format — and any header those readers do not fully understand — with
+ * Reads an image's real size from its header (no pixel decoding): JPEG and PNG headers
+ * directly, every other format — and any header that reader does not fully understand — with
  * sharp. Multi-page images (animated GIF, multi-page TIFF) are measured by their first page.
  */
-export async function measureImage(bytes: Buffer, maxPixels: number): Promise<ImageSize> {
-  const size = readHeaderSize(bytes) ?? (await measureWithSharp(bytes));
+export async function measureImage(chunks: Buffer[], maxPixels: number): Promise<ImageSize> {
+  // The header is nearly always within the first chunk; only otherwise is the body joined.
+  let size: ImageSize | undefined = readHeaderSize(chunks[0] ?? Buffer.alloc(0));
+  if (!size) {
+    const whole = Buffer.concat(chunks);
+    size = (chunks.length > 1 ? readHeaderSize(whole) : undefined) ?? (await measureWithSharp(whole));
+  }
   if (size.width * size.height > maxPixels) {
     throw new DownloadError(
       'too_large',

@@ -16,18 +16,33 @@ describe('measureImage', () => {
       .toBuffer();
 
   it.each(['jpeg', 'png', 'webp', 'gif', 'tiff'] as const)('reads the real size of a %s', async (format) => {
-    expect(await measureImage(await make(321, 123, format), 1_000_000)).toEqual({ width: 321, height: 123, format });
+    expect(await measureImage([await make(321, 123, format)], 1_000_000)).toEqual({ width: 321, height: 123, format });
+  });
+
+  it.each(['jpeg', 'png', 'webp'] as const)(
+    'reads a %s whose header arrives split over many chunks',
+    async (format) => {
+      const bytes = await make(321, 123, format);
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, index) =>
+        bytes.subarray(index * 7, index * 7 + 7),
+      );
+      expect(await measureImage(chunks, 1_000_000)).toEqual({ width: 321, height: 123, format });
+    },
+  );
+
+  it('refuses an empty body as not an image', async () => {
+    await expect(measureImage([], 1_000_000)).rejects.toMatchObject({ kind: 'not_an_image' });
   });
 
   it('refuses bytes that are not an image', async () => {
-    await expect(measureImage(Buffer.from('<html></html>'), 1_000_000)).rejects.toMatchObject({
+    await expect(measureImage([Buffer.from('<html></html>')], 1_000_000)).rejects.toMatchObject({
       kind: 'not_an_image',
       transient: false,
     });
   });
 
   it('refuses an image above the pixel limit without decoding it', async () => {
-    const error = await measureImage(await make(200, 200, 'png'), 10_000).catch((e: unknown) => e);
+    const error = await measureImage([await make(200, 200, 'png')], 10_000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DownloadError);
     expect(error).toMatchObject({ kind: 'too_large' });
   });

@@ -78,8 +78,8 @@ export async function processImage(request: ImageRequested, deps: ProcessorDepen
   let bytes;
   try {
     const downloaded = await deps.downloader.download(data.url);
-    bytes = downloaded.body.length;
-    size = await measureImage(downloaded.body, settings.maxPixels);
+    bytes = downloaded.size;
+    size = await measureImage(downloaded.chunks, settings.maxPixels);
   } catch (error) {
     if (!(error instanceof DownloadError)) throw error;
     if (error.transient && data.attempt < settings.maxAttempts) {
