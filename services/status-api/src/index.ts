@@ -3,7 +3,7 @@ import {
   Broker,
   buildTopology,
   closeServer,
-  jobSettledNoticeSchema,
+  parseJobSettledNotice,
   commonConfigShape,
   connectMongo,
   createLogger,
@@ -33,15 +33,8 @@ async function main(): Promise<void> {
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'status-api' });
   await broker.follow({
     exchange: topology.names.jobSettledExchange,
-    onMessage: (content) => {
-      try {
-        const notice = jobSettledNoticeSchema.safeParse(JSON.parse(content.toString('utf8')));
-        if (notice.success) return jobStatus.settledNotice(notice.data);
-      } catch {
-        // not JSON: ignored below, like any other notice of the wrong shape
-      }
-      logger.warn('ignored a malformed settled-jobs notice');
-    },
+    // A malformed notice throws: the broker moves it to the dead-letter queue with the reason.
+    onMessage: (content) => jobStatus.settledNotice(parseJobSettledNotice(content)),
     onReady: () => jobStatus.feedReady(),
     onLost: () => jobStatus.feedLost(),
   });

@@ -41,6 +41,7 @@ export interface ConsumerSpec {
  */
 export interface FeedSpec {
   exchange: string;
+  /** Throws for a message it cannot use: the message goes to the dead-letter queue with the reason. */
   onMessage: (content: Buffer) => void;
   onReady: () => void;
   onLost: () => void;
@@ -273,8 +274,40 @@ export class Broker {
       arguments: { 'x-max-length': FEED_MAX_LENGTH, 'x-overflow': 'drop-head' },
     });
     await channel.bindQueue(queue, spec.exchange, '');
-    await channel.consume(queue, (message) => message && spec.onMessage(message.content), { noAck: true });
+    await channel.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        try {
+          spec.onMessage(message.content);
+        } catch (error) {
+          this.deadLetterRaw(message.content, `${spec.exchange} feed`, {}, String(error)).catch((failure: unknown) =>
+            this.logger.warn({ err: String(failure) }, 'could not dead-letter a feed message'),
+          );
+        }
+      },
+      { noAck: true },
+    );
     spec.onReady();
+  }
+
+  /** Publishes a message to the dead-letter queue, saying where it came from and why. */
+  private async deadLetterRaw(
+    content: Buffer,
+    source: string,
+    headers: Record<string, unknown>,
+    reason: string,
+    messageId?: unknown,
+  ): Promise<void> {
+    await this.publishRaw(this.topology.names.deadLetterExchange, source, content, {
+      ...(messageId ? { messageId: String(messageId) } : {}),
+      headers: {
+        ...stringHeaders(headers),
+        'x-rp-reason': reason.slice(0, 1_000),
+        'x-rp-queue': source,
+        'x-rp-dead-lettered-at': new Date().toISOString(),
+      },
+    });
   }
 
   private toDelivery(channel: Channel, queue: string, message: ConsumeMessage): Delivery {
@@ -297,15 +330,7 @@ export class Broker {
       ack: () => settle(() => channel.ack(message)),
       requeue: () => settle(() => channel.nack(message, false, true)),
       deadLetter: async (reason) => {
-        await this.publishRaw(this.topology.names.deadLetterExchange, queue, message.content, {
-          ...(message.properties.messageId ? { messageId: String(message.properties.messageId) } : {}),
-          headers: {
-            ...stringHeaders(headers),
-            'x-rp-reason': reason.slice(0, 1_000),
-            'x-rp-queue': queue,
-            'x-rp-dead-lettered-at': new Date().toISOString(),
-          },
-        });
+        await this.deadLetterRaw(message.content, queue, headers, reason, message.properties.messageId);
         settle(() => channel.ack(message));
       },
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeZodError } from '../contracts/events';
 
 /**
  * What the projection tells every status API after a batch settles jobs: their outcomes, as
@@ -17,3 +18,16 @@ export const jobSettledNoticeSchema = z.object({
 });
 
 export type JobSettledNotice = z.infer<typeof jobSettledNoticeSchema>;
+
+/** Reads a notice as it comes off the broker; throws, saying what is wrong, for a malformed one. */
+export function parseJobSettledNotice(content: Buffer): JobSettledNotice {
+  let json: unknown;
+  try {
+    json = JSON.parse(content.toString('utf8'));
+  } catch {
+    throw new Error('malformed settled-jobs notice: not JSON');
+  }
+  const notice = jobSettledNoticeSchema.safeParse(json);
+  if (!notice.success) throw new Error(`malformed settled-jobs notice: ${describeZodError(notice.error)}`);
+  return notice.data;
+}

@@ -1,9 +1,10 @@
+import amqp from 'amqplib';
 import {
   Broker,
   collectionNames,
   createLogger,
   jobKey,
-  jobSettledNoticeSchema,
+  parseJobSettledNotice,
   readModelCollections,
   type JobOutcomeDocument,
   type JobProgressDocument,
@@ -101,7 +102,7 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
     const events: string[] = [];
     await follower.follow({
       exchange: environment.topology.names.jobSettledExchange,
-      onMessage: (content) => received.push(jobSettledNoticeSchema.parse(JSON.parse(content.toString('utf8')))),
+      onMessage: (content) => received.push(parseJobSettledNotice(content)),
       onReady: () => events.push('ready'),
       onLost: () => events.push('lost'),
     });
@@ -113,6 +114,27 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
     for (let waited = 0; received.length === 0 && waited < 5_000; waited += 20) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    expect(received).toEqual([notice]);
+    // A malformed notice is not used: it goes to the dead-letter queue with the reason.
+    await publisher.publish(
+      environment.topology.names.jobSettledExchange,
+      '',
+      { generation: 'one', jobs: [] },
+      {
+        transient: true,
+      },
+    );
+    const connection = await amqp.connect(environment.amqpUrl);
+    const channel = await connection.createChannel();
+    let deadLetter: amqp.GetMessage | false = false;
+    for (let waited = 0; !deadLetter && waited < 5_000; waited += 50) {
+      deadLetter = await channel.get(environment.topology.names.deadLetterQueue, { noAck: true });
+      if (!deadLetter) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await connection.close();
+    expect(deadLetter && String(deadLetter.properties.headers?.['x-rp-reason'])).toMatch(
+      /^Error: malformed settled-jobs notice: generation/,
+    );
     expect(received).toEqual([notice]);
     await follower.close();
     expect(events).toContain('lost');
