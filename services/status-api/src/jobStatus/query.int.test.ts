@@ -12,7 +12,7 @@ import {
 } from '@retail-pulse/shared';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ActiveReadModels } from '../readModels';
-import { JobStatusQuery } from './query';
+import { JobStatusQuery, ONGOING_TRUST_MS } from './query';
 
 const logger = createLogger('status-feed-test', 'silent' as 'info');
 const names = readModelCollections(1);
@@ -52,6 +52,28 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
       job_id: 40,
       error: [{ store_id: 'S1', error: 'x' }],
     });
+  });
+
+  it('reads the outcome again once an ongoing answer has been served from memory for its time', async () => {
+    let now = 1_000_000;
+    const shortTrust = new JobStatusQuery(environment.db, new ActiveReadModels(environment.db), () => now);
+    shortTrust.feedReady();
+    await progress(44);
+    expect(await shortTrust.statusOf(44)).toEqual({ status: 'ongoing', job_id: 44 });
+    // Settled, but its announcement lost: memory still says ongoing, until the trust runs out.
+    await environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
+      _id: jobKey(44),
+      jobId: 44,
+      status: 'completed',
+      errors: [],
+      totalImages: 1,
+      failedImages: 0,
+      position: 3,
+    });
+    now += ONGOING_TRUST_MS - 1;
+    expect(await shortTrust.statusOf(44)).toEqual({ status: 'ongoing', job_id: 44 });
+    now += 1;
+    expect(await shortTrust.statusOf(44)).toEqual({ status: 'completed', job_id: 44 });
   });
 
   it('reads the outcome again once the feed has been down, however briefly', async () => {

@@ -62,6 +62,7 @@ export class JobStatusQuery {
   constructor(
     private readonly db: Db,
     private readonly readModels: ActiveReadModels,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The settled-jobs feed is up: from now on a settle is announced. */
@@ -94,7 +95,7 @@ export class JobStatusQuery {
     // Memory speaks of the served view only: a historical generation is always read.
     const served = generation === undefined;
     const known = served ? this.ongoing.get(cacheKey) : undefined;
-    const now = Date.now();
+    const now = this.clock();
     if (known && this.feedLive && known.epoch === this.epoch && now - known.readAt < ONGOING_TRUST_MS) {
       return statusBodyOf(jobId, null);
     }
