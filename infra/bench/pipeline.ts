@@ -105,19 +105,26 @@ function cpuAccounts(stack: BenchStack): Record<string, number | undefined> {
   return totals;
 }
 
-/** Percent of one core each process used between two `cpuAccounts` readings `seconds` apart. */
-function cpuPercent(
+/** CPU each process used between two `cpuAccounts` readings, in seconds, expressed by `as`. */
+function cpuBetween(
   before: Record<string, number | undefined>,
   after: Record<string, number | undefined>,
-  seconds: number,
+  as: (cpuSeconds: number) => number,
 ): Record<string, number | null> {
   return Object.fromEntries(
     Object.entries(after).map(([name, value]) => {
       const start = before[name];
-      return [name, value === undefined || start === undefined ? null : Math.round(((value - start) / seconds) * 100)];
+      return [name, value === undefined || start === undefined ? null : as(value - start)];
     }),
   );
 }
+
+/** Percent of one core each process used between two `cpuAccounts` readings `seconds` apart. */
+const cpuPercent = (
+  before: Record<string, number | undefined>,
+  after: Record<string, number | undefined>,
+  seconds: number,
+) => cpuBetween(before, after, (used) => Math.round((used / seconds) * 100));
 
 interface Service {
   name: string;
@@ -350,15 +357,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
   await connection.close();
   const finished = Math.max(...settledAt.values());
   // Where the two cores went: CPU milliseconds per image, by process, over the whole phase.
-  const cpuMsPerImage = Object.fromEntries(
-    Object.entries(cpuAfter).map(([name, after]) => {
-      const before = cpuBefore[name];
-      return [
-        name,
-        after === undefined || before === undefined ? null : round1(((after - before) * 1000) / imageCount),
-      ];
-    }),
-  );
+  const cpuMsPerImage = cpuBetween(cpuBefore, cpuAfter, (used) => round1((used * 1000) / imageCount));
   const latencies = [...settledAt].map(([jobId, at]) => at - submittedAt.get(jobId)!);
   return {
     jobs,

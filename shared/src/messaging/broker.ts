@@ -237,7 +237,6 @@ export class Broker {
     this.connection = undefined;
     this.publishChannel = undefined;
     this.consumerChannels.clear();
-    for (const spec of this.feeds) spec.onLost();
     if (this.closing) return;
     this.logger.warn('RabbitMQ connection lost; reconnecting');
     void this.ensureConnecting();
@@ -263,6 +262,7 @@ export class Broker {
     channel.on('error', (error: Error) =>
       this.logger.warn({ err: error.message, exchange: spec.exchange }, 'feed channel error'),
     );
+    // Also fires when the connection goes: amqplib closes every channel first.
     channel.on('close', () => {
       spec.onLost();
       this.restartIfCurrent(connection);

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { collectionNames } from '@retail-pulse/shared';
 
 interface CounterDocument {
@@ -69,33 +69,21 @@ export class JobIdAllocator {
   private async reserve(): Promise<Block> {
     const counters = this.db.collection<CounterDocument>(collectionNames.counters);
     for (;;) {
-      const last = await this.suggestBlock(counters);
       try {
+        const counter = await counters.findOneAndUpdate(
+          { _id: 'jobId' },
+          { $inc: { value: this.blockSize } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        if (!counter) throw new Error('job id counter did not answer');
+        const last = counter.value;
         await counters.insertOne({ _id: `jobId:${last}`, value: last });
         return { next: last - this.blockSize + 1, last };
       } catch (error) {
+        // A duplicate key: another instance created the counter, or claimed the suggested block, at
+        // the same moment. Ask the counter again.
         if ((error as { code?: unknown }).code !== 11000) throw error;
       }
     }
-  }
-
-  /** The last id of a block no one may have claimed yet. */
-  private async suggestBlock(counters: Collection<CounterDocument>): Promise<number> {
-    const increment = () =>
-      counters.findOneAndUpdate(
-        { _id: 'jobId' },
-        { $inc: { value: this.blockSize } },
-        { upsert: true, returnDocument: 'after' },
-      );
-    let counter: CounterDocument | null;
-    try {
-      counter = await increment();
-    } catch (error) {
-      // Two instances creating the counter at once: one upsert wins, the other finds it on a retry.
-      if ((error as { code?: unknown }).code !== 11000) throw error;
-      counter = await increment();
-    }
-    if (!counter) throw new Error('job id counter did not answer');
-    return counter.value;
   }
 }

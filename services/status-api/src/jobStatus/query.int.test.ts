@@ -31,6 +31,17 @@ const progress = (jobId: number) =>
   environment.db
     .collection<JobProgressDocument>(names.jobProgress)
     .insertOne({ _id: jobKey(jobId), jobId, openedAt: 1 });
+/** Stores a completed outcome, as the projection would, without announcing it. */
+const complete = (jobId: number) =>
+  environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
+    _id: jobKey(jobId),
+    jobId,
+    status: 'completed',
+    errors: [],
+    totalImages: 1,
+    failedImages: 0,
+    position: 3,
+  });
 const forget = (jobId: number) =>
   environment.db.collection<JobProgressDocument>(names.jobProgress).deleteOne({ _id: jobKey(jobId) });
 
@@ -61,15 +72,7 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
     await progress(44);
     expect(await shortTrust.statusOf(44)).toEqual({ status: 'ongoing', job_id: 44 });
     // Settled, but its announcement lost: memory still says ongoing, until the trust runs out.
-    await environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
-      _id: jobKey(44),
-      jobId: 44,
-      status: 'completed',
-      errors: [],
-      totalImages: 1,
-      failedImages: 0,
-      position: 3,
-    });
+    await complete(44);
     now += ONGOING_TRUST_MS - 1;
     expect(await shortTrust.statusOf(44)).toEqual({ status: 'ongoing', job_id: 44 });
     now += 1;
@@ -83,30 +86,14 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
     query.feedLost();
     query.feedReady();
     // Settled while the feed was down: the announcement was missed, the read finds the outcome.
-    await environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
-      _id: jobKey(41),
-      jobId: 41,
-      status: 'completed',
-      errors: [],
-      totalImages: 1,
-      failedImages: 0,
-      position: 3,
-    });
+    await complete(41);
     expect(await query.statusOf(41)).toEqual({ status: 'completed', job_id: 41 });
   });
 
   it('without the feed, reads the database on every request', async () => {
     await progress(42);
     expect(await query.statusOf(42)).toEqual({ status: 'ongoing', job_id: 42 });
-    await environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
-      _id: jobKey(42),
-      jobId: 42,
-      status: 'completed',
-      errors: [],
-      totalImages: 1,
-      failedImages: 0,
-      position: 3,
-    });
+    await complete(42);
     expect(await query.statusOf(42)).toEqual({ status: 'completed', job_id: 42 });
   });
 

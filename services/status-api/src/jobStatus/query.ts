@@ -80,10 +80,7 @@ export class JobStatusQuery {
   /** The projection settled these jobs (their outcomes are stored). */
   settledNotice(notice: JobSettledNotice): void {
     const outcomes = readModelCollections(notice.generation).jobOutcomes;
-    for (const job of notice.jobs) {
-      this.ongoing.delete(`${outcomes}:${job.jobId}`);
-      this.remember(`${outcomes}:${job.jobId}`, statusBodyOf(job.jobId, job));
-    }
+    for (const job of notice.jobs) this.remember(`${outcomes}:${job.jobId}`, statusBodyOf(job.jobId, job));
   }
 
   /** The status of a job; `generation` reads a rebuilt generation instead of the served one. */
@@ -105,24 +102,24 @@ export class JobStatusQuery {
     const outcome = await outcomes.findOne({ _id: key });
     if (outcome) return this.remember(cacheKey, statusBodyOf(jobId, outcome));
     // A job once seen never stops existing: only its outcome needed reading.
-    if (known) {
-      if (!this.settled.has(cacheKey)) this.ongoing.set(cacheKey, seen);
-      return statusBodyOf(jobId, null);
-    }
+    if (known) return this.rememberOngoing(cacheKey, jobId, seen);
     const [progress, receipt] = await Promise.all([
       this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: key }, { projection: { _id: 1 } }),
       // Receipts speak of now; a historical generation answers from its own state alone.
       served ? this.db.collection<JobReceiptDocument>(collectionNames.jobReceipts).findOne({ _id: key }) : null,
     ]);
-    if (progress || receipt) {
-      if (served && !this.settled.has(cacheKey)) bounded(this.ongoing, CACHE_SIZE).set(cacheKey, seen);
-      return statusBodyOf(jobId, null);
-    }
+    if (progress || receipt) return served ? this.rememberOngoing(cacheKey, jobId, seen) : statusBodyOf(jobId, null);
     // The projection writes a job's outcome before dropping its progress: a job seen in neither was
     // either settled between the two reads, or never accepted.
     const settled = await outcomes.findOne({ _id: key });
     if (settled) return this.remember(cacheKey, statusBodyOf(jobId, settled));
     throw unknownJob();
+  }
+
+  /** Remembers a job as ongoing, unless an announcement settled it while it was being read. */
+  private rememberOngoing(key: string, jobId: number, seen: { readAt: number; epoch: number }): JobStatusBody {
+    if (!this.settled.has(key)) bounded(this.ongoing, CACHE_SIZE).set(key, seen);
+    return statusBodyOf(jobId, null);
   }
 
   private remember(key: string, body: JobStatusBody): JobStatusBody {
