@@ -149,7 +149,8 @@ async function main(): Promise<void> {
     }
     if (batch.length > 0) await log.collection.insertMany(batch, { ordered: true });
     progress.stop();
-    await new ProjectionState(db).reserveThrough(position);
+    const state = new ProjectionState(db);
+    await state.reserveThrough(position, await state.highestJobId());
     console.log(`wrote ${position} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } else console.log(`reusing the log of ${existing} events in ${dbName}`);
 

@@ -6,6 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeFileSync, cpSync, chmodSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -71,7 +72,8 @@ async function goBinDir(): Promise<string> {
 async function isFerretDb(binary: string): Promise<boolean> {
   if (!existsSync(binary)) return false;
   try {
-    const { stdout } = await run(binary, ['--version'], { timeout: 10_000 });
+    // Run elsewhere: FerretDB writes a state.json into its working directory even for --version.
+    const { stdout } = await run(binary, ['--version'], { timeout: 10_000, cwd: tmpdir() });
     return stdout.includes(FERRETDB_VERSION);
   } catch {
     return false;

@@ -1,26 +1,18 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import {
-  closeServer,
+  buildTopology,
   connectMongo,
-  createLogger,
-  listen,
+  deleteTopology,
   ProjectionState,
   readModelCollections,
-  StoreMaster,
 } from '@retail-pulse/shared';
 import { storedEventOf, type EventLogDocument } from '../../services/projection/src/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
-import { createStatusApp } from '../../services/status-api/src/app';
-import { JobStatusQuery } from '../../services/status-api/src/jobStatus/query';
-import { ActiveReadModels } from '../../services/status-api/src/readModels';
-import { VisitsQuery } from '../../services/status-api/src/visits/query';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
@@ -61,19 +53,43 @@ beforeAll(async () => {
     [['S00000202', [good('receipt.tiff'), good('moved.jpg')], '2024-01-23T12:00:00+05:30']],
     [['S00339218', [good('front.png'), good('truncated.jpg')], '2024-01-21T18:30:00Z']],
   ] as const;
-  for (const visits of jobs) {
-    const response = await fetch(`${stack.baseUrl}/api/submit`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        count: visits.length,
-        visits: visits.map(([store_id, image_url, visit_time]) => ({ store_id, image_url, visit_time })),
-      }),
-    });
-    jobIds.push(((await response.json()) as { job_id: number }).job_id);
-  }
+  for (const visits of jobs) jobIds.push(await submit(visits));
   for (const jobId of jobIds) await waitForTerminal(stack.baseUrl, jobId);
 });
+
+type Visit = readonly [string, readonly string[], string];
+
+async function submit(visits: readonly Visit[]): Promise<number> {
+  const response = await fetch(`${stack.baseUrl}/api/submit`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      count: visits.length,
+      visits: visits.map(([store_id, image_url, visit_time]) => ({ store_id, image_url, visit_time })),
+    }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { job_id: number }).job_id;
+}
+
+/** The API keeps moving: a job submitted now settles, and its visit shows up in the visits answer. */
+async function expectReadModelsMoving(storeId: string, day: string): Promise<void> {
+  const jobId = await submit([[storeId, [images.url('/img/shelf.jpg')], `${day}T08:00:00Z`]]);
+  expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+  const visits = await fetch(`${stack.baseUrl}/api/visits?storeid=${storeId}&startdate=${day}&enddate=${day}`);
+  expect(await visits.json()).toMatchObject({ results: [{ store_id: storeId, data: [{ date: day }] }] });
+}
+
+/** The status API re-reads the served generations every 500 ms: wait until it answers `expected`. */
+async function expectSnapshot(expected: string[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let current = await snapshot(stack.baseUrl);
+  while (JSON.stringify(current) !== JSON.stringify(expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    current = await snapshot(stack.baseUrl);
+  }
+  expect(current).toEqual(expected);
+}
 
 afterAll(async () => {
   await stack?.stopAll();
@@ -91,13 +107,21 @@ async function snapshot(baseUrl: string): Promise<string[]> {
   );
 }
 
+/** `npm run replay` against the stack's installation (or, with `dbName`, an installation with no services). */
 async function replay(args: string[] = [], dbName = environment.dbName): Promise<string> {
+  const prefix = dbName === environment.dbName ? environment.prefix : `${environment.prefix}-elsewhere`;
   const { stdout } = await run(
     process.execPath,
     ['--import', 'tsx', 'services/projection/src/replay/cli.ts', ...args],
     {
       cwd: root,
-      env: { ...process.env, MONGO_URL: environment.mongoUrl, MONGO_DB: dbName },
+      env: {
+        ...process.env,
+        AMQP_URL: environment.amqpUrl,
+        TOPOLOGY_PREFIX: prefix,
+        MONGO_URL: environment.mongoUrl,
+        MONGO_DB: dbName,
+      },
     },
   );
   return stdout;
@@ -124,12 +148,11 @@ describe('replaying the event log', () => {
     expect(hashOf(first)).toBe(servedHash);
     // The live projection switches: the API answers from the rebuilt generation.
     expect(first).toContain('switched by the projection');
-    await new Promise((resolve) => setTimeout(resolve, 700)); // the status API re-reads the generation every 500 ms
-    expect(await snapshot(stack.baseUrl)).toEqual(before);
+    await expectSnapshot(before);
 
     const second = await replay();
     expect(hashOf(second)).toBe(servedHash);
-    expect(await snapshot(stack.baseUrl)).toEqual(before);
+    await expectSnapshot(before);
   });
 
   it('rebuilds one read model alone', async () => {
@@ -138,8 +161,7 @@ describe('replaying the event log', () => {
     expect(output).toMatch(/rebuilt visits as generation (\d+)/);
     const active = await new ProjectionState(environment.db).active();
     expect(active.visits).toBeGreaterThan(active.jobStatus);
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(await snapshot(stack.baseUrl)).toEqual(before);
+    await expectSnapshot(before);
   });
 
   it('rebuilds the state as of a past position or time, without switching', async () => {
@@ -236,24 +258,69 @@ describe('replaying the event log', () => {
 
       const replayed = await replay([], targetDb);
       expect(replayed).toContain('switched by the replay');
-      const { client, db } = await connectMongo(environment.mongoUrl, targetDb);
-      await new StoreMaster(db).replaceAll(await new StoreMaster(environment.db).all());
-      const app = createStatusApp({
-        jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
-        visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),
-        health: () => ({ status: 'ok' }),
-        logger: createLogger('status-copy', 'silent' as 'info'),
-      });
-      const server: Server = await listen(app, 0, '127.0.0.1');
+
+      // The restored installation runs: it answers as the source did, and new work gets ids of its own.
+      const restored = { ...environment, dbName: targetDb, prefix: `${environment.prefix}-elsewhere` };
+      const restoredStack = await startStack(restored as TestEnvironment, { IMAGE_MAX_ATTEMPTS: '1' });
       try {
-        expect(await snapshot(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)).toEqual(before);
+        expect(await snapshot(restoredStack.baseUrl)).toEqual(before);
+        const response = await fetch(`${restoredStack.baseUrl}/api/submit`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            count: 1,
+            visits: [
+              { store_id: 'S00000202', image_url: [images.url('/img/shelf.jpg')], visit_time: '2024-02-02T10:00:00Z' },
+            ],
+          }),
+        });
+        const { job_id: newJob } = (await response.json()) as { job_id: number };
+        expect(newJob).toBeGreaterThan(Math.max(...jobIds));
+        expect(await waitForTerminal(restoredStack.baseUrl, newJob)).toEqual({ status: 'completed', job_id: newJob });
+        const visits = await fetch(`${restoredStack.baseUrl}/api/visits?storeid=S00000202&startdate=2024-02-02`);
+        expect(await visits.json()).toMatchObject({
+          results: [{ data: [{ date: '2024-02-02', perimeter: [expect.any(Number)] }] }],
+        });
+        // The old jobs' answers are unchanged by the new one.
+        const statuses = (lines: string[]) => lines.filter((line) => line.startsWith('/api/status'));
+        expect(statuses(await snapshot(restoredStack.baseUrl))).toEqual(statuses(before));
       } finally {
-        await closeServer(server);
+        await restoredStack.stopAll();
+        await deleteTopology(environment.amqpUrl, buildTopology(restored.prefix)).catch(() => undefined);
+        const { client, db } = await connectMongo(environment.mongoUrl, targetDb);
         await db.dropDatabase();
         await client.close();
       }
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  });
+
+  it('is carried out by a projection in the first second of its life, and the read models keep moving', async () => {
+    await stack.stop('projection');
+    await stack.start('projection');
+    const output = await replay();
+    expect(output).toContain('switched by the projection');
+    await expectReadModelsMoving('S00339218', '2024-03-01');
+  });
+
+  it('switches between two batches of a long fold, losing nothing of it', async () => {
+    const urls = Array.from({ length: 400 }, (_, index) => images.url(`/img/shelf.jpg?copy=${index}`));
+    const big = await submit([['S01408764', urls, '2024-03-02T07:00:00Z']]);
+    const output = await replay();
+    expect(output).toContain('switched by the projection');
+    expect(await waitForTerminal(stack.baseUrl, big)).toEqual({ status: 'completed', job_id: big });
+    const visits = await fetch(`${stack.baseUrl}/api/visits?storeid=S01408764&startdate=2024-03-02&enddate=2024-03-02`);
+    const [result] = ((await visits.json()) as { results: Array<{ data: Array<{ perimeter: number[] }> }> }).results;
+    expect(result!.data[0]!.perimeter).toHaveLength(400);
+    await expectReadModelsMoving('S01408764', '2024-03-03');
+  });
+
+  it('is switched by the replay itself when no projection holds the queue, and a projection started later serves it', async () => {
+    await stack.stop('projection');
+    const output = await replay();
+    expect(output).toContain('switched by the replay');
+    await stack.start('projection');
+    await expectReadModelsMoving('S00000201', '2024-03-04');
   });
 });

@@ -1,10 +1,23 @@
-import { domainEventSchema, parseDelivery, type Delivery, type DomainEvent, type Logger } from '@retail-pulse/shared';
+import {
+  parseDelivery,
+  projectionMessageSchema,
+  type Delivery,
+  type DomainEvent,
+  type Logger,
+  type SwitchReadModels,
+} from '@retail-pulse/shared';
+import type { Projector } from './projector';
 
 export interface BatcherOptions {
   maxBatch: number;
   maxWaitMs: number;
-  /** Writes one batch durably; throwing makes the batcher retry the same batch. */
-  write: (events: DomainEvent[]) => Promise<void>;
+  /**
+   * Writes one batch durably; throwing makes the batcher retry the same batch. Returns the places
+   * (in `events`) of the events refused, which go to the dead-letter queue with the reason.
+   */
+  write: (events: DomainEvent[]) => Promise<{ refused: Array<{ index: number; reason: string }> }>;
+  /** Carries out a replay's switch request, between two batches; retried like a write. */
+  switchGenerations: (request: SwitchReadModels) => Promise<unknown>;
   logger: Logger;
 }
 
@@ -56,32 +69,61 @@ export class Batcher {
     while (this.buffer.length > 0 && !this.stopped) {
       const batch = this.buffer.splice(0, this.options.maxBatch);
       this.inFlight = batch.length;
-      const valid: Array<{ delivery: Delivery; event: DomainEvent }> = [];
+      let events: Array<{ delivery: Delivery; event: DomainEvent }> = [];
       for (const delivery of batch) {
-        const parsed = parseDelivery(delivery, domainEventSchema);
-        if (parsed.ok) valid.push({ delivery, event: parsed.value });
-        else {
+        const parsed = parseDelivery(delivery, projectionMessageSchema);
+        if (!parsed.ok) {
           this.options.logger.warn({ reason: parsed.reason }, 'dead-lettering an invalid event');
           await delivery.deadLetter(parsed.reason).catch(() => delivery.requeue());
-        }
+        } else if (parsed.value.type === 'SwitchReadModels') {
+          // Everything delivered before the request is written first: the switch happens between batches.
+          await this.writeEvents(events);
+          events = [];
+          const request = parsed.value;
+          await this.withRetry('switch', () => this.options.switchGenerations(request));
+          delivery.ack();
+        } else events.push({ delivery, event: parsed.value });
       }
-      await this.writeWithRetry(valid.map((item) => item.event));
-      for (const item of valid) item.delivery.ack();
+      await this.writeEvents(events);
       this.inFlight = 0;
     }
   }
 
-  private async writeWithRetry(events: DomainEvent[]): Promise<void> {
+  private async writeEvents(items: Array<{ delivery: Delivery; event: DomainEvent }>): Promise<void> {
+    if (items.length === 0) return;
+    const { refused } = await this.withRetry('batch write', () => this.options.write(items.map((item) => item.event)));
+    const reasons = new Map(refused.map((entry) => [entry.index, entry.reason]));
+    for (const [index, item] of items.entries()) {
+      const reason = reasons.get(index);
+      if (reason === undefined) item.delivery.ack();
+      else await item.delivery.deadLetter(reason).catch(() => item.delivery.requeue());
+    }
+  }
+
+  private async withRetry<T>(what: string, work: () => Promise<T>): Promise<T> {
     let delay = RETRY_MIN_MS;
     for (;;) {
       try {
-        await this.options.write(events);
-        return;
+        return await work();
       } catch (error) {
-        this.options.logger.warn({ err: String(error), retryInMs: delay, events: events.length }, 'batch write failed');
+        this.options.logger.warn({ err: String(error), retryInMs: delay }, `${what} failed`);
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
     }
   }
+}
+
+/** The batcher of a projection: every batch appended and folded by `projector`, switches carried out by it. */
+export function projectionBatcher(
+  projector: Projector,
+  logger: Logger,
+  limits: { maxBatch: number; maxWaitMs: number },
+): Batcher {
+  return new Batcher({
+    ...limits,
+    write: (events) => projector.project(events),
+    switchGenerations: (request) => projector.switchGenerations(request),
+    logger,
+  });
 }

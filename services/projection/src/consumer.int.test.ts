@@ -1,7 +1,7 @@
 import { Broker, createLogger, jobSubmittedEventId, readModelCollections } from '@retail-pulse/shared';
 import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
-import { Batcher } from './batcher';
+import { projectionBatcher, type Batcher } from './batcher';
 import { Projector } from './projector';
 
 const logger = createLogger('projection-test', 'silent' as 'info');
@@ -13,7 +13,7 @@ beforeAll(async () => {
   environment = await createTestEnvironment('consumer');
   const projector = new Projector(environment.db, logger);
   await projector.start();
-  batcher = new Batcher({ maxBatch: 50, maxWaitMs: 10, write: (events) => projector.project(events), logger });
+  batcher = projectionBatcher(projector, logger, { maxBatch: 50, maxWaitMs: 10 });
   broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'projection-test' });
   await broker.start();
   await broker.consume({
@@ -86,16 +86,33 @@ describe('projection consumer on real RabbitMQ', () => {
     );
     expect(progress).toEqual({ _id: '77', jobId: 77, openedAt: 1 });
 
+    // Job 77 again, but another job: its id is taken in the log, so it is refused, not dropped.
+    await publish(
+      JSON.stringify({
+        eventId: jobSubmittedEventId(77),
+        type: 'JobSubmitted',
+        version: 1,
+        metadata: { correlationId: '77', occurredAt: new Date().toISOString() },
+        data: {
+          jobId: 77,
+          imageCount: 1,
+          visits: [{ storeId: 'S2', visitTime: '2024-01-22T10:00:00Z', imageUrls: ['http://x/b'] }],
+        },
+      }),
+    );
+
     const reasons: string[] = [];
     await until(async () => {
       const message = await channel.get(names.deadLetterQueue, { noAck: true });
       if (message) reasons.push(String(message.properties.headers?.['x-rp-reason']));
-      return reasons.length === 2 ? true : undefined;
+      return reasons.length === 3 ? true : undefined;
     });
     expect(reasons.sort()).toEqual([
+      `event ${jobSubmittedEventId(77)} (JobSubmitted of job 77) is about another job submission than the one the log holds under that id (logged at position 1)`,
       'message failed validation: data.jobId: Invalid input: expected number, received string',
       'message is not valid JSON',
     ]);
+    expect(await environment.db.collection('events').countDocuments({})).toBe(1);
     await connection.close();
   });
 });

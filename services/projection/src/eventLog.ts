@@ -1,5 +1,12 @@
 import type { Collection, Db, MongoBulkWriteError } from 'mongodb';
-import { collectionNames, upcast, type DomainEvent, type RecordedEvent, type StoredEvent } from '@retail-pulse/shared';
+import {
+  collectionNames,
+  subjectConflict,
+  upcast,
+  type DomainEvent,
+  type RecordedEvent,
+  type StoredEvent,
+} from '@retail-pulse/shared';
 
 /**
  * An event as stored: the envelope, its position in the one global order, when it was recorded,
@@ -63,10 +70,15 @@ export class EventLog {
   }
 
   /**
-   * Appends events at the given consecutive positions. Returns every event as recorded: new ones at
-   * their new positions, duplicates of earlier appends at the position they already hold.
+   * Appends events at the given consecutive positions. Returns every event as recorded — new ones
+   * at their new positions, duplicates of earlier appends at the position they already hold — and
+   * the events refused: an id the log holds for a different subject (a job or an image other than
+   * this event's) is never taken as a duplicate. `index` is the refused event's place in `events`.
    */
-  async append(events: DomainEvent[], firstPosition: number): Promise<RecordedEvent[]> {
+  async append(
+    events: DomainEvent[],
+    firstPosition: number,
+  ): Promise<{ recorded: RecordedEvent[]; conflicts: Array<{ index: number; eventId: string; reason: string }> }> {
     const documents = events.map((event, index) => toLogDocument(event, firstPosition + index));
     const duplicates = new Set<number>();
     try {
@@ -78,15 +90,25 @@ export class EventLog {
       for (const writeError of list) duplicates.add(writeError.index);
     }
     const recorded: RecordedEvent[] = [];
+    const conflicts: Array<{ index: number; eventId: string; reason: string }> = [];
     for (const [index, event] of events.entries()) {
       if (!duplicates.has(index)) {
         recorded.push({ ...event, position: firstPosition + index });
         continue;
       }
-      const stored = await this.collection.findOne({ _id: event.eventId });
-      if (stored) recorded.push(fromLogDocument(stored));
+      const logged = await this.get(event.eventId);
+      if (!logged) continue;
+      const reason = subjectConflict(logged, event);
+      if (reason)
+        conflicts.push({ index, eventId: event.eventId, reason: `${reason} (logged at position ${logged.position})` });
+      else recorded.push(logged);
     }
-    return recorded.sort((a, b) => a.position - b.position);
+    return { recorded: recorded.sort((a, b) => a.position - b.position), conflicts };
+  }
+
+  async get(eventId: string): Promise<RecordedEvent | undefined> {
+    const stored = await this.collection.findOne({ _id: eventId });
+    return stored ? fromLogDocument(stored) : undefined;
   }
 
   /** Events above a position, in order, in pages (FerretDB sorts in memory; MongoDB uses the index). */

@@ -13,7 +13,7 @@ import {
   type JobSettledNotice,
   loadConfig,
 } from '@retail-pulse/shared';
-import { Batcher } from './batcher';
+import { projectionBatcher } from './batcher';
 import { Projector } from './projector';
 
 const configSchema = z.object({
@@ -44,11 +44,9 @@ async function main(): Promise<void> {
   await projector.start();
   await ensureIndexes(db, projector.generations.visits);
 
-  const batcher = new Batcher({
+  const batcher = projectionBatcher(projector, logger, {
     maxBatch: config.PROJECTION_BATCH_SIZE,
     maxWaitMs: config.PROJECTION_BATCH_WAIT_MS,
-    write: (events) => projector.project(events),
-    logger,
   });
   await broker.consume({
     queue: topology.names.projectionQueue,
@@ -68,7 +66,7 @@ async function main(): Promise<void> {
   });
   health.listen(config.PROJECTION_HEALTH_PORT, '0.0.0.0');
   logger.info({ healthPort: config.PROJECTION_HEALTH_PORT }, 'projection consuming');
-  // Heartbeat for the tools, and the hand-over point for replays (see `npm run replay`).
+  // While no batch arrives, still notice a switch or an append made by another party.
   const maintenance = setInterval(
     () => projector.maintain().catch((error: unknown) => logger.warn({ err: String(error) }, 'maintenance failed')),
     1_000,

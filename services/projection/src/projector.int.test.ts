@@ -212,7 +212,7 @@ describe('a log written before ImageProcessed v2', () => {
       return toLogDocument(stored as DomainEvent, index + 1);
     });
     await environment.db.collection<EventLogDocument>('events').insertMany(documents);
-    await new ProjectionState(environment.db).reserveThrough(documents.length);
+    await new ProjectionState(environment.db).reserveThrough(documents.length, 50);
 
     const result = await rebuild(environment.db, logger);
     expect(result).toMatchObject({ events: 3, lastPosition: 3, models: ['jobStatus', 'visits'] });
@@ -228,5 +228,84 @@ describe('a log written before ImageProcessed v2', () => {
     ]);
     // The stored events keep the version they were written in.
     expect(await environment.db.collection('events').countDocuments({ version: 1, type: 'ImageProcessed' })).toBe(2);
+  });
+});
+
+describe('one writer decides what is served', () => {
+  const outcome = (generation: number, jobId: number) =>
+    environment.db.collection<JobOutcomeDocument>(readModelCollections(generation).jobOutcomes).findOne({
+      _id: String(jobId),
+    });
+
+  it('folds into the generation a replay switched to while it held no queue, from its next batch on', async () => {
+    const projector = await newProjector();
+    await projector.project(jobEvents(1, 2));
+    const rebuilt = await rebuild(environment.db, logger);
+    await new ProjectionState(environment.db).setActive({ jobStatus: rebuilt.generation, visits: rebuilt.generation });
+    await projector.project(jobEvents(2, 1));
+    expect(projector.generations).toEqual({ jobStatus: rebuilt.generation, visits: rebuilt.generation });
+    expect(await outcome(rebuilt.generation, 2)).toMatchObject({ status: 'completed', totalImages: 1 });
+    expect(await outcome(rebuilt.generation, 1)).toMatchObject({ status: 'completed', totalImages: 2 });
+  });
+
+  it('appends after what another instance appended when it takes over as the active consumer', async () => {
+    const standby = await newProjector();
+    const active = await newProjector();
+    await active.project(jobEvents(1, 2));
+    await standby.project(jobEvents(2, 2));
+    const positions = (await environment.db.collection<EventLogDocument>('events').find({}).toArray())
+      .map((document) => document.position)
+      .sort((a, b) => a - b);
+    expect(positions).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await outcome(1, 2)).toMatchObject({ status: 'completed', totalImages: 2 });
+    expect(await new ProjectionState(environment.db).logState()).toEqual({ reservedThrough: 6, highestJobId: 2 });
+  });
+
+  it('switches on request only forward, only to a generation that was built, and not after the request expired', async () => {
+    const now = new Date('2026-12-01T10:00:00Z');
+    const projector = new Projector(environment.db, logger, undefined, () => now);
+    await projector.start();
+    await projector.project(jobEvents(1, 1));
+    const request = (generation: number, expiresAt: string) => ({
+      type: 'SwitchReadModels' as const,
+      version: 1 as const,
+      data: { generations: { visits: generation }, requestedAt: now.toISOString(), expiresAt },
+    });
+    expect(await projector.switchGenerations(request(5, '2026-12-01T10:01:00Z'))).toEqual({ jobStatus: 1, visits: 1 });
+    const rebuilt = await rebuild(environment.db, logger, { models: ['visits'] });
+    expect(await projector.switchGenerations(request(rebuilt.generation, '2026-12-01T09:59:59Z'))).toEqual({
+      jobStatus: 1,
+      visits: 1,
+    });
+    expect(await projector.switchGenerations(request(rebuilt.generation, '2026-12-01T10:01:00Z'))).toEqual({
+      jobStatus: 1,
+      visits: rebuilt.generation,
+    });
+    expect(await new ProjectionState(environment.db).active()).toEqual({ jobStatus: 1, visits: rebuilt.generation });
+    expect(await projector.switchGenerations(request(1, '2026-12-01T10:01:00Z'))).toEqual({
+      jobStatus: 1,
+      visits: rebuilt.generation,
+    });
+  });
+
+  it('refuses an event whose id the log holds for another subject, and keeps true duplicates quiet', async () => {
+    const projector = await newProjector();
+    await projector.project(jobEvents(1, 1));
+    const [submitted, processed] = jobEvents(1, 1) as [DomainEvent, DomainEvent];
+    const otherJob = { ...submitted, data: { ...submitted.data, imageCount: 2 } } as DomainEvent;
+    const remeasured = {
+      ...processed,
+      data: { ...processed.data, processedAt: '2024-01-22T00:00:00.000Z' },
+    } as DomainEvent;
+    const result = await projector.project([remeasured, otherJob, submitted]);
+    expect(result.refused).toEqual([
+      expect.objectContaining({
+        index: 1,
+        eventId: submitted.eventId,
+        reason: expect.stringContaining('another job submission'),
+      }),
+    ]);
+    expect(await environment.db.collection('events').countDocuments({})).toBe(2);
+    expect(projector.status.eventsRefused).toBe(1);
   });
 });

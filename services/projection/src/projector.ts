@@ -2,10 +2,13 @@ import type { Db } from 'mongodb';
 import {
   ProjectionState,
   readModelNames,
+  subjectConflict,
   type ActiveGenerations,
   type DomainEvent,
   type Logger,
   type ReadModelName,
+  type RecordedEvent,
+  type SwitchReadModels,
 } from '@retail-pulse/shared';
 import { EventLog } from './eventLog';
 import { JobStatusModel } from './jobStatus/model';
@@ -43,20 +46,38 @@ export async function catchUp(log: EventLog, models: ReadModel[]): Promise<numbe
   return folded;
 }
 
+/** An event refused because the log holds its id for a different subject; `index` is its place in the batch. */
+export interface RefusedEvent {
+  index: number;
+  eventId: string;
+  reason: string;
+}
+
+/** What became of a batch: the events refused (every other one is in the log and folded). */
+export interface ProjectResult {
+  refused: RefusedEvent[];
+}
+
 /**
- * The single writer of the event log and the served read models: appends each batch of events at
- * the next positions, then folds it into every model. On start, and when a replay asks it to
- * switch to freshly built generations, it folds whatever the log holds beyond a model's
- * checkpoint, so nothing is skipped or applied twice.
+ * The single writer of the event log and the decider of which read-model generations are served:
+ * appends each batch of events at the next positions, then folds it into every served model.
+ *
+ * Before every batch (and on every maintenance tick) it re-reads what is served and how far the
+ * log reaches, and adopts both when another party moved them — a replay that switched while no
+ * projection held the queue, an import, or another instance that was the active consumer before
+ * this one. So it never folds into a generation that is no longer served, nor appends at a
+ * position someone else used, without knowing it.
  */
 export class Projector {
   readonly log: EventLog;
   readonly state: ProjectionState;
   private models: ReadModel[] = [];
   private nextPosition = 1;
+  private highestJobId = 0;
   private eventsFolded = 0;
   /** Events handed to `project`, duplicates included. */
   private eventsReceived = 0;
+  private eventsRefused = 0;
   /** Appends, folds and switches run one at a time, in order. */
   private exclusive: Promise<unknown> = Promise.resolve();
 
@@ -64,6 +85,7 @@ export class Projector {
     private readonly db: Db,
     private readonly logger: Logger,
     private readonly onSettled?: SettledListener,
+    private readonly clock: () => Date = () => new Date(),
   ) {
     this.log = new EventLog(db);
     this.state = new ProjectionState(db);
@@ -82,11 +104,120 @@ export class Projector {
       ongoingJobs: jobStatus?.ongoingJobs ?? 0,
       eventsReceived: this.eventsReceived,
       eventsFolded: this.eventsFolded,
+      eventsRefused: this.eventsRefused,
     };
   }
 
-  /** Opens the active generations, folds what the log holds beyond their checkpoints. */
-  async start(): Promise<void> {
+  /** Opens the served generations, folds what the log holds beyond their checkpoints. */
+  start(): Promise<void> {
+    return this.serially(() => this.open('projection ready'));
+  }
+
+  /** Appends and folds one batch. Safe to call again with the same events after a failure. */
+  project(events: DomainEvent[]): Promise<ProjectResult> {
+    return this.serially(async () => {
+      this.eventsReceived += events.length;
+      await this.adopt();
+      const { unique, repeats } = splitRepeats(events);
+      const refused: RefusedEvent[] = [];
+      const recorded = new Map<string, RecordedEvent>();
+      if (unique.length > 0) {
+        const first = this.nextPosition;
+        const last = first + unique.length - 1;
+        const highestJobId = Math.max(
+          this.highestJobId,
+          ...unique.map(({ event }) => (event.type === 'JobSubmitted' ? event.data.jobId : 0)),
+        );
+        // Positions are reserved before they are used, so a restart never hands them out twice.
+        await this.state.reserveThrough(last, highestJobId);
+        this.nextPosition = last + 1;
+        this.highestJobId = highestJobId;
+        const appended = await this.log.append(
+          unique.map(({ event }) => event),
+          first,
+        );
+        for (const conflict of appended.conflicts) {
+          refused.push({ ...conflict, index: unique[conflict.index]!.index });
+        }
+        await Promise.all(this.models.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
+        this.eventsFolded += appended.recorded.length;
+        for (const event of appended.recorded) recorded.set(event.eventId, event);
+      }
+      // A second copy within the batch is judged against what the log kept under its id.
+      for (const { event, index } of repeats) {
+        const kept = recorded.get(event.eventId) ?? (await this.log.get(event.eventId));
+        const reason = kept && subjectConflict(kept, event);
+        if (reason)
+          refused.push({ index, eventId: event.eventId, reason: `${reason} (logged at position ${kept.position})` });
+      }
+      this.eventsRefused += refused.length;
+      for (const event of refused) {
+        this.logger.error({ eventId: event.eventId, reason: event.reason }, 'refused an event: its id is taken');
+      }
+      return { refused };
+    });
+  }
+
+  /** Notices what another party changed while no batch arrived (see the class comment). */
+  maintain(): Promise<void> {
+    return this.serially(() => this.adopt());
+  }
+
+  /**
+   * Carries out a replay's request: folds into the rebuilt generations what arrived during the
+   * rebuild, then serves them, between two batches. Only moves forward; a request that expired
+   * (its replay gave up) or names a generation that was never built changes nothing.
+   */
+  switchGenerations(request: SwitchReadModels): Promise<ActiveGenerations> {
+    return this.serially(async () => {
+      await this.adopt();
+      if (this.clock() > new Date(request.data.expiresAt)) {
+        this.logger.warn({ request: request.data }, 'ignoring an expired switch request');
+        return this.generations;
+      }
+      const target = { ...this.generations };
+      for (const name of readModelNames) {
+        const wanted = request.data.generations[name];
+        if (wanted === undefined || wanted <= target[name]) continue;
+        if ((await this.state.checkpoint(name, wanted)) === undefined) {
+          this.logger.error({ model: name, generation: wanted }, 'ignoring a switch to a generation never built');
+          continue;
+        }
+        target[name] = wanted;
+      }
+      const caughtUp = await this.serve(target);
+      await this.state.setActive(target);
+      this.logger.info({ generations: target, caughtUp }, 'switched to rebuilt read models');
+      return target;
+    });
+  }
+
+  /** Opens the models of `target` not open yet and folds the log into them. Returns the events folded. */
+  private async serve(target: ActiveGenerations): Promise<number> {
+    const replaced = this.models.filter((model) => model.generation !== target[model.name]);
+    if (replaced.length === 0) return 0;
+    const fresh = replaced.map((model) =>
+      createReadModel(model.name, this.db, this.state, target[model.name], this.onSettled),
+    );
+    await Promise.all(fresh.map((model) => model.load()));
+    const caughtUp = await catchUp(this.log, fresh);
+    this.models = this.models.map((model) => fresh.find((candidate) => candidate.name === model.name) ?? model);
+    return caughtUp;
+  }
+
+  private async adopt(): Promise<void> {
+    const [active, log] = await Promise.all([this.state.active(), this.state.logState()]);
+    if (log.reservedThrough >= this.nextPosition) {
+      await this.open('another writer appended to the log; reopened the read models');
+      return;
+    }
+    const served = this.generations;
+    if (readModelNames.every((name) => served[name] === active[name])) return;
+    const caughtUp = await this.serve(active);
+    this.logger.warn({ from: served, to: active, caughtUp }, 'adopted the read-model generations switched by a replay');
+  }
+
+  private async open(message: string): Promise<void> {
     const active = await this.state.active();
     this.models = readModelNames.map((name) =>
       createReadModel(name, this.db, this.state, active[name], this.onSettled),
@@ -94,49 +225,13 @@ export class Projector {
     await Promise.all(this.models.map((model) => model.load()));
     const caughtUp = await catchUp(this.log, this.models);
     const head = Math.max(...this.models.map((model) => model.checkpoint));
-    this.nextPosition = Math.max(await this.state.reservedThrough(), head) + 1;
+    const log = await this.state.logState();
+    this.nextPosition = Math.max(log.reservedThrough, head) + 1;
+    this.highestJobId = log.highestJobId ?? (await this.state.highestJobId());
     this.logger.info(
       { generations: active, checkpoint: this.status.lastFoldedPosition, caughtUp, nextPosition: this.nextPosition },
-      'projection ready',
+      message,
     );
-  }
-
-  /** Appends and folds one batch. Safe to call again with the same events after a failure. */
-  project(events: DomainEvent[]): Promise<void> {
-    return this.serially(async () => {
-      this.eventsReceived += events.length;
-      const unique = [...new Map(events.map((event) => [event.eventId, event])).values()];
-      if (unique.length === 0) return;
-      const first = this.nextPosition;
-      const last = first + unique.length - 1;
-      // Positions are reserved before they are used, so a restart never hands them out twice.
-      await this.state.reserveThrough(last);
-      this.nextPosition = last + 1;
-      const recorded = await this.log.append(unique, first);
-      await Promise.all(this.models.map((model) => model.fold(recorded, { verifyTerminal: false })));
-      this.eventsFolded += unique.length;
-    });
-  }
-
-  /** Records a heartbeat and carries out a replay's switch request, if one is pending. */
-  maintain(): Promise<void> {
-    return this.serially(async () => {
-      await this.state.heartbeat(this.status.lastFoldedPosition);
-      const request = await this.state.pendingSwitch();
-      if (!request) return;
-      const target = { ...this.generations };
-      for (const name of readModelNames) target[name] = request[name] ?? target[name];
-      const replaced = this.models.filter((model) => model.generation !== target[model.name]);
-      const fresh = replaced.map((model) =>
-        createReadModel(model.name, this.db, this.state, target[model.name], this.onSettled),
-      );
-      await Promise.all(fresh.map((model) => model.load()));
-      const caughtUp = await catchUp(this.log, fresh);
-      this.models = this.models.map((model) => fresh.find((candidate) => candidate.name === model.name) ?? model);
-      await this.state.setActive(target);
-      await this.state.clearSwitch();
-      this.logger.info({ generations: target, caughtUp }, 'switched to rebuilt read models');
-    });
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -144,4 +239,18 @@ export class Projector {
     this.exclusive = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The first event of each id, and the later copies in the same batch. */
+function splitRepeats(events: DomainEvent[]): {
+  unique: Array<{ event: DomainEvent; index: number }>;
+  repeats: Array<{ event: DomainEvent; index: number }>;
+} {
+  const byId = new Map<string, { event: DomainEvent; index: number }>();
+  const repeats: Array<{ event: DomainEvent; index: number }> = [];
+  for (const [index, event] of events.entries()) {
+    if (byId.has(event.eventId)) repeats.push({ event, index });
+    else byId.set(event.eventId, { event, index });
+  }
+  return { unique: [...byId.values()], repeats };
 }

@@ -9,7 +9,7 @@ import {
 } from '@retail-pulse/shared';
 import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
-import { Batcher } from './batcher';
+import { projectionBatcher } from './batcher';
 import { Projector } from './projector';
 
 const logger = createLogger('projection-test', 'silent' as 'info');
@@ -101,7 +101,7 @@ describe('a projection killed between its write and its ack', () => {
     // The restarted instance receives them again.
     const restarted = new Projector(environment.db, logger);
     await restarted.start();
-    const batcher = new Batcher({ maxBatch: 50, maxWaitMs: 10, write: (batch) => restarted.project(batch), logger });
+    const batcher = projectionBatcher(restarted, logger, { maxBatch: 50, maxWaitMs: 10 });
     const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'restarted' });
     await broker.start();
     await broker.consume({

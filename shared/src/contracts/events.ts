@@ -154,3 +154,26 @@ export function describeZodError(error: z.ZodError): string {
     .join('');
   return where ? `${where}: ${issue.message}` : issue.message;
 }
+
+/**
+ * Event ids are derived from what an event is about (`jobSubmittedEventId`,
+ * `imageSettledEventId`), so a second event under an id already logged is normally a redelivery
+ * or a re-run of the same fact: the first one stays, the second changes nothing. When the two
+ * are about different subjects — another job's submission, another image — the id was reused
+ * (e.g. a restored installation handing out a job id its log holds), and the second event must be
+ * refused, never dropped as a duplicate. Returns why they differ, or undefined when they agree.
+ * Outcomes may differ (an image measured again, or failed on a re-run): the subject may not.
+ */
+export function subjectConflict(logged: DomainEvent, incoming: DomainEvent): string | undefined {
+  const subject = (event: DomainEvent) => {
+    if (event.type === 'JobSubmitted') return { kind: 'job submission', fields: event.data };
+    const { jobId, imageId, visitIndex, imageIndex, storeId, visitTime, url } = event.data;
+    return { kind: 'image settlement', fields: { jobId, imageId, visitIndex, imageIndex, storeId, visitTime, url } };
+  };
+  const was = subject(logged);
+  const is = subject(incoming);
+  if (was.kind !== is.kind)
+    return `event ${incoming.eventId} is a ${is.kind}; the log holds a ${was.kind} under that id`;
+  if (JSON.stringify(was.fields) === JSON.stringify(is.fields)) return undefined;
+  return `event ${incoming.eventId} (${incoming.type} of job ${incoming.data.jobId}) is about another ${is.kind} than the one the log holds under that id`;
+}

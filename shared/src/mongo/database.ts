@@ -7,7 +7,7 @@ export const collectionNames = {
   /** Jobs the ingest has handed to the broker, so status can answer before the projection folds them. */
   jobReceipts: 'job_receipts',
   counters: 'counters',
-  /** Checkpoints, the log's reserved positions, the active generations, heartbeat and switch requests. */
+  /** Checkpoints, the log's high-water marks and the generations served. */
   projectionState: 'projection_state',
 } as const;
 

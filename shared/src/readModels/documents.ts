@@ -94,23 +94,15 @@ export interface CheckpointDocument {
   updatedAt: Date;
 }
 
-/** Highest position handed out to the log; the next append starts above it. */
+/**
+ * What the single writer has handed out to the log: the highest position (the next append starts
+ * above it) and the highest job id of any JobSubmitted in it (the ingest hands out ids above it,
+ * so a restored installation never reuses an id its log holds).
+ */
 export interface LogStateDocument {
   _id: 'log';
   reservedThrough: number;
-}
-
-/** Written every few seconds by the running projection, so tools know whether one is live. */
-export interface ProjectorHeartbeatDocument {
-  _id: 'projector';
-  heartbeatAt: Date;
-  lastFoldedPosition: number;
-}
-
-/** A replay asking the live projection to catch these generations up and serve them. */
-export interface SwitchRequestDocument extends Partial<ActiveGenerations> {
-  _id: 'switch';
-  requestedAt: Date;
+  highestJobId: number;
 }
 
 export function checkpointId(model: ReadModelName, generation: number): string {

@@ -6,13 +6,10 @@ import {
   type ActiveGenerations,
   type CheckpointDocument,
   type LogStateDocument,
-  type ProjectorHeartbeatDocument,
   type ReadModelName,
-  type SwitchRequestDocument,
 } from './documents';
 
-type StateDocument =
-  ActiveGenerationDocument | CheckpointDocument | LogStateDocument | ProjectorHeartbeatDocument | SwitchRequestDocument;
+type StateDocument = ActiveGenerationDocument | CheckpointDocument | LogStateDocument;
 
 /**
  * The projection's bookkeeping in the `projection_state` collection: one small document per fact,
@@ -21,7 +18,7 @@ type StateDocument =
 export class ProjectionState {
   private readonly collection: Collection<StateDocument>;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.collection = db.collection<StateDocument>(collectionNames.projectionState);
   }
 
@@ -64,31 +61,34 @@ export class ProjectionState {
     return [...new Set(generations)].sort((a, b) => a - b);
   }
 
+  /** The log's high-water marks; `highestJobId` is absent where the log was written without it. */
+  async logState(): Promise<{ reservedThrough: number; highestJobId: number | undefined }> {
+    const log = await this.get<LogStateDocument>('log');
+    return { reservedThrough: log?.reservedThrough ?? 0, highestJobId: log?.highestJobId };
+  }
+
+  /**
+   * The highest job id of any JobSubmitted in the log: the writer's mark, or — for a log written
+   * without one — the log itself (a whole scan on FerretDB, until the writer records the mark).
+   */
+  async highestJobId(): Promise<number> {
+    const { highestJobId } = await this.logState();
+    if (highestJobId !== undefined) return highestJobId;
+    const [latest] = await this.db
+      .collection<{ jobId: number }>(collectionNames.events)
+      .find({ type: 'JobSubmitted' }, { projection: { jobId: 1 } })
+      .sort({ jobId: -1 })
+      .limit(1)
+      .toArray();
+    return latest?.jobId ?? 0;
+  }
+
   async reservedThrough(): Promise<number> {
-    return (await this.get<LogStateDocument>('log'))?.reservedThrough ?? 0;
+    return (await this.logState()).reservedThrough;
   }
 
-  async reserveThrough(position: number): Promise<void> {
-    await this.put({ _id: 'log', reservedThrough: position });
-  }
-
-  async heartbeat(lastFoldedPosition: number): Promise<void> {
-    await this.put({ _id: 'projector', heartbeatAt: new Date(), lastFoldedPosition });
-  }
-
-  async lastHeartbeat(): Promise<ProjectorHeartbeatDocument | null> {
-    return this.get<ProjectorHeartbeatDocument>('projector');
-  }
-
-  async requestSwitch(generations: Partial<ActiveGenerations>): Promise<void> {
-    await this.put({ _id: 'switch', ...generations, requestedAt: new Date() });
-  }
-
-  async pendingSwitch(): Promise<SwitchRequestDocument | null> {
-    return this.get<SwitchRequestDocument>('switch');
-  }
-
-  async clearSwitch(): Promise<void> {
-    await this.collection.deleteOne({ _id: 'switch' });
+  /** Only the log's writer calls this: the projection, or an import into an empty installation. */
+  async reserveThrough(position: number, highestJobId: number): Promise<void> {
+    await this.put({ _id: 'log', reservedThrough: position, highestJobId });
   }
 }

@@ -1,4 +1,5 @@
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
+import { ProjectionState } from '@retail-pulse/shared';
 import { JobIdAllocator } from './jobIds';
 
 let environment: TestEnvironment;
@@ -32,5 +33,22 @@ describe('JobIdAllocator on a real MongoDB-protocol server', () => {
     const used = [await before.allocate(), await before.allocate()];
     const after = new JobIdAllocator(environment.db, 10);
     expect(await after.allocate()).toBeGreaterThan(Math.max(...used));
+  });
+
+  it('hands out ids above every job id in the log, as in a restored installation', async () => {
+    await new ProjectionState(environment.db).reserveThrough(900, 25);
+    const allocator = new JobIdAllocator(environment.db, 10);
+    expect(await allocator.allocate()).toBe(31);
+    await new ProjectionState(environment.db).reserveThrough(1000, 30);
+    expect(await new JobIdAllocator(environment.db, 10).allocate()).toBe(41);
+  });
+
+  it('reads the highest job id from the log itself when the log has no mark of it', async () => {
+    await environment.db.collection('events').insertMany([
+      { _id: 'a' as never, type: 'JobSubmitted', jobId: 7, position: 1 },
+      { _id: 'b' as never, type: 'JobSubmitted', jobId: 12, position: 2 },
+      { _id: 'c' as never, type: 'ImageProcessed', jobId: 99, position: 3 },
+    ]);
+    expect(await new JobIdAllocator(environment.db, 10).allocate()).toBe(21);
   });
 });

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { collectionNames } from '@retail-pulse/shared';
+import { collectionNames, ProjectionState } from '@retail-pulse/shared';
 
 interface CounterDocument {
   _id: string;
@@ -16,7 +16,8 @@ export const JOB_ID_BLOCK_SIZE = 100;
 
 /**
  * Hands out job ids: integers, unique across every ingest instance, increasing within one.
- * Ids are reserved from MongoDB in blocks; the next block is reserved in the background once half
+ * Ids are reserved from MongoDB in blocks, always above every job id the event log holds (so a
+ * restored installation never hands out an id its log already has); the next block is reserved in the background once half
  * of the current one is used, so a submit waits for the database only when ids run out faster
  * than one round trip. Ids of a block not used before a restart are skipped, never reused.
  *
@@ -76,7 +77,14 @@ export class JobIdAllocator {
           { upsert: true, returnDocument: 'after' },
         );
         if (!counter) throw new Error('job id counter did not answer');
-        const last = counter.value;
+        let last = counter.value;
+        const inLog = await new ProjectionState(this.db).highestJobId();
+        if (last - this.blockSize < inLog) {
+          // The log holds ids the counter never handed out here (a restored installation): move
+          // the counter past them. Blocks stay aligned to the block size, so claims still collide.
+          last = (Math.ceil(inLog / this.blockSize) + 1) * this.blockSize;
+          await counters.updateOne({ _id: 'jobId' }, { $max: { value: last } });
+        }
         await counters.insertOne({ _id: `jobId:${last}`, value: last });
         return { next: last - this.blockSize + 1, last };
       } catch (error) {

@@ -72,6 +72,7 @@ export async function importLog(db: Db, file: string, onProgress?: BackupProgres
   let batch: EventLogDocument[] = [];
   let imported = 0;
   let highest = 0;
+  let highestJobId = 0;
   let lineNumber = 0;
   const flush = async () => {
     await insertIdempotent(log.collection, batch);
@@ -94,9 +95,11 @@ export async function importLog(db: Db, file: string, onProgress?: BackupProgres
     if (!event.success) throw new ImportRefused(`line ${lineNumber}: event ${describeZodError(event.error)}`);
     batch.push(toLogDocument(event.data, parsedLine.data.position, new Date(parsedLine.data.recordedAt)));
     highest = Math.max(highest, parsedLine.data.position);
+    if (event.data.type === 'JobSubmitted') highestJobId = Math.max(highestJobId, event.data.data.jobId);
     if (batch.length >= 5_000) await flush();
   }
   await flush();
-  await state.reserveThrough(highest);
+  // The log's marks travel with it: positions and job ids go on above the imported ones.
+  await state.reserveThrough(highest, highestJobId);
   return imported;
 }

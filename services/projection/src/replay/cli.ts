@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import {
+  buildTopology,
   commonConfigShape,
   connectMongo,
   createLogger,
@@ -107,7 +108,10 @@ async function main(): Promise<void> {
       `content hash ${content.hash} (${content.documents} documents, hashed in ${((Date.now() - hashStarted) / 1000).toFixed(1)} s)`,
     );
     if (options.switchAfter) {
-      const switched = await switchTo(db, result, logger);
+      const switched = await switchTo(db, result, logger, {
+        amqpUrl: config.AMQP_URL,
+        projectionQueue: buildTopology(config.TOPOLOGY_PREFIX).names.projectionQueue,
+      });
       console.log(
         `the API now serves generations ${JSON.stringify(switched.generations)} ` +
           `(switched by the ${switched.by}${switched.caughtUp ? `, ${switched.caughtUp} newer events folded` : ''})`,

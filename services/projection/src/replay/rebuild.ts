@@ -1,6 +1,8 @@
 import type { Db } from 'mongodb';
 import {
+  consumersOf,
   ensureIndexes,
+  sendSwitchRequest,
   ProjectionState,
   readModelNames,
   type ActiveGenerations,
@@ -122,39 +124,51 @@ export interface SwitchResult {
   caughtUp: number;
 }
 
-const HEARTBEAT_FRESH_MS = 5_000;
+export interface SwitchOptions {
+  amqpUrl: string;
+  /** The projection's queue: whoever consumes it is the log's writer. */
+  projectionQueue: string;
+  timeoutMs?: number;
+  pollMs?: number;
+}
 
 /**
- * Makes the API serve the rebuilt generations. A live projection (fresh heartbeat) is asked to do
- * it — it folds what arrived during the rebuild and switches between two batches, so the new
- * generation never lags the old one. With no projection running, the replay catches up and
- * switches itself.
+ * Makes the API serve the rebuilt generations, decided by exactly one party. When a projection
+ * holds its queue — RabbitMQ says so, no heartbeat guesses — the request goes on that queue and
+ * the projection carries it out between two batches, folding what arrived during the rebuild
+ * first, so the new generation never lags the old one. Only when no consumer holds the queue does
+ * the replay catch up and switch by itself; a projection that starts meanwhile adopts what is
+ * served before its first batch.
  */
 export async function switchTo(
   db: Db,
   result: RebuildResult,
   logger: Logger,
-  timeoutMs = 120_000,
+  options: SwitchOptions,
 ): Promise<SwitchResult> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const state = new ProjectionState(db);
   const request = Object.fromEntries(
     result.models.map((name) => [name, result.generation]),
   ) as Partial<ActiveGenerations>;
   const previous = await state.active();
   const target = { ...previous, ...request };
-  const heartbeat = await state.lastHeartbeat();
+  const served = (active: ActiveGenerations) => readModelNames.every((name) => active[name] === target[name]);
   let outcome: SwitchResult;
-  if (heartbeat && Date.now() - heartbeat.heartbeatAt.getTime() < HEARTBEAT_FRESH_MS) {
-    await state.requestSwitch(request);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const active = await state.active();
-      if (readModelNames.every((name) => active[name] === target[name])) break;
-      if (Date.now() > deadline) {
-        await state.clearSwitch();
+  if ((await consumersOf(options.amqpUrl, options.projectionQueue)) > 0) {
+    const requestedAt = new Date();
+    const expiresAt = new Date(requestedAt.getTime() + timeoutMs);
+    await sendSwitchRequest(options.amqpUrl, options.projectionQueue, {
+      type: 'SwitchReadModels',
+      version: 1,
+      data: { generations: request, requestedAt: requestedAt.toISOString(), expiresAt: expiresAt.toISOString() },
+    });
+    // Past `expiresAt` the projection drops the request, so the answer read after it is final.
+    while (!served(await state.active())) {
+      if (Date.now() > expiresAt.getTime() + 1_000) {
         throw new Error(`the projection did not switch within ${timeoutMs} ms; the old read models stay served`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
     }
     outcome = { generations: target, by: 'projection', caughtUp: 0 };
   } else {
