@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import sharp from 'sharp';
 import { Pool } from 'undici';
-import { connectMongo } from '@retail-pulse/shared';
+import { connectMongo } from '@retail-pulse/shared/mongo';
 import { PHOTO, startImageServer } from '../../test/support/imageServer';
 import { ensureFerretDb, ensureRabbitMq } from '../local/services';
 

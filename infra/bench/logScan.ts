@@ -2,7 +2,7 @@
  * `npm run bench:log-scan`: what the MongoDB-protocol server alone gives a replay — a whole-log
  * scan with no folding, and bulk inserts of image records — on the log `bench:replay` wrote.
  */
-import { connectMongo } from '@retail-pulse/shared';
+import { connectMongo } from '@retail-pulse/shared/mongo';
 
 async function main(): Promise<void> {
   const { client, db } = await connectMongo(

@@ -6,15 +6,9 @@
  *   npm run bench:replay -- [--events 1000000] [--page-size 5000] [--reuse]
  */
 import { parseArgs } from 'node:util';
-import {
-  connectMongo,
-  createLogger,
-  ensureIndexes,
-  imageSettledEventId,
-  jobSubmittedEventId,
-  ProjectionState,
-  type DomainEvent,
-} from '@retail-pulse/shared';
+import { createLogger } from '@retail-pulse/shared/config';
+import { imageSettledEventId, jobSubmittedEventId, type DomainEvent } from '@retail-pulse/shared/contracts';
+import { connectMongo, ensureIndexes, ProjectionState } from '@retail-pulse/shared/mongo';
 import { EventLog, toLogDocument, type EventLogDocument } from '../../services/projection/src/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { progressReporter } from '../../services/projection/src/replay/progress';

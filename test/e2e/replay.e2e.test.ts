@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
-import {
-  buildTopology,
-  connectMongo,
-  deleteTopology,
-  ProjectionState,
-  readModelCollections,
-} from '@retail-pulse/shared';
+import { buildTopology, deleteTopology } from '@retail-pulse/shared/messaging';
+import { connectMongo, ProjectionState, readModelCollections } from '@retail-pulse/shared/mongo';
 import { storedEventOf, type EventLogDocument } from '../../services/projection/src/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { startImageServer, type ImageServer } from '../support/imageServer';

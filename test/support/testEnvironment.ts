@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
-import { buildTopology, connectMongo, deleteTopology, type Topology } from '@retail-pulse/shared';
+import { buildTopology, deleteTopology, type Topology } from '@retail-pulse/shared/messaging';
+import { connectMongo } from '@retail-pulse/shared/mongo';
 
 /** An isolated slice of the real services for one test file: its own queue prefix and database. */
 export interface TestEnvironment {

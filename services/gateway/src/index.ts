@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import { z } from 'zod';
-import { createLogger, env, loadConfig } from '@retail-pulse/shared';
+import { createLogger, env, loadConfig } from '@retail-pulse/shared/config';
+import { closeServer } from '@retail-pulse/shared/http';
+import { runService } from '@retail-pulse/shared/service';
 import { ApiKeys, RateLimiter } from './access';
 import { createProxyHandler } from './proxy';
 
@@ -19,7 +21,7 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
-function main(): void {
+runService('gateway', async () => {
   const config = loadConfig(configSchema);
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const server = createServer(
@@ -36,14 +38,10 @@ function main(): void {
     ),
   );
   server.keepAliveTimeout = 65_000;
-  server.listen(config.PORT, '0.0.0.0', () => logger.info({ port: config.PORT }, 'gateway listening'));
-  const shutdown = () => {
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 5_000).unref();
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-}
-
-main();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, '0.0.0.0', resolve);
+  });
+  logger.info({ port: config.PORT }, 'gateway listening');
+  return { logger, stopSteps: [() => closeServer(server)] };
+});

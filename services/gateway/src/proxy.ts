@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { SECURITY_HEADERS } from '@retail-pulse/shared/http';
 import { presentedKey, type ApiKeys, type RateLimiter } from './access';
 
 export interface Upstream {
@@ -19,14 +20,6 @@ export interface Access {
 }
 
 const TOO_LARGE = { error: 'request body is too large' };
-
-const SECURITY_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-  'Cache-Control': 'no-store',
-};
 
 /** Which service answers a path: submit goes to the ingest, status and visits to the status API. */
 export function upstreamFor(path: string, routes: Routes): Upstream | undefined {

@@ -5,21 +5,16 @@ import { z } from 'zod';
 import {
   backgroundConfigShape,
   runInBackground,
-  Broker,
-  buildTopology,
   commonConfigShape,
-  connectMongo,
   createLogger,
   env,
-  imageRequestedSchema,
-  InFlight,
-  jobSubmittedSchema,
   loadConfig,
-  parseStoreMaster,
-  StoreMaster,
-  subscribe,
   type Logger,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/config';
+import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
+import { Broker, buildTopology, InFlight, subscribe } from '@retail-pulse/shared/messaging';
+import { connectMongo } from '@retail-pulse/shared/mongo';
+import { parseStoreMaster, StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { processImage } from './process/processImage';

@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
-import { Broker, closeServer, createLogger, jobSubmittedSchema, listen } from '@retail-pulse/shared';
+import { createLogger } from '@retail-pulse/shared/config';
+import { jobSubmittedSchema } from '@retail-pulse/shared/contracts';
+import { closeServer, listen } from '@retail-pulse/shared/http';
+import { Broker } from '@retail-pulse/shared/messaging';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';

@@ -1,7 +1,9 @@
-import Koa from 'koa';
+import type Koa from 'koa';
 import Router from '@koa/router';
 import { koaBody } from 'koa-body';
-import { errorMiddleware, HttpError, securityHeaders, type Logger } from '@retail-pulse/shared';
+import type { Logger } from '@retail-pulse/shared/config';
+import { createJsonApi, HttpError } from '@retail-pulse/shared/http';
+import { isOutage } from '@retail-pulse/shared/messaging';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 
 export interface IngestAppOptions extends SubmitDependencies {
@@ -11,8 +13,6 @@ export interface IngestAppOptions extends SubmitDependencies {
 }
 
 export function createIngestApp(options: IngestAppOptions): Koa {
-  const app = new Koa();
-  app.proxy = true;
   const router = new Router();
   const requireJson = async (ctx: Koa.Context, next: Koa.Next) => {
     if (!ctx.is('application/json'))
@@ -33,16 +33,9 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     ctx.status = health.status === 'ok' ? 200 : 503;
     ctx.body = health;
   });
-  // Outermost, so error answers carry the headers too.
-  app.use(securityHeaders);
-  app.use(errorMiddleware(options.logger));
-  app.use(router.routes());
-  app.use(router.allowedMethods({ throw: false }));
-  app.use((ctx) => {
-    if (ctx.status === 404 && !ctx.body) {
-      ctx.status = 404;
-      ctx.body = { error: `no route for ${ctx.method} ${ctx.path}` };
-    }
+  return createJsonApi({
+    logger: options.logger,
+    mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
+    isOutage,
   });
-  return app;
 }

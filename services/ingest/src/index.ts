@@ -1,15 +1,9 @@
 import { z } from 'zod';
-import {
-  Broker,
-  buildTopology,
-  closeServer,
-  commonConfigShape,
-  connectMongo,
-  createLogger,
-  env,
-  listen,
-  loadConfig,
-} from '@retail-pulse/shared';
+import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/shared/config';
+import { closeServer, listen } from '@retail-pulse/shared/http';
+import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
+import { connectMongo } from '@retail-pulse/shared/mongo';
+import { runService } from '@retail-pulse/shared/service';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { JobReceipts } from './submitJob/receipts';
@@ -23,7 +17,7 @@ const configSchema = z.object({
   MAX_URL_LENGTH: env.int(2_048, 16),
 });
 
-async function main(): Promise<void> {
+runService('ingest', async () => {
   const config = loadConfig(configSchema);
   const logger = createLogger('ingest', config.LOG_LEVEL);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
@@ -48,18 +42,5 @@ async function main(): Promise<void> {
   const server = await listen(app, config.INGEST_PORT);
   logger.info({ port: config.INGEST_PORT }, 'ingest listening');
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await closeServer(server);
-    await broker.close();
-    await client.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(1);
+  return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => client.close()] };
 });

@@ -1,11 +1,6 @@
-import {
-  parseDelivery,
-  projectionMessageSchema,
-  type Delivery,
-  type DomainEvent,
-  type Logger,
-  type SwitchReadModels,
-} from '@retail-pulse/shared';
+import type { Logger } from '@retail-pulse/shared/config';
+import { projectionMessageSchema, type DomainEvent, type SwitchReadModels } from '@retail-pulse/shared/contracts';
+import { parseDelivery, type Delivery } from '@retail-pulse/shared/messaging';
 import type { Projector } from './projector';
 
 export interface BatcherOptions {

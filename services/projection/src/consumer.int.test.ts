@@ -1,4 +1,7 @@
-import { Broker, createLogger, jobSubmittedEventId, readModelCollections } from '@retail-pulse/shared';
+import { createLogger } from '@retail-pulse/shared/config';
+import { jobSubmittedEventId } from '@retail-pulse/shared/contracts';
+import { Broker } from '@retail-pulse/shared/messaging';
+import { readModelCollections } from '@retail-pulse/shared/mongo';
 import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher, type Batcher } from './batcher';

@@ -1,18 +1,18 @@
 import type { Collection, Db, MongoBulkWriteError } from 'mongodb';
 import {
-  collectionNames,
   subjectConflict,
   upcast,
   type DomainEvent,
   type RecordedEvent,
   type StoredEvent,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/contracts';
+import { collectionNames } from '@retail-pulse/shared/mongo';
 
 /**
  * An event as stored: the envelope, its position in the one global order, when it was recorded,
  * and its `data` as JSON text. Text, not nested fields: on FerretDB a document's cost grows with
- * its field count, and a JobSubmitted carries every image URL (measured on a 54k-event log: half
- * the storage, a whole-log scan 1.7x faster). `jobId` stays a field, for queries by hand.
+ * its field count, and a JobSubmitted carries every image URL (figures in docs/DATABASE.md).
+ * `jobId` stays a field, for queries by hand.
  */
 export interface EventLogDocument {
   _id: string;

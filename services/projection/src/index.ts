@@ -1,18 +1,16 @@
-import { createServer } from 'node:http';
 import { z } from 'zod';
 import {
   backgroundConfigShape,
   runInBackground,
-  Broker,
-  buildTopology,
   commonConfigShape,
-  connectMongo,
   createLogger,
-  ensureIndexes,
   env,
-  type JobSettledNotice,
   loadConfig,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/config';
+import type { JobSettledNotice } from '@retail-pulse/shared/contracts';
+import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
+import { connectMongo, ensureIndexes } from '@retail-pulse/shared/mongo';
+import { runService, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
 import { Projector } from './projector';
 
@@ -24,7 +22,7 @@ const configSchema = z.object({
   PROJECTION_HEALTH_PORT: env.int(8083, 0, 65_535),
 });
 
-async function main(): Promise<void> {
+runService('projection', async () => {
   const config = loadConfig(configSchema);
   runInBackground(config.PROCESS_NICE);
   const logger = createLogger('projection', config.LOG_LEVEL);
@@ -54,17 +52,12 @@ async function main(): Promise<void> {
     onDelivery: (delivery) => batcher.add(delivery),
   });
 
-  const health = createServer((request, response) => {
-    const body = JSON.stringify({
-      status: broker.connected ? 'ok' : 'degraded',
-      rabbitmq: broker.connected,
-      lag: batcher.lag,
-      ...projector.status,
-    });
-    response.writeHead(request.url === '/health' ? 200 : 404, { 'Content-Type': 'application/json' });
-    response.end(request.url === '/health' ? body : '{}');
-  });
-  health.listen(config.PROJECTION_HEALTH_PORT, '0.0.0.0');
+  const health = startHealthServer(config.PROJECTION_HEALTH_PORT, '0.0.0.0', () => ({
+    status: broker.connected ? 'ok' : 'degraded',
+    rabbitmq: broker.connected,
+    lag: batcher.lag,
+    ...projector.status,
+  }));
   logger.info({ healthPort: config.PROJECTION_HEALTH_PORT }, 'projection consuming');
   // While no batch arrives, still notice a switch or an append made by another party.
   const maintenance = setInterval(
@@ -72,21 +65,15 @@ async function main(): Promise<void> {
     1_000,
   );
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    clearInterval(maintenance);
-    await broker.cancelConsumers();
-    await batcher.stop();
-    await broker.close();
-    await client.close();
-    health.close();
-    process.exit(0);
+  return {
+    logger,
+    stopSteps: [
+      () => clearInterval(maintenance),
+      () => broker.cancelConsumers(),
+      () => batcher.stop(),
+      () => broker.close(),
+      () => client.close(),
+      () => health.close(),
+    ],
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(1);
 });

@@ -1,13 +1,11 @@
+import { createLogger } from '@retail-pulse/shared/config';
 import {
-  createLogger,
   imageSettledEventId,
   jobSubmittedEventId,
-  readModelCollections,
   type DomainEvent,
-  type JobOutcomeDocument,
   type JobSettledNotice,
-  ProjectionState,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/contracts';
+import { readModelCollections, type JobOutcomeDocument, ProjectionState } from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { toLogDocument, type EventLogDocument } from './eventLog';
 import { Projector } from './projector';

@@ -1,15 +1,15 @@
 import type { Db } from 'mongodb';
+import type { Logger } from '@retail-pulse/shared/config';
 import {
-  ProjectionState,
   readModelNames,
   subjectConflict,
   type ActiveGenerations,
   type DomainEvent,
-  type Logger,
   type ReadModelName,
   type RecordedEvent,
   type SwitchReadModels,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/contracts';
+import { ProjectionState } from '@retail-pulse/shared/mongo';
 import { EventLog } from './eventLog';
 import { JobStatusModel } from './jobStatus/model';
 import type { ReadModel, SettledListener } from './readModel';

@@ -1,4 +1,4 @@
-import type { JobSettledNotice, ReadModelName, RecordedEvent } from '@retail-pulse/shared';
+import type { JobSettledNotice, ReadModelName, RecordedEvent } from '@retail-pulse/shared/contracts';
 
 /** Told, once their outcomes are stored, of the jobs a live fold settled. */
 export type SettledListener = (notice: JobSettledNotice) => void;

@@ -1,12 +1,12 @@
+import { createLogger } from '@retail-pulse/shared/config';
 import {
-  Broker,
-  createLogger,
   domainEventSchema,
   imageSettledEventId,
   jobSubmittedEventId,
-  readModelCollections,
   type DomainEvent,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/contracts';
+import { Broker } from '@retail-pulse/shared/messaging';
+import { readModelCollections } from '@retail-pulse/shared/mongo';
 import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher } from './batcher';

@@ -1,19 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLogger } from '@retail-pulse/shared/config';
+import { closeServer, listen } from '@retail-pulse/shared/http';
 import {
-  closeServer,
   collectionNames,
-  createLogger,
-  listen,
   ProjectionState,
   readModelCollections,
-  StoreMaster,
   type ImageRecordDocument,
   type JobOutcomeDocument,
   type JobProgressDocument,
   type JobReceiptDocument,
   jobKey,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/mongo';
+import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createStatusApp } from './app';
 import { JobStatusQuery } from './jobStatus/query';

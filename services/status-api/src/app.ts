@@ -1,6 +1,8 @@
-import Koa from 'koa';
+import type Koa from 'koa';
 import Router from '@koa/router';
-import { errorMiddleware, securityHeaders, type Logger } from '@retail-pulse/shared';
+import type { Logger } from '@retail-pulse/shared/config';
+import { createJsonApi } from '@retail-pulse/shared/http';
+import { isOutage } from '@retail-pulse/shared/messaging';
 import { parseJobId, unknownJob, type JobStatusQuery } from './jobStatus/query';
 import { parseVisitsParams } from './visits/params';
 import type { VisitsQuery } from './visits/query';
@@ -18,8 +20,6 @@ function optionalString(value: string | string[] | undefined): string | undefine
 }
 
 export function createStatusApp(options: StatusAppOptions): Koa {
-  const app = new Koa();
-  app.proxy = true;
   const router = new Router();
   router.get(['/api/status', '/api/status/'], async (ctx) => {
     const jobId = parseJobId(ctx.query.jobid);
@@ -32,16 +32,9 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   router.get('/health', (ctx) => {
     ctx.body = options.health();
   });
-  // Outermost, so error answers carry the headers too.
-  app.use(securityHeaders);
-  app.use(errorMiddleware(options.logger));
-  app.use(router.routes());
-  app.use(router.allowedMethods({ throw: false }));
-  app.use((ctx) => {
-    if (ctx.status === 404 && !ctx.body) {
-      ctx.status = 404;
-      ctx.body = { error: `no route for ${ctx.method} ${ctx.path}` };
-    }
+  return createJsonApi({
+    logger: options.logger,
+    mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
+    isOutage,
   });
-  return app;
 }

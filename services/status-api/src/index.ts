@@ -1,17 +1,11 @@
 import { z } from 'zod';
-import {
-  Broker,
-  buildTopology,
-  closeServer,
-  parseJobSettledNotice,
-  commonConfigShape,
-  connectMongo,
-  createLogger,
-  env,
-  listen,
-  loadConfig,
-  StoreMaster,
-} from '@retail-pulse/shared';
+import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/shared/config';
+import { parseJobSettledNotice } from '@retail-pulse/shared/contracts';
+import { closeServer, listen } from '@retail-pulse/shared/http';
+import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
+import { connectMongo } from '@retail-pulse/shared/mongo';
+import { runService } from '@retail-pulse/shared/service';
+import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
 import { JobStatusQuery } from './jobStatus/query';
 import { ActiveReadModels } from './readModels';
@@ -22,7 +16,7 @@ const configSchema = z.object({
   STATUS_API_PORT: env.int(8082, 0, 65_535),
 });
 
-async function main(): Promise<void> {
+runService('status-api', async () => {
   const config = loadConfig(configSchema);
   const logger = createLogger('status-api', config.LOG_LEVEL);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
@@ -47,18 +41,5 @@ async function main(): Promise<void> {
   });
   const server = await listen(app, config.STATUS_API_PORT);
   logger.info({ port: config.STATUS_API_PORT }, 'status API listening');
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await closeServer(server);
-    await broker.close();
-    await client.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(1);
+  return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => client.close()] };
 });

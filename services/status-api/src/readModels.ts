@@ -1,11 +1,11 @@
 import type { Db } from 'mongodb';
+import { badRequest } from '@retail-pulse/shared/http';
 import {
   activeCollections,
-  badRequest,
   ProjectionState,
   readModelCollections,
   type ReadModelCollections,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/mongo';
 
 /**
  * Which read-model generations to answer from. Re-read at most every `ttlMs`, so a replay's switch

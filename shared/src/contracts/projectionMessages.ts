@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readModelNames } from '../readModels/documents';
+import { readModelNames } from './readModels';
 import { domainEventSchema } from './events';
 
 const generation = z.number().int().positive();

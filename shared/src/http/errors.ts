@@ -1,6 +1,5 @@
 import type { Context, Next } from 'koa';
-import type { Logger } from '../logger';
-import { isOutage } from '../outage';
+import type { Logger } from '../config/logger';
 
 /** A failure the client should see: its status and JSON body. Handlers throw these. */
 export class HttpError extends Error {
@@ -17,26 +16,39 @@ export const badRequest = (message: string) => new HttpError(400, { error: messa
 export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>
   new HttpError(503, { error: message }, { 'Retry-After': String(retryAfterSeconds) });
 
-/** koa-body and Koa throw errors carrying a status; map them to the right client answer. */
+/** What the body parser's (raw-body's) error types mean to a client. */
+const bodyErrorMessages: Record<string, string> = {
+  'entity.too.large': 'request body is too large',
+  'request.size.invalid': 'request body is shorter or longer than its Content-Length',
+  'encoding.unsupported': 'unsupported Content-Encoding',
+  'charset.unsupported': 'unsupported charset',
+  'request.aborted': 'request body was cut short',
+};
+
+/**
+ * koa-body and Koa throw errors carrying a 4xx status; map them to the right client answer, by
+ * what they are (the parser's error type, a JSON SyntaxError), never by their message text.
+ */
 function clientErrorOf(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   const status =
     (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return new HttpError(status, { error: clientMessageOf(error, status) });
+}
+
+function clientMessageOf(error: unknown, status: number): string {
+  if (error instanceof SyntaxError) return 'request body is not valid JSON';
   const type = (error as { type?: unknown }).type;
-  const messages: Record<number, string> = {
-    413: 'request body is too large',
-    415: 'request body must be JSON (Content-Type: application/json)',
-  };
-  const message =
-    type === 'entity.parse.failed' || (error as Error).message?.includes('JSON')
-      ? 'request body is not valid JSON'
-      : (messages[status] ?? (error as Error).message ?? 'bad request');
-  return new HttpError(status, { error: message });
+  const known = typeof type === 'string' ? bodyErrorMessages[type] : undefined;
+  if (known) return known;
+  if (status === 415) return 'request body must be JSON (Content-Type: application/json)';
+  // Koa's own client errors (ctx.throw) are written for clients; anything else says only its status.
+  return (error as { expose?: unknown }).expose === true ? (error as Error).message : 'bad request';
 }
 
 /** The one error middleware: every thrown error becomes a status and a JSON body, never a stack trace. */
-export function errorMiddleware(logger: Logger) {
+export function errorMiddleware(logger: Logger, isOutage: (error: unknown) => boolean = () => false) {
   return async (ctx: Context, next: Next): Promise<void> => {
     try {
       await next();

@@ -1,9 +1,7 @@
 import amqp, { type ChannelModel, type Channel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import type { Logger } from '../logger';
+import type { Logger } from '../config/logger';
+import { BrokerUnavailableError } from './errors';
 import type { Topology } from './topology';
-
-/** The broker cannot take a message now (disconnected, or it refused it). Callers answer 503 or retry. */
-export class BrokerUnavailableError extends Error {}
 
 export interface PublishOptions {
   messageId?: string;

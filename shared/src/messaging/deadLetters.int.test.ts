@@ -1,6 +1,6 @@
 import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
-import { createLogger } from '../logger';
+import { createLogger } from '../config/logger';
 import { Broker } from './broker';
 import { parseDelivery } from './subscribe';
 import { listDeadLetters, redriveDeadLetters } from './deadLetters';

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { commonConfigShape, loadConfig } from '../config';
+import { commonConfigShape, loadConfig } from '../config/config';
 import { listDeadLetters, redriveDeadLetters } from './deadLetters';
 import { buildTopology } from './topology';
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { describeZodError } from '../contracts/events';
-import type { Logger } from '../logger';
-import { isOutage } from '../outage';
+import type { Logger } from '../config/logger';
+import { isOutage } from './outage';
 import type { Broker, Delivery } from './broker';
 
 export interface SubscriptionSpec<T> {

@@ -122,3 +122,80 @@ export function buildTopology(prefix: string): Topology {
     ],
   };
 }
+
+/** One route a message takes: where it is published, which queue holds it, who consumes it, what that emits. */
+export interface MessageRoute {
+  message: string;
+  exchange: string;
+  queue: string;
+  consumer: string;
+  emits: string;
+}
+
+/**
+ * The route between services, written down once (the README's table is rendered from it and a
+ * unit test keeps the two equal). Names are for the default prefix `rp`.
+ */
+export function messageRoutes(names: TopologyNames = buildTopology('rp').names): MessageRoute[] {
+  return [
+    {
+      message: 'JobSubmitted',
+      exchange: `${names.eventsExchange} (JobSubmitted)`,
+      queue: names.dispatchQueue,
+      consumer: 'services/image-processor/src/dispatch/dispatcher.ts',
+      emits: `ImageRequested × images → ${names.workExchange}`,
+    },
+    {
+      message: 'ImageRequested',
+      exchange: `${names.workExchange} (${ImageRequestedRoutingKey})`,
+      queue: names.imageRequestsQueue,
+      consumer: 'services/image-processor/src/process/processImage.ts',
+      emits: `ImageProcessed or ImageFailed → ${names.eventsExchange}; a retry → ${names.retryExchange}`,
+    },
+    {
+      message: 'ImageRequested (retry)',
+      exchange: `${names.retryExchange} (retry-N)`,
+      queue: names.retryQueue(0).replace(/0$/, 'N'),
+      consumer: 'none: the TTL expires',
+      emits: `the same message, dead-lettered back → ${names.workExchange}`,
+    },
+    {
+      message: 'JobSubmitted, ImageProcessed, ImageFailed',
+      exchange: `${names.eventsExchange} (#)`,
+      queue: names.projectionQueue,
+      consumer: 'services/projection/src/batcher.ts → projector.ts',
+      emits: `the event log and read models; settled jobs → ${names.jobSettledExchange}`,
+    },
+    {
+      message: 'SwitchReadModels',
+      exchange: '(default exchange)',
+      queue: names.projectionQueue,
+      consumer: 'services/projection/src/projector.ts',
+      emits: 'the read-model generations served',
+    },
+    {
+      message: 'JobSettledNotice',
+      exchange: names.jobSettledExchange,
+      queue: 'one exclusive queue per status API',
+      consumer: 'services/status-api/src/jobStatus/query.ts',
+      emits: 'nothing (answers from memory)',
+    },
+    {
+      message: 'any message refused or failing for good',
+      exchange: names.deadLetterExchange,
+      queue: names.deadLetterQueue,
+      consumer: '`npm run dead-letters` (shared/src/messaging/deadLettersCli.ts)',
+      emits: 'on re-drive, the message back to its queue',
+    },
+  ];
+}
+
+/** The route table as Markdown, as the README shows it. */
+export function renderMessageRoutes(routes: MessageRoute[] = messageRoutes()): string {
+  const rows = routes.map(
+    (route) => `| ${route.message} | ${route.exchange} | ${route.queue} | ${route.consumer} | ${route.emits} |`,
+  );
+  return ['| message | exchange (routing key) | queue | consumed by | emits |', '|---|---|---|---|---|', ...rows].join(
+    '\n',
+  );
+}

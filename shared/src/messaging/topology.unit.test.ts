@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildTopology } from './topology';
+import { buildTopology, messageRoutes, renderMessageRoutes } from './topology';
 
 interface Definitions {
   exchanges: Array<{ name: string; type: string; durable: boolean }>;
@@ -28,5 +28,26 @@ describe('topology', () => {
   it('prefixes every name, so installations and test runs can share a broker', () => {
     const names = [...buildTopology('x').queues.map((q) => q.name), ...buildTopology('x').exchanges.map((e) => e.name)];
     expect(names.every((name) => name.startsWith('x.'))).toBe(true);
+  });
+});
+
+describe('the route table', () => {
+  it('names only exchanges and queues the topology declares', () => {
+    const topology = buildTopology('rp');
+    const exchanges = new Set(topology.exchanges.map((exchange) => exchange.name));
+    const queues = new Set(topology.queues.map((queue) => queue.name));
+    for (const route of messageRoutes(topology.names)) {
+      const exchange = route.exchange.split(' (')[0]!;
+      if (!exchange.startsWith('(')) expect(exchanges).toContain(exchange);
+      if (route.queue.startsWith('rp.')) {
+        const queue = route.queue.replace(/N$/, '0');
+        expect(queues).toContain(queue);
+      }
+    }
+  });
+
+  it('is the one in the README', () => {
+    const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');
+    expect(readme).toContain(renderMessageRoutes());
   });
 });

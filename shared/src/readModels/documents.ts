@@ -1,3 +1,5 @@
+import type { ActiveGenerations, ReadModelName } from '../contracts/readModels';
+
 /** The shapes of the read-model documents: written by the projection, read by the status API. */
 
 /** One entry of a failed job's `error` list, exactly as the API returns it. */
@@ -10,8 +12,7 @@ export interface StoreError {
  * The `_id` of every document keyed by job: the job id in decimal. A string, not the number: the
  * local MongoDB server (FerretDB 1.24, SQLite) filters a find by `_id` inside the database only for
  * string and ObjectId values; a numeric `_id` makes it decode every document of the collection
- * (measured on 20,000 documents: 320 ms per findOne against 32 ms). MongoDB serves both from its
- * `_id` index.
+ * (figures in docs/DATABASE.md). MongoDB serves both from its `_id` index.
  */
 export function jobKey(jobId: number): string {
   return String(jobId);
@@ -71,13 +72,6 @@ export interface ImageRecordDocument {
   reason: string | null;
   position: number;
 }
-
-/** The read models, each rebuildable on its own: job status (progress, outcomes) and visits (images). */
-export const readModelNames = ['jobStatus', 'visits'] as const;
-export type ReadModelName = (typeof readModelNames)[number];
-
-/** Which generation of each read model the API serves. */
-export type ActiveGenerations = Record<ReadModelName, number>;
 
 export interface ActiveGenerationDocument extends ActiveGenerations {
   _id: 'active';

@@ -1,12 +1,11 @@
 import type { Collection, Db } from 'mongodb';
 import { collectionNames } from '../mongo/database';
+import type { ActiveGenerations, ReadModelName } from '../contracts/readModels';
 import {
   checkpointId,
   type ActiveGenerationDocument,
-  type ActiveGenerations,
   type CheckpointDocument,
   type LogStateDocument,
-  type ReadModelName,
 } from './documents';
 
 type StateDocument = ActiveGenerationDocument | CheckpointDocument | LogStateDocument;

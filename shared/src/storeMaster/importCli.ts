@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { commonConfigShape, loadConfig } from '../config';
+import { commonConfigShape, loadConfig } from '../config/config';
 import { connectMongo } from '../mongo/database';
 import { parseStoreMaster } from './parse';
 import { StoreMaster } from './repository';

@@ -1,11 +1,5 @@
-import {
-  imageIdOf,
-  ImageRequestedRoutingKey,
-  metadataFor,
-  type Broker,
-  type ImageRequested,
-  type JobSubmitted,
-} from '@retail-pulse/shared';
+import { imageIdOf, metadataFor, type ImageRequested, type JobSubmitted } from '@retail-pulse/shared/contracts';
+import { ImageRequestedRoutingKey, type Broker } from '@retail-pulse/shared/messaging';
 
 /** One ImageRequested per image of a job, with ids fixed by the image's place in the job. Pure. */
 export function imageRequestsOf(job: JobSubmitted): ImageRequested[] {

@@ -1,4 +1,4 @@
-import type { JobSubmitted } from '@retail-pulse/shared';
+import type { JobSubmitted } from '@retail-pulse/shared/contracts';
 import { retryDelayMs } from '../process/processImage';
 import { imageRequestsOf } from './dispatcher';
 

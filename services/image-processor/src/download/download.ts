@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import type { ImageFailureKind } from '@retail-pulse/shared';
+import type { ImageFailureKind } from '@retail-pulse/shared/contracts';
 import { isRefusedAddress } from './addressGuard';
 
 export interface DownloadLimits {

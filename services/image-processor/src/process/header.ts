@@ -1,7 +1,7 @@
 /**
  * Width and height read straight from the header of the two formats store photos come in — JPEG
- * and PNG — without handing the bytes to sharp, whose metadata call costs about 0.35 ms of CPU
- * per image, the largest share of the processor's work (this takes microseconds). It accepts a
+ * and PNG — without handing the bytes to sharp, whose metadata call was the largest share of the
+ * processor's CPU (docs/DATABASE.md has the figure; this takes microseconds). It accepts a
  * header only where sharp would: the whole header must be there, up to the image data, as
  * libjpeg and libpng read it. Anything else, or a header this does not fully understand, gives
  * `undefined` and is measured by sharp instead. Pure.

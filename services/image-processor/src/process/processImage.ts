@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@retail-pulse/shared/config';
 import {
   imageSettledEventId,
-  RETRY_DELAYS_MS,
-  type Broker,
   type ImageFailed,
   type ImageFailureKind,
   type ImageProcessed,
   type ImageRequested,
-  type Logger,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/contracts';
+import { RETRY_DELAYS_MS, type Broker } from '@retail-pulse/shared/messaging';
 import { DownloadError, type ImageDownloader } from '../download/download';
 import { measureImage, perimeterOf } from './measure';
 import type { StoreCache } from './storeCache';

@@ -1,4 +1,4 @@
-import type { Store, StoreMaster } from '@retail-pulse/shared';
+import type { Store, StoreMaster } from '@retail-pulse/shared/storeMaster';
 
 const NEGATIVE_TTL_MS = 5_000;
 

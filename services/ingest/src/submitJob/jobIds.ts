@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { collectionNames, ProjectionState } from '@retail-pulse/shared';
+import { collectionNames, ProjectionState } from '@retail-pulse/shared/mongo';
 
 interface CounterDocument {
   _id: string;
@@ -24,8 +24,7 @@ export const JOB_ID_BLOCK_SIZE = 100;
  * A block is owned by whoever inserts its claim document (`jobId:<last id>`): the unique `_id`
  * decides, atomically, on any MongoDB-protocol server. The counter only suggests the next block:
  * FerretDB 1.24 applies a findOneAndUpdate as a read then a write, so two concurrent `$inc`s can
- * return the same value (measured: 100 concurrent increments from two connections gave 17
- * distinct values). A suggestion already claimed is skipped by asking again.
+ * return the same value (docs/DATABASE.md). A suggestion already claimed is skipped by asking again.
  */
 export class JobIdAllocator {
   private current: Block | undefined;

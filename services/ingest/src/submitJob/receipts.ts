@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { collectionNames, insertIdempotent, jobKey, type JobReceiptDocument } from '@retail-pulse/shared';
+import { collectionNames, insertIdempotent, jobKey, type JobReceiptDocument } from '@retail-pulse/shared/mongo';
 
 interface PendingReceipt {
   jobId: number;

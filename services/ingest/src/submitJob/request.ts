@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { badRequest, describeZodError, HttpError, type SubmittedVisit } from '@retail-pulse/shared';
+import { describeZodError, type SubmittedVisit } from '@retail-pulse/shared/contracts';
+import { badRequest, HttpError } from '@retail-pulse/shared/http';
 
 export interface SubmitLimits {
   maxVisitsPerJob: number;

@@ -1,4 +1,4 @@
-import { HttpError } from '@retail-pulse/shared';
+import { HttpError } from '@retail-pulse/shared/http';
 import { parseSubmitRequest } from './request';
 
 const limits = { maxVisitsPerJob: 3, maxImagesPerJob: 4, maxUrlLength: 100 };

@@ -1,13 +1,8 @@
 import type { Context } from 'koa';
-import {
-  BrokerUnavailableError,
-  jobSubmittedEventId,
-  metadataFor,
-  serviceUnavailable,
-  type Broker,
-  type JobSubmitted,
-  type Logger,
-} from '@retail-pulse/shared';
+import type { Logger } from '@retail-pulse/shared/config';
+import { jobSubmittedEventId, metadataFor, type JobSubmitted } from '@retail-pulse/shared/contracts';
+import { serviceUnavailable } from '@retail-pulse/shared/http';
+import { BrokerUnavailableError, type Broker } from '@retail-pulse/shared/messaging';
 import type { JobIdAllocator } from './jobIds';
 import type { JobReceipts } from './receipts';
 import { parseSubmitRequest, type SubmitLimits } from './request';

@@ -3,13 +3,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import {
-  describeZodError,
-  ensureIndexes,
-  ProjectionState,
-  storedEventSchema,
-  insertIdempotent,
-} from '@retail-pulse/shared';
+import { describeZodError, storedEventSchema } from '@retail-pulse/shared/contracts';
+import { ensureIndexes, ProjectionState, insertIdempotent } from '@retail-pulse/shared/mongo';
 import { EventLog, storedEventOf, toLogDocument, type EventLogDocument } from '../eventLog';
 
 /** One line of an export: the stored event, as it was recorded (its version untouched). */

@@ -4,7 +4,8 @@
  *   npm run events:import -- <file.ndjson>    (into an empty installation; then `npm run replay`)
  */
 import { z } from 'zod';
-import { commonConfigShape, connectMongo, loadConfig } from '@retail-pulse/shared';
+import { commonConfigShape, loadConfig } from '@retail-pulse/shared/config';
+import { connectMongo } from '@retail-pulse/shared/mongo';
 import { progressReporter } from '../replay/progress';
 import { exportLog, importLog, ImportRefused } from './backup';
 

@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '@retail-pulse/shared';
-import { jobKey, type JobOutcomeDocument, type JobProgressDocument, type StoreError } from '@retail-pulse/shared';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import { jobKey, type JobOutcomeDocument, type JobProgressDocument, type StoreError } from '@retail-pulse/shared/mongo';
 
 /** A job's counts as the fold keeps them. `totalImages` is unknown only until its JobSubmitted is folded. */
 export interface JobProgress {

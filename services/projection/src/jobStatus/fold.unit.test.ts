@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@retail-pulse/shared';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import { evolveJob, outcomeOf, type JobProgress } from './fold';
 
 const metadata = { correlationId: '7', occurredAt: '2024-01-21T00:00:00.000Z' };

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import {
   insertIdempotent,
   jobKey,
@@ -6,8 +7,7 @@ import {
   type JobOutcomeDocument,
   type JobProgressDocument,
   type ProjectionState,
-  type RecordedEvent,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/mongo';
 import type { FoldOptions, ReadModel, SettledListener } from '../readModel';
 import { evolveJob, outcomeOf, toProgressDocument, type JobProgress } from './fold';
 

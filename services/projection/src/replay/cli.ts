@@ -9,15 +9,10 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import {
-  buildTopology,
-  commonConfigShape,
-  connectMongo,
-  createLogger,
-  loadConfig,
-  readModelNames,
-  type ReadModelName,
-} from '@retail-pulse/shared';
+import { commonConfigShape, createLogger, loadConfig } from '@retail-pulse/shared/config';
+import { readModelNames, type ReadModelName } from '@retail-pulse/shared/contracts';
+import { buildTopology } from '@retail-pulse/shared/messaging';
+import { connectMongo } from '@retail-pulse/shared/mongo';
 import { hashReadModels } from './contentHash';
 import { progressReporter } from './progress';
 import { rebuild, switchTo } from './rebuild';

@@ -1,15 +1,13 @@
 import type { Db } from 'mongodb';
+import type { Logger } from '@retail-pulse/shared/config';
 import {
-  consumersOf,
-  ensureIndexes,
-  sendSwitchRequest,
-  ProjectionState,
   readModelNames,
   type ActiveGenerations,
-  type Logger,
   type ReadModelName,
   type RecordedEvent,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/contracts';
+import { consumersOf, sendSwitchRequest } from '@retail-pulse/shared/messaging';
+import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/mongo';
 import { EventLog, fromLogDocument, type EventLogDocument } from '../eventLog';
 import { catchUp, createReadModel } from '../projector';
 import type { ReadModel } from '../readModel';

@@ -1,4 +1,5 @@
-import type { ImageRecordDocument, RecordedEvent } from '@retail-pulse/shared';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import type { ImageRecordDocument } from '@retail-pulse/shared/mongo';
 
 /** The image-level record of a settled image, or nothing for events that settle no image. Pure. */
 export function imageRecordOf(event: RecordedEvent): ImageRecordDocument | undefined {

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@retail-pulse/shared';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import { imageRecordOf } from './imageRecord';
 
 const metadata = { correlationId: '3', occurredAt: '2024-01-21T00:00:00.000Z' };

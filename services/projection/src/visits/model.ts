@@ -1,11 +1,11 @@
 import type { Db } from 'mongodb';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import {
   readModelCollections,
   type ImageRecordDocument,
   type ProjectionState,
-  type RecordedEvent,
   insertIdempotent,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/mongo';
 import type { ReadModel } from '../readModel';
 import { imageRecordOf } from './imageRecord';
 

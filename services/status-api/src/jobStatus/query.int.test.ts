@@ -1,15 +1,14 @@
 import amqp from 'amqplib';
+import { createLogger } from '@retail-pulse/shared/config';
+import { parseJobSettledNotice, type JobSettledNotice } from '@retail-pulse/shared/contracts';
+import { Broker } from '@retail-pulse/shared/messaging';
 import {
-  Broker,
   collectionNames,
-  createLogger,
   jobKey,
-  parseJobSettledNotice,
   readModelCollections,
   type JobOutcomeDocument,
   type JobProgressDocument,
-  type JobSettledNotice,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ActiveReadModels } from '../readModels';
 import { JobStatusQuery, ONGOING_TRUST_MS } from './query';

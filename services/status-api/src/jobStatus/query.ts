@@ -1,15 +1,15 @@
 import type { Db } from 'mongodb';
+import type { JobSettledNotice } from '@retail-pulse/shared/contracts';
+import { HttpError } from '@retail-pulse/shared/http';
 import {
   collectionNames,
-  HttpError,
   jobKey,
   type JobOutcomeDocument,
   type JobProgressDocument,
   type JobReceiptDocument,
-  type JobSettledNotice,
   readModelCollections,
   type StoreError,
-} from '@retail-pulse/shared';
+} from '@retail-pulse/shared/mongo';
 import type { ActiveReadModels } from '../readModels';
 
 export type JobStatusBody =

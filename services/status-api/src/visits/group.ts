@@ -1,4 +1,4 @@
-import type { ImageRecordDocument } from '@retail-pulse/shared';
+import type { ImageRecordDocument } from '@retail-pulse/shared/mongo';
 
 export interface VisitsResult {
   store_id: string;

@@ -1,4 +1,4 @@
-import { badRequest } from '@retail-pulse/shared';
+import { badRequest } from '@retail-pulse/shared/http';
 
 export interface VisitsParams {
   area?: string;

@@ -1,4 +1,4 @@
-import { HttpError } from '@retail-pulse/shared';
+import { HttpError } from '@retail-pulse/shared/http';
 import { parseVisitsParams } from './params';
 
 describe('parseVisitsParams', () => {

@@ -1,5 +1,7 @@
 import type { Db, Filter } from 'mongodb';
-import { badRequest, type ImageRecordDocument, type StoreMaster } from '@retail-pulse/shared';
+import { badRequest } from '@retail-pulse/shared/http';
+import type { ImageRecordDocument } from '@retail-pulse/shared/mongo';
+import type { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import type { ActiveReadModels } from '../readModels';
 import { groupVisits, type VisitsResult } from './group';
 import type { VisitsParams } from './params';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeZodError } from '../contracts/events';
+import { describeZodError } from './events';
 
 /**
  * What the projection tells every status API after a batch settles jobs: their outcomes, as

@@ -4,7 +4,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import { BrokerUnavailableError } from './messaging/broker';
+import { BrokerUnavailableError } from './errors';
 
 /**
  * True when an error means a backing service (the database or the broker) is unreachable for

@@ -1,0 +1,3 @@
+/** Koa: the HTTP server and the one error path. */
+export * from './errors';
+export * from './server';

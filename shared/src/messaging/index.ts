@@ -1,0 +1,8 @@
+/** RabbitMQ: the topology, the broker connection, subscriptions, dead letters, outages. */
+export * from './broker';
+export * from './deadLetters';
+export * from './errors';
+export * from './outage';
+export * from './projectionQueue';
+export * from './subscribe';
+export * from './topology';

@@ -1,0 +1,3 @@
+/** A service's life: start, health, stop on a signal. */
+export * from './healthServer';
+export * from './runService';
