@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '@retail-pulse/shared/config';
 import { imageSettledEventId, jobSubmittedEventId, type DomainEvent } from '@retail-pulse/shared/contracts';
-import { connectMongo, ensureIndexes, ProjectionState } from '@retail-pulse/shared/mongo';
+import { connectMongo } from '@retail-pulse/shared/mongo';
+import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/readModels';
 import { EventLog, toLogDocument, type EventLogDocument } from '../../services/projection/src/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { progressReporter } from '../../services/projection/src/replay/progress';

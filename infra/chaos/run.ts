@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
-import { ProjectionState, readModelCollections, type ImageRecordDocument } from '@retail-pulse/shared/mongo';
+import { ProjectionState, readModelCollections, type ImageRecordDocument } from '@retail-pulse/shared/readModels';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { SERVED_IMAGES, startImageServer } from '../../test/support/imageServer';

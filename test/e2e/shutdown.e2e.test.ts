@@ -1,4 +1,4 @@
-import { ProjectionState, readModelCollections } from '@retail-pulse/shared/mongo';
+import { ProjectionState, readModelCollections } from '@retail-pulse/shared/readModels';
 import { SERVED_IMAGES, startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';

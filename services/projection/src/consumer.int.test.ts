@@ -1,7 +1,7 @@
 import { createLogger } from '@retail-pulse/shared/config';
 import { jobSubmittedEventId } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
-import { readModelCollections } from '@retail-pulse/shared/mongo';
+import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher, type Batcher } from './batcher';

@@ -7,9 +7,10 @@ import {
   env,
   loadConfig,
 } from '@retail-pulse/shared/config';
-import type { JobSettledNotice } from '@retail-pulse/shared/contracts';
+import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { connectMongo, ensureIndexes } from '@retail-pulse/shared/mongo';
+import { connectMongo } from '@retail-pulse/shared/mongo';
+import { ensureIndexes } from '@retail-pulse/shared/readModels';
 import { runService, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
 import { Projector } from './projector';

@@ -1,11 +1,7 @@
 import { createLogger } from '@retail-pulse/shared/config';
-import {
-  imageSettledEventId,
-  jobSubmittedEventId,
-  type DomainEvent,
-  type JobSettledNotice,
-} from '@retail-pulse/shared/contracts';
-import { readModelCollections, type JobOutcomeDocument, ProjectionState } from '@retail-pulse/shared/mongo';
+import { imageSettledEventId, jobSubmittedEventId, type DomainEvent } from '@retail-pulse/shared/contracts';
+import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
+import { readModelCollections, type JobOutcomeDocument, ProjectionState } from '@retail-pulse/shared/readModels';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { toLogDocument, type EventLogDocument } from './eventLog';
 import { Projector } from './projector';
@@ -103,9 +99,9 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await projector.project([...a.slice(2), ...b.slice(1)]);
     const state = await readModels();
     expect(state.events.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(state.outcomes.map(({ _id, status, errors }) => ({ _id, status, errors }))).toEqual([
-      { _id: '1', status: 'completed', errors: [] },
-      { _id: '2', status: 'failed', errors: [{ store_id: 'S1', error: 'HTTP 404' }] },
+    expect(state.outcomes.map(({ _id, status, failures }) => ({ _id, status, failures }))).toEqual([
+      { _id: '1', status: 'completed', failures: [] },
+      { _id: '2', status: 'failed', failures: [{ storeId: 'S1', reason: 'HTTP 404' }] },
     ]);
     expect(state.progress).toEqual([]);
     expect(state.images).toBe(5);
@@ -123,8 +119,8 @@ describe('Projector on a real MongoDB-protocol server', () => {
       {
         generation: 1,
         jobs: [
-          { jobId: 21, status: 'completed', errors: [] },
-          { jobId: 22, status: 'failed', errors: [{ store_id: 'S1', error: 'HTTP 404' }] },
+          { jobId: 21, status: 'completed', failures: [] },
+          { jobId: 22, status: 'failed', failures: [{ storeId: 'S1', reason: 'HTTP 404' }] },
         ],
       },
     ]);

@@ -9,7 +9,7 @@ import {
   type RecordedEvent,
   type SwitchReadModels,
 } from '@retail-pulse/shared/contracts';
-import { ProjectionState } from '@retail-pulse/shared/mongo';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { EventLog } from './eventLog';
 import { JobStatusModel } from './jobStatus/model';
 import type { ReadModel, SettledListener } from './readModel';

@@ -1,4 +1,5 @@
-import type { JobSettledNotice, ReadModelName, RecordedEvent } from '@retail-pulse/shared/contracts';
+import type { ReadModelName, RecordedEvent } from '@retail-pulse/shared/contracts';
+import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
 
 /** Told, once their outcomes are stored, of the jobs a live fold settled. */
 export type SettledListener = (notice: JobSettledNotice) => void;

@@ -6,7 +6,7 @@ import {
   type DomainEvent,
 } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
-import { readModelCollections } from '@retail-pulse/shared/mongo';
+import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher } from './batcher';

@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@retail-pulse/shared/config';
 import { closeServer, listen } from '@retail-pulse/shared/http';
+import { collectionNames } from '@retail-pulse/shared/mongo';
 import {
-  collectionNames,
   ProjectionState,
   readModelCollections,
   type ImageRecordDocument,
@@ -11,7 +11,7 @@ import {
   type JobProgressDocument,
   type JobReceiptDocument,
   jobKey,
-} from '@retail-pulse/shared/mongo';
+} from '@retail-pulse/shared/readModels';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createStatusApp } from './app';
@@ -68,12 +68,12 @@ beforeAll(async () => {
     .collection<JobProgressDocument>(generation1.jobProgress)
     .insertOne({ _id: jobKey(11), jobId: 11, openedAt: 4 });
   await db.collection<JobOutcomeDocument>(generation1.jobOutcomes).insertMany([
-    { _id: jobKey(12), jobId: 12, status: 'completed', errors: [], totalImages: 2, failedImages: 0, position: 9 },
+    { _id: jobKey(12), jobId: 12, status: 'completed', failures: [], totalImages: 2, failedImages: 0, position: 9 },
     {
       _id: jobKey(13),
       jobId: 13,
       status: 'failed',
-      errors: [{ store_id: 'S9', error: 'unknown store_id S9' }],
+      failures: [{ storeId: 'S9', reason: 'unknown store_id S9' }],
       totalImages: 1,
       failedImages: 1,
       position: 10,
@@ -169,7 +169,7 @@ describe('status API on a real MongoDB-protocol server', () => {
       _id: jobKey(11),
       jobId: 11,
       status: 'completed',
-      errors: [],
+      failures: [],
       totalImages: 3,
       failedImages: 0,
       position: 12,

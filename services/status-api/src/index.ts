@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/shared/config';
-import { parseJobSettledNotice } from '@retail-pulse/shared/contracts';
+import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';

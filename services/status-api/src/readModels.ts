@@ -5,7 +5,7 @@ import {
   ProjectionState,
   readModelCollections,
   type ReadModelCollections,
-} from '@retail-pulse/shared/mongo';
+} from '@retail-pulse/shared/readModels';
 
 /**
  * Which read-model generations to answer from. Re-read at most every `ttlMs`, so a replay's switch

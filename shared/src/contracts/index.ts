@@ -1,6 +1,5 @@
 /** The pure contracts between services: events, commands, ids, notices. No I/O, zod only. */
 export * from './events';
 export * from './ids';
-export * from './jobSettledNotice';
 export * from './projectionMessages';
 export * from './readModels';

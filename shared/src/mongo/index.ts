@@ -1,4 +1,2 @@
-/** MongoDB: the connection, collection names, read-model documents and the projection's bookkeeping. */
+/** MongoDB: the connection, the collection names, idempotent inserts. */
 export * from './database';
-export * from '../readModels/documents';
-export * from '../readModels/projectionState';

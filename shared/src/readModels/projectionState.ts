@@ -1,12 +1,36 @@
 import type { Collection, Db } from 'mongodb';
 import { collectionNames } from '../mongo/database';
 import type { ActiveGenerations, ReadModelName } from '../contracts/readModels';
-import {
-  checkpointId,
-  type ActiveGenerationDocument,
-  type CheckpointDocument,
-  type LogStateDocument,
-} from './documents';
+
+export interface ActiveGenerationDocument extends ActiveGenerations {
+  _id: 'active';
+  switchedAt: Date;
+}
+
+/** How far one generation of one read model has folded the log. */
+export interface CheckpointDocument {
+  _id: string;
+  model: ReadModelName;
+  generation: number;
+  /** Every event at or below this position is folded into this generation of the model. */
+  checkpoint: number;
+  updatedAt: Date;
+}
+
+/**
+ * What the single writer has handed out to the log: the highest position (the next append starts
+ * above it) and the highest job id of any JobSubmitted in it (the ingest hands out ids above it,
+ * so a restored installation never reuses an id its log holds).
+ */
+export interface LogStateDocument {
+  _id: 'log';
+  reservedThrough: number;
+  highestJobId: number;
+}
+
+export function checkpointId(model: ReadModelName, generation: number): string {
+  return `checkpoint:${model}:${generation}`;
+}
 
 type StateDocument = ActiveGenerationDocument | CheckpointDocument | LogStateDocument;
 

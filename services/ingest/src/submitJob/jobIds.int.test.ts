@@ -1,5 +1,5 @@
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
-import { ProjectionState } from '@retail-pulse/shared/mongo';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { JobIdAllocator } from './jobIds';
 
 let environment: TestEnvironment;

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
-import { collectionNames, ProjectionState } from '@retail-pulse/shared/mongo';
+import { collectionNames } from '@retail-pulse/shared/mongo';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
 
 interface CounterDocument {
   _id: string;

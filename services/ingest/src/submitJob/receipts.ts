@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
-import { collectionNames, insertIdempotent, jobKey, type JobReceiptDocument } from '@retail-pulse/shared/mongo';
+import { collectionNames, insertIdempotent } from '@retail-pulse/shared/mongo';
+import { jobKey, type JobReceiptDocument } from '@retail-pulse/shared/readModels';
 
 interface PendingReceipt {
   jobId: number;

@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { describeZodError, storedEventSchema } from '@retail-pulse/shared/contracts';
-import { ensureIndexes, ProjectionState, insertIdempotent } from '@retail-pulse/shared/mongo';
+import { insertIdempotent } from '@retail-pulse/shared/mongo';
+import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/readModels';
 import { EventLog, storedEventOf, toLogDocument, type EventLogDocument } from '../eventLog';
 
 /** One line of an export: the stored event, as it was recorded (its version untouched). */

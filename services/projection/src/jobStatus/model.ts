@@ -1,15 +1,18 @@
 import type { Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import { insertIdempotent } from '@retail-pulse/shared/mongo';
 import {
-  insertIdempotent,
+  evolveJob,
   jobKey,
+  outcomeOf,
   readModelCollections,
+  toProgressDocument,
   type JobOutcomeDocument,
+  type JobProgress,
   type JobProgressDocument,
   type ProjectionState,
-} from '@retail-pulse/shared/mongo';
+} from '@retail-pulse/shared/readModels';
 import type { FoldOptions, ReadModel, SettledListener } from '../readModel';
-import { evolveJob, outcomeOf, toProgressDocument, type JobProgress } from './fold';
 
 /**
  * The job-status read model: outcomes of settled jobs (inserted once, never changed) and a
@@ -97,7 +100,7 @@ export class JobStatusModel implements ReadModel {
     if (!this.deferred && outcomes.length > 0) {
       this.onSettled?.({
         generation: this.generation,
-        jobs: outcomes.map(({ jobId, status, errors }) => ({ jobId, status, errors })),
+        jobs: outcomes.map(({ jobId, status, failures }) => ({ jobId, status, failures })),
       });
     }
     const finished = outcomes.map((outcome) => outcome.jobId);

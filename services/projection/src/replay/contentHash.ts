@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { readModelCollections } from '@retail-pulse/shared/mongo';
+import { readModelCollections } from '@retail-pulse/shared/readModels';
 
 /** JSON with keys sorted at every level, so equal documents serialise equally. */
 export function canonicalJson(value: unknown): string {

@@ -7,7 +7,7 @@ import {
   type RecordedEvent,
 } from '@retail-pulse/shared/contracts';
 import { consumersOf, sendSwitchRequest } from '@retail-pulse/shared/messaging';
-import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/mongo';
+import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/readModels';
 import { EventLog, fromLogDocument, type EventLogDocument } from '../eventLog';
 import { catchUp, createReadModel } from '../projector';
 import type { ReadModel } from '../readModel';

@@ -1,13 +1,13 @@
 import type { Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import { insertIdempotent } from '@retail-pulse/shared/mongo';
 import {
+  imageRecordOf,
   readModelCollections,
   type ImageRecordDocument,
   type ProjectionState,
-  insertIdempotent,
-} from '@retail-pulse/shared/mongo';
+} from '@retail-pulse/shared/readModels';
 import type { ReadModel } from '../readModel';
-import { imageRecordOf } from './imageRecord';
 
 /** The visits read model: one record per settled image, inserted once under its image id. */
 export class VisitsModel implements ReadModel {

@@ -1,14 +1,14 @@
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
-import { parseJobSettledNotice, type JobSettledNotice } from '@retail-pulse/shared/contracts';
+import { parseJobSettledNotice, type JobSettledNotice } from '@retail-pulse/shared/readModels';
 import { Broker } from '@retail-pulse/shared/messaging';
+import { collectionNames } from '@retail-pulse/shared/mongo';
 import {
-  collectionNames,
   jobKey,
   readModelCollections,
   type JobOutcomeDocument,
   type JobProgressDocument,
-} from '@retail-pulse/shared/mongo';
+} from '@retail-pulse/shared/readModels';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ActiveReadModels } from '../readModels';
 import { JobStatusQuery, ONGOING_TRUST_MS } from './query';
@@ -36,7 +36,7 @@ const complete = (jobId: number) =>
     _id: jobKey(jobId),
     jobId,
     status: 'completed',
-    errors: [],
+    failures: [],
     totalImages: 1,
     failedImages: 0,
     position: 3,
@@ -55,7 +55,7 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
     // The announcement alone settles it: no outcome document exists.
     query.settledNotice({
       generation: 1,
-      jobs: [{ jobId: 40, status: 'failed', errors: [{ store_id: 'S1', error: 'x' }] }],
+      jobs: [{ jobId: 40, status: 'failed', failures: [{ storeId: 'S1', reason: 'x' }] }],
     });
     expect(await query.statusOf(40)).toEqual({
       status: 'failed',
@@ -117,7 +117,7 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
     await follower.start();
     await publisher.start();
     expect(events).toEqual(['ready']);
-    const notice: JobSettledNotice = { generation: 1, jobs: [{ jobId: 7, status: 'completed', errors: [] }] };
+    const notice: JobSettledNotice = { generation: 1, jobs: [{ jobId: 7, status: 'completed', failures: [] }] };
     await publisher.publish(environment.topology.names.jobSettledExchange, '', notice, { transient: true });
     for (let waited = 0; received.length === 0 && waited < 5_000; waited += 20) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,19 +1,18 @@
 import type { Db } from 'mongodb';
-import type { JobSettledNotice } from '@retail-pulse/shared/contracts';
 import { HttpError } from '@retail-pulse/shared/http';
 import {
-  collectionNames,
-  jobKey,
-  type JobOutcomeDocument,
-  type JobProgressDocument,
-  type JobReceiptDocument,
+  jobStatusOf,
+  JobStatusReader,
   readModelCollections,
-  type StoreError,
-} from '@retail-pulse/shared/mongo';
+  type JobSettledNotice,
+  type JobStatus,
+} from '@retail-pulse/shared/readModels';
 import type { ActiveReadModels } from '../readModels';
 
+/** The SPEC's status answer: the API's own names, shaped here at the edge. */
 export type JobStatusBody =
-  { status: 'ongoing' | 'completed'; job_id: number } | { status: 'failed'; job_id: number; error: StoreError[] };
+  | { status: 'ongoing' | 'completed'; job_id: number }
+  | { status: 'failed'; job_id: number; error: Array<{ store_id: string; error: string }> };
 
 /** `jobid` must be a positive integer in decimal; anything else is answered like an unknown job. */
 export function parseJobId(raw: unknown): number | undefined {
@@ -22,14 +21,13 @@ export function parseJobId(raw: unknown): number | undefined {
   return Number.isSafeInteger(jobId) && jobId > 0 ? jobId : undefined;
 }
 
-export function statusBodyOf(
-  jobId: number,
-  outcome: Pick<JobOutcomeDocument, 'status' | 'errors'> | null,
-): JobStatusBody {
-  if (!outcome) return { status: 'ongoing', job_id: jobId };
-  return outcome.status === 'completed'
-    ? { status: 'completed', job_id: jobId }
-    : { status: 'failed', job_id: jobId, error: outcome.errors };
+export function statusBodyOf(jobId: number, status: JobStatus): JobStatusBody {
+  if (status.state !== 'failed') return { status: status.state, job_id: jobId };
+  return {
+    status: 'failed',
+    job_id: jobId,
+    error: status.failures.map((failure) => ({ store_id: failure.storeId, error: failure.reason })),
+  };
 }
 
 /** The SPEC's answer for an unknown or malformed job id: 400 with an empty object. */
@@ -58,12 +56,15 @@ export class JobStatusQuery {
   /** Changes whenever the feed starts or stops: what was learnt under another epoch is read again. */
   private epoch = 0;
   private feedLive = false;
+  private readonly reader: JobStatusReader;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly readModels: ActiveReadModels,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.reader = new JobStatusReader(db);
+  }
 
   /** The settled-jobs feed is up: from now on a settle is announced. */
   feedReady(): void {
@@ -80,7 +81,7 @@ export class JobStatusQuery {
   /** The projection settled these jobs (their outcomes are stored). */
   settledNotice(notice: JobSettledNotice): void {
     const outcomes = readModelCollections(notice.generation).jobOutcomes;
-    for (const job of notice.jobs) this.remember(`${outcomes}:${job.jobId}`, statusBodyOf(job.jobId, job));
+    for (const job of notice.jobs) this.remember(`${outcomes}:${job.jobId}`, statusBodyOf(job.jobId, jobStatusOf(job)));
   }
 
   /** The status of a job; `generation` reads a rebuilt generation instead of the served one. */
@@ -94,32 +95,28 @@ export class JobStatusQuery {
     const known = served ? this.ongoing.get(cacheKey) : undefined;
     const now = this.clock();
     if (known && this.feedLive && known.epoch === this.epoch && now - known.readAt < ONGOING_TRUST_MS) {
-      return statusBodyOf(jobId, null);
+      return statusBodyOf(jobId, jobStatusOf(null));
     }
     const seen = { readAt: now, epoch: this.epoch };
-    const key = jobKey(jobId);
-    const outcomes = this.db.collection<JobOutcomeDocument>(names.jobOutcomes);
-    const outcome = await outcomes.findOne({ _id: key });
-    if (outcome) return this.remember(cacheKey, statusBodyOf(jobId, outcome));
+    const outcome = await this.reader.outcome(names, jobId);
+    if (outcome) return this.remember(cacheKey, statusBodyOf(jobId, jobStatusOf(outcome)));
     // A job once seen never stops existing: only its outcome needed reading.
     if (known) return this.rememberOngoing(cacheKey, jobId, seen);
-    const [progress, receipt] = await Promise.all([
-      this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: key }, { projection: { _id: 1 } }),
-      // Receipts speak of now; a historical generation answers from its own state alone.
-      served ? this.db.collection<JobReceiptDocument>(collectionNames.jobReceipts).findOne({ _id: key }) : null,
-    ]);
-    if (progress || receipt) return served ? this.rememberOngoing(cacheKey, jobId, seen) : statusBodyOf(jobId, null);
+    // Receipts speak of now; a historical generation answers from its own state alone.
+    if (await this.reader.isOpen(names, jobId, { withReceipts: served })) {
+      return served ? this.rememberOngoing(cacheKey, jobId, seen) : statusBodyOf(jobId, jobStatusOf(null));
+    }
     // The projection writes a job's outcome before dropping its progress: a job seen in neither was
     // either settled between the two reads, or never accepted.
-    const settled = await outcomes.findOne({ _id: key });
-    if (settled) return this.remember(cacheKey, statusBodyOf(jobId, settled));
+    const settled = await this.reader.outcome(names, jobId);
+    if (settled) return this.remember(cacheKey, statusBodyOf(jobId, jobStatusOf(settled)));
     throw unknownJob();
   }
 
   /** Remembers a job as ongoing, unless an announcement settled it while it was being read. */
   private rememberOngoing(key: string, jobId: number, seen: { readAt: number; epoch: number }): JobStatusBody {
     if (!this.settled.has(key)) bounded(this.ongoing, CACHE_SIZE).set(key, seen);
-    return statusBodyOf(jobId, null);
+    return statusBodyOf(jobId, jobStatusOf(null));
   }
 
   private remember(key: string, body: JobStatusBody): JobStatusBody {

@@ -13,18 +13,9 @@ describe('job status answers', () => {
   );
 
   it('shapes each status exactly as the API promises', () => {
-    expect(JSON.stringify(statusBodyOf(5, null))).toBe('{"status":"ongoing","job_id":5}');
-    const completed = {
-      _id: '5',
-      jobId: 5,
-      status: 'completed' as const,
-      errors: [],
-      totalImages: 1,
-      failedImages: 0,
-      position: 3,
-    };
-    expect(JSON.stringify(statusBodyOf(5, completed))).toBe('{"status":"completed","job_id":5}');
-    const failed = { ...completed, status: 'failed' as const, errors: [{ store_id: 'S1', error: 'x' }] };
+    expect(JSON.stringify(statusBodyOf(5, { state: 'ongoing' }))).toBe('{"status":"ongoing","job_id":5}');
+    expect(JSON.stringify(statusBodyOf(5, { state: 'completed' }))).toBe('{"status":"completed","job_id":5}');
+    const failed = { state: 'failed' as const, failures: [{ storeId: 'S1', reason: 'x' }] };
     expect(JSON.stringify(statusBodyOf(5, failed))).toBe(
       '{"status":"failed","job_id":5,"error":[{"store_id":"S1","error":"x"}]}',
     );

@@ -1,10 +1,26 @@
-import type { Db, Filter } from 'mongodb';
+import type { Db } from 'mongodb';
 import { badRequest } from '@retail-pulse/shared/http';
-import type { ImageRecordDocument } from '@retail-pulse/shared/mongo';
+import { findStoreVisits, type StoreVisits } from '@retail-pulse/shared/readModels';
 import type { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import type { ActiveReadModels } from '../readModels';
-import { groupVisits, type VisitsResult } from './group';
 import type { VisitsParams } from './params';
+
+/** One store of the SPEC's visits answer: the API's own names, shaped here at the edge. */
+export interface VisitsResult {
+  store_id: string;
+  area: string;
+  store_name: string;
+  data: Array<{ date: string; perimeter: number[] }>;
+}
+
+export function visitsResultOf(store: StoreVisits): VisitsResult {
+  return {
+    store_id: store.storeId,
+    area: store.areaCode,
+    store_name: store.storeName,
+    data: store.days.map((day) => ({ date: day.date, perimeter: day.perimeters })),
+  };
+}
 
 export class VisitsQuery {
   constructor(
@@ -24,32 +40,13 @@ export class VisitsQuery {
     } else if (params.area !== undefined && !(await this.storeMaster.areaExists(params.area))) {
       throw badRequest(`unknown area: ${params.area}`);
     }
-    const filter: Filter<ImageRecordDocument> = { status: 'processed' };
-    if (params.area !== undefined) filter.areaCode = params.area;
-    if (params.storeId !== undefined) filter.storeId = params.storeId;
-    if (params.from || params.until) {
-      filter.visitTime = {
-        ...(params.from ? { $gte: params.from } : {}),
-        ...(params.until ? { $lt: params.until } : {}),
-      };
-    }
     const names = await this.readModels.resolve(generation);
-    const images = await this.db
-      .collection<ImageRecordDocument>(names.images)
-      .find(filter, {
-        projection: {
-          storeId: 1,
-          areaCode: 1,
-          storeName: 1,
-          date: 1,
-          perimeter: 1,
-          visitTime: 1,
-          jobId: 1,
-          visitIndex: 1,
-          imageIndex: 1,
-        },
-      })
-      .toArray();
-    return { results: groupVisits(images) };
+    const found = await findStoreVisits(this.db, names.images, {
+      areaCode: params.area,
+      storeId: params.storeId,
+      from: params.from,
+      until: params.until,
+    });
+    return { results: found.map(visitsResultOf) };
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeZodError } from './events';
+import { describeZodError } from '../../contracts/events';
 
 /**
  * What the projection tells every status API after a batch settles jobs: their outcomes, as
@@ -12,7 +12,7 @@ export const jobSettledNoticeSchema = z.object({
     z.object({
       jobId: z.number().int().positive(),
       status: z.enum(['completed', 'failed']),
-      errors: z.array(z.object({ store_id: z.string(), error: z.string() })),
+      failures: z.array(z.object({ storeId: z.string(), reason: z.string() })),
     }),
   ),
 });

@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '@retail-pulse/shared/contracts';
-import type { ImageRecordDocument } from '@retail-pulse/shared/mongo';
+import type { RecordedEvent } from '../../contracts/events';
+import type { ImageRecordDocument } from './documents';
 
 /** The image-level record of a settled image, or nothing for events that settle no image. Pure. */
 export function imageRecordOf(event: RecordedEvent): ImageRecordDocument | undefined {

@@ -1,10 +1,11 @@
-import type { ImageRecordDocument } from '@retail-pulse/shared/mongo';
+import type { ImageRecordDocument } from './documents';
 
-export interface VisitsResult {
-  store_id: string;
-  area: string;
-  store_name: string;
-  data: Array<{ date: string; perimeter: number[] }>;
+/** One store's measured visits, by date: what the visits query finds, in domain terms. */
+export interface StoreVisits {
+  storeId: string;
+  areaCode: string;
+  storeName: string;
+  days: Array<{ date: string; perimeters: number[] }>;
 }
 
 type VisitImage = Pick<
@@ -26,22 +27,22 @@ function compareImages(a: VisitImage, b: VisitImage): number {
  * Groups processed images into the visits answer: stores by id, dates ascending, and within a
  * date the perimeters in visit-time order (then submission order). Pure and deterministic.
  */
-export function groupVisits(images: VisitImage[]): VisitsResult[] {
-  const results: VisitsResult[] = [];
+export function groupVisits(images: VisitImage[]): StoreVisits[] {
+  const results: StoreVisits[] = [];
   for (const image of [...images].sort(compareImages)) {
     if (image.perimeter === null) continue;
     let store = results[results.length - 1];
-    if (!store || store.store_id !== image.storeId) {
-      store = { store_id: image.storeId, area: image.areaCode ?? '', store_name: image.storeName ?? '', data: [] };
+    if (!store || store.storeId !== image.storeId) {
+      store = { storeId: image.storeId, areaCode: image.areaCode ?? '', storeName: image.storeName ?? '', days: [] };
       results.push(store);
     }
-    let day = store.data[store.data.length - 1];
+    let day = store.days[store.days.length - 1];
     if (!day || day.date !== image.date) {
-      day = { date: image.date, perimeter: [] };
-      store.data.push(day);
+      day = { date: image.date, perimeters: [] };
+      store.days.push(day);
     }
-    day.perimeter.push(image.perimeter);
+    day.perimeters.push(image.perimeter);
   }
-  for (const store of results) store.data.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  for (const store of results) store.days.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   return results;
 }

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import type { RecordedEvent } from '../../contracts/events';
 import { imageRecordOf } from './imageRecord';
 
 const metadata = { correlationId: '3', occurredAt: '2024-01-21T00:00:00.000Z' };

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
-import { evolveJob, outcomeOf, type JobProgress } from './fold';
+import { evolveJob, outcomeOf, type JobProgress } from './evolve';
 
 const metadata = { correlationId: '7', occurredAt: '2024-01-21T00:00:00.000Z' };
 const image = { jobId: 7, visitIndex: 0, storeId: 'S1', visitTime: '2024-01-21T10:00:00.000Z', url: 'http://x/a.jpg' };
@@ -61,7 +61,7 @@ describe('job status fold', () => {
       _id: '7',
       jobId: 7,
       status: 'completed',
-      errors: [],
+      failures: [],
       totalImages: 3,
       failedImages: 0,
       position: 4,
@@ -81,9 +81,9 @@ describe('job status fold', () => {
     expect(outcome).toMatchObject({
       status: 'failed',
       failedImages: 3,
-      errors: [
-        { store_id: 'S9', error: 'unknown store_id S9' },
-        { store_id: 'S1', error: 'HTTP 404' },
+      failures: [
+        { storeId: 'S9', reason: 'unknown store_id S9' },
+        { storeId: 'S1', reason: 'HTTP 404' },
       ],
     });
   });

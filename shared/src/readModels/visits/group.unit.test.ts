@@ -23,15 +23,15 @@ describe('groupVisits', () => {
     ]);
     expect(results).toEqual([
       {
-        store_id: 'S1',
-        area: '71',
-        store_name: 'Store S1',
-        data: [
-          { date: '2024-01-20', perimeter: [5] },
-          { date: '2024-01-21', perimeter: [1, 10, 20] },
+        storeId: 'S1',
+        areaCode: '71',
+        storeName: 'Store S1',
+        days: [
+          { date: '2024-01-20', perimeters: [5] },
+          { date: '2024-01-21', perimeters: [1, 10, 20] },
         ],
       },
-      { store_id: 'S2', area: '71', store_name: 'Store S2', data: [{ date: '2024-01-22', perimeter: [30] }] },
+      { storeId: 'S2', areaCode: '71', storeName: 'Store S2', days: [{ date: '2024-01-22', perimeters: [30] }] },
     ]);
   });
 

@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '@retail-pulse/shared/contracts';
-import { jobKey, type JobOutcomeDocument, type JobProgressDocument, type StoreError } from '@retail-pulse/shared/mongo';
+import type { RecordedEvent } from '../../contracts/events';
+import { jobKey, type JobFailure, type JobOutcomeDocument, type JobProgressDocument } from './documents';
 
 /** A job's counts as the fold keeps them. `totalImages` is unknown only until its JobSubmitted is folded. */
 export interface JobProgress {
@@ -7,7 +7,7 @@ export interface JobProgress {
   totalImages: number | null;
   succeeded: number;
   failed: number;
-  errors: StoreError[];
+  failures: JobFailure[];
   /** Position of the job's first event folded. */
   openedAt: number;
   /** Position of the last event folded into this progress: refolding never counts an event twice. */
@@ -18,9 +18,9 @@ function jobIdOf(event: RecordedEvent): number {
   return event.data.jobId;
 }
 
-function withError(errors: StoreError[], entry: StoreError): StoreError[] {
-  const known = errors.some((existing) => existing.store_id === entry.store_id && existing.error === entry.error);
-  return known ? errors : [...errors, entry];
+function withFailure(failures: JobFailure[], entry: JobFailure): JobFailure[] {
+  const known = failures.some((existing) => existing.storeId === entry.storeId && existing.reason === entry.reason);
+  return known ? failures : [...failures, entry];
 }
 
 /**
@@ -33,7 +33,7 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
     totalImages: null,
     succeeded: 0,
     failed: 0,
-    errors: [],
+    failures: [],
     openedAt: event.position,
     lastPosition: 0,
   };
@@ -48,7 +48,7 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
       return {
         ...current,
         failed: current.failed + 1,
-        errors: withError(current.errors, { store_id: event.data.storeId, error: event.data.reason }),
+        failures: withFailure(current.failures, { storeId: event.data.storeId, reason: event.data.reason }),
         lastPosition,
       };
     default: {
@@ -66,7 +66,7 @@ export function outcomeOf(progress: JobProgress): JobOutcomeDocument | undefined
     _id: jobKey(progress.jobId),
     jobId: progress.jobId,
     status: progress.failed === 0 ? 'completed' : 'failed',
-    errors: progress.errors,
+    failures: progress.failures,
     totalImages,
     failedImages: progress.failed,
     position: progress.lastPosition,

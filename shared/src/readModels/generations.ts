@@ -1,0 +1,36 @@
+import type { Db } from 'mongodb';
+import type { ActiveGenerations } from '../contracts/readModels';
+import { collectionNames } from '../mongo/database';
+
+/**
+ * Read models live in generation-numbered collections so a replay can build a fresh set while the
+ * API keeps answering from the current one, then switch at once.
+ */
+export function readModelCollections(generation: number) {
+  return {
+    /** Jobs not yet settled, with their counts: few documents, rewritten as images settle. */
+    jobProgress: `rm${generation}_job_progress`,
+    /** Final answers of settled jobs: written once, never changed. */
+    jobOutcomes: `rm${generation}_job_outcomes`,
+    /** One record per settled image, with its measurements and provenance. */
+    images: `rm${generation}_images`,
+  };
+}
+export type ReadModelCollections = ReturnType<typeof readModelCollections>;
+
+/** The collections of the active generations: job status from one, visits from the other. */
+export function activeCollections(active: ActiveGenerations): ReadModelCollections {
+  const jobStatus = readModelCollections(active.jobStatus);
+  return { ...jobStatus, images: readModelCollections(active.visits).images };
+}
+
+/** Indexes the queries need on a real MongoDB (FerretDB accepts and keeps them too). */
+export async function ensureIndexes(db: Db, visitsGeneration: number): Promise<void> {
+  const readModels = readModelCollections(visitsGeneration);
+  await db.collection(collectionNames.events).createIndex({ position: 1 }, { unique: true, name: 'position' });
+  await db.collection(collectionNames.stores).createIndex({ areaCode: 1 }, { name: 'areaCode' });
+  await db
+    .collection(readModels.images)
+    .createIndex({ areaCode: 1, storeId: 1, visitTime: 1 }, { name: 'area_store_time' });
+  await db.collection(readModels.images).createIndex({ storeId: 1, visitTime: 1 }, { name: 'store_time' });
+}
