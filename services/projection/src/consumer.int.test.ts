@@ -3,6 +3,7 @@ import { jobSubmittedEventId } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
+import { aJobSubmitted } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher, type Batcher } from './batcher';
 import { Projector } from './projector';
@@ -55,32 +56,9 @@ describe('projection consumer on real RabbitMQ', () => {
         ),
       );
     await publish('not json at all');
-    await publish(
-      JSON.stringify({
-        eventId: jobSubmittedEventId(76),
-        type: 'JobSubmitted',
-        version: 1,
-        metadata: { correlationId: '76', occurredAt: new Date().toISOString() },
-        data: {
-          jobId: 'x',
-          imageCount: 1,
-          visits: [{ storeId: 'S1', visitTime: '2024-01-21T10:00:00Z', imageUrls: ['http://x/a'] }],
-        },
-      }),
-    );
-    await publish(
-      JSON.stringify({
-        eventId: jobSubmittedEventId(77),
-        type: 'JobSubmitted',
-        version: 1,
-        metadata: { correlationId: '77', occurredAt: new Date().toISOString() },
-        data: {
-          jobId: 77,
-          imageCount: 1,
-          visits: [{ storeId: 'S1', visitTime: '2024-01-21T10:00:00Z', imageUrls: ['http://x/a'] }],
-        },
-      }),
-    );
+    const malformed = aJobSubmitted({ jobId: 76 });
+    await publish(JSON.stringify({ ...malformed, data: { ...malformed.data, jobId: 'x' } }));
+    await publish(JSON.stringify(aJobSubmitted({ jobId: 77 })));
     const progress = await until(() =>
       environment.db
         .collection(readModelCollections(1).jobProgress)
@@ -91,17 +69,12 @@ describe('projection consumer on real RabbitMQ', () => {
 
     // Job 77 again, but another job: its id is taken in the log, so it is refused, not dropped.
     await publish(
-      JSON.stringify({
-        eventId: jobSubmittedEventId(77),
-        type: 'JobSubmitted',
-        version: 1,
-        metadata: { correlationId: '77', occurredAt: new Date().toISOString() },
-        data: {
+      JSON.stringify(
+        aJobSubmitted({
           jobId: 77,
-          imageCount: 1,
           visits: [{ storeId: 'S2', visitTime: '2024-01-22T10:00:00Z', imageUrls: ['http://x/b'] }],
-        },
-      }),
+        }),
+      ),
     );
 
     const reasons: string[] = [];

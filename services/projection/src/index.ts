@@ -7,10 +7,9 @@ import {
   env,
   loadConfig,
 } from '@retail-pulse/shared/config';
-import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
+import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
-import { ensureIndexes } from '@retail-pulse/shared/readModels';
 import { runService, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
 import { Projector } from './projector';

@@ -1,67 +1,21 @@
 import { createLogger } from '@retail-pulse/shared/config';
-import { imageSettledEventId, jobSubmittedEventId, type DomainEvent } from '@retail-pulse/shared/contracts';
-import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
-import { readModelCollections, type JobOutcomeDocument, ProjectionState } from '@retail-pulse/shared/readModels';
+import type { DomainEvent } from '@retail-pulse/shared/contracts';
+import {
+  ProjectionState,
+  readModelCollections,
+  type JobOutcomeDocument,
+  type JobSettledNotice,
+} from '@retail-pulse/shared/readModels';
+import { aSettledJob } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { toLogDocument, type EventLogDocument } from './eventLog';
 import { Projector } from './projector';
 import { rebuild } from './replay/rebuild';
 
 const logger = createLogger('projection-test', 'silent' as 'info');
-const metadata = (jobId: number) => ({ correlationId: String(jobId), occurredAt: '2024-01-21T00:00:00.000Z' });
-const visitTime = '2024-01-21T10:00:00.000Z';
-
-function jobEvents(jobId: number, images: number, failAt = -1): DomainEvent[] {
-  const submitted: DomainEvent = {
-    eventId: jobSubmittedEventId(jobId),
-    type: 'JobSubmitted',
-    version: 1,
-    metadata: metadata(jobId),
-    data: {
-      jobId,
-      imageCount: images,
-      visits: [{ storeId: 'S1', visitTime, imageUrls: Array(images).fill('http://x/a.jpg') }],
-    },
-  };
-  const results = Array.from({ length: images }, (_, index): DomainEvent => {
-    const ref = {
-      jobId,
-      imageId: `${jobId}:0:${index}`,
-      visitIndex: 0,
-      imageIndex: index,
-      storeId: 'S1',
-      visitTime,
-      url: 'http://x/a.jpg',
-    };
-    return index === failAt
-      ? {
-          eventId: imageSettledEventId(ref.imageId),
-          type: 'ImageFailed',
-          version: 1,
-          metadata: metadata(jobId),
-          data: { ...ref, kind: 'http_status', reason: 'HTTP 404', attempts: 1 },
-        }
-      : {
-          eventId: imageSettledEventId(ref.imageId),
-          type: 'ImageProcessed',
-          version: 2,
-          metadata: metadata(jobId),
-          data: {
-            ...ref,
-            areaCode: '71',
-            storeName: 'A',
-            width: 10,
-            height: 5,
-            perimeter: 30,
-            format: 'png',
-            bytes: 9,
-            attempts: 1,
-            processedAt: '2024-01-21T00:00:05.000Z',
-          },
-        };
-  });
-  return [submitted, ...results];
-}
+/** A job's events: its JobSubmitted, then one outcome per image (the one at `failAt` failed). */
+const jobEvents = (jobId: number, images: number, failAt = -1): DomainEvent[] =>
+  aSettledJob(jobId, images, failAt >= 0 ? [failAt] : []);
 
 let environment: TestEnvironment;
 beforeEach(async () => {

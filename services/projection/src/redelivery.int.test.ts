@@ -1,13 +1,9 @@
 import { createLogger } from '@retail-pulse/shared/config';
-import {
-  domainEventSchema,
-  imageSettledEventId,
-  jobSubmittedEventId,
-  type DomainEvent,
-} from '@retail-pulse/shared/contracts';
+import { domainEventSchema, type DomainEvent } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
+import { aSettledJob } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher } from './batcher';
 import { Projector } from './projector';
@@ -22,44 +18,13 @@ afterAll(async () => {
   await environment.cleanup();
 });
 
-function job(jobId: number, images: number): DomainEvent[] {
-  const metadata = { correlationId: String(jobId), occurredAt: '2024-01-21T00:00:00.000Z' };
-  const visitTime = '2024-01-21T10:00:00.000Z';
-  return [
-    {
-      eventId: jobSubmittedEventId(jobId),
-      type: 'JobSubmitted',
-      version: 1,
-      metadata,
-      data: {
-        jobId,
-        imageCount: images,
-        visits: [{ storeId: 'S1', visitTime, imageUrls: Array(images).fill('http://x/a') }],
-      },
-    },
-    ...Array.from({ length: images }, (_, index): DomainEvent => {
-      const imageId = `${jobId}:0:${index}`;
-      return {
-        eventId: imageSettledEventId(imageId),
-        type: 'ImageFailed',
-        version: 1,
-        metadata,
-        data: {
-          jobId,
-          imageId,
-          visitIndex: 0,
-          imageIndex: index,
-          storeId: 'S1',
-          visitTime,
-          url: 'http://x/a',
-          kind: 'http_status',
-          reason: 'HTTP 404',
-          attempts: 1,
-        },
-      };
-    }),
-  ];
-}
+/** A job whose every image failed. */
+const job = (jobId: number, images: number): DomainEvent[] =>
+  aSettledJob(
+    jobId,
+    images,
+    Array.from({ length: images }, (_, index) => index),
+  );
 
 async function until(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

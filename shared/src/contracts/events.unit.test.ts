@@ -1,27 +1,13 @@
+import { anImageProcessed } from '../../../test/support/builders';
 import { domainEventSchema, storedEventSchema } from './events';
 
+/** ImageProcessed as version 1 wrote it: no processedAt of its own. */
+const { processedAt: _notInV1, ...v1Data } = anImageProcessed({ jobId: 7 }).data;
 const v1 = {
-  eventId: 'e1',
-  type: 'ImageProcessed',
+  ...anImageProcessed({ jobId: 7 }),
   version: 1,
   metadata: { correlationId: '7', occurredAt: '2024-01-21T10:00:02.000Z' },
-  data: {
-    jobId: 7,
-    imageId: '7:0:0',
-    visitIndex: 0,
-    imageIndex: 0,
-    storeId: 'S1',
-    visitTime: '2024-01-21T10:00:00.000Z',
-    url: 'http://x/a.jpg',
-    areaCode: '71',
-    storeName: 'A',
-    width: 4,
-    height: 3,
-    perimeter: 14,
-    format: 'jpeg',
-    bytes: 10,
-    attempts: 1,
-  },
+  data: v1Data,
 };
 
 describe('event versions', () => {

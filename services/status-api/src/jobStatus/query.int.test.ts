@@ -1,14 +1,15 @@
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
-import { parseJobSettledNotice, type JobSettledNotice } from '@retail-pulse/shared/readModels';
-import { Broker } from '@retail-pulse/shared/messaging';
-import { collectionNames } from '@retail-pulse/shared/mongo';
 import {
+  parseJobSettledNotice,
+  type JobSettledNotice,
   jobKey,
   readModelCollections,
   type JobOutcomeDocument,
   type JobProgressDocument,
 } from '@retail-pulse/shared/readModels';
+import { Broker } from '@retail-pulse/shared/messaging';
+import { collectionNames } from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ActiveReadModels } from '../readModels';
 import { JobStatusQuery, ONGOING_TRUST_MS } from './query';
