@@ -7,15 +7,17 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { z } from 'zod';
 
 /** The port of each supervised service, by service name, the gateway first. */
 export type StackPorts = Record<string, number>;
 
-interface StackLock {
-  pid: number;
-  startedAt: string;
-  ports: StackPorts;
-}
+const stackLockSchema = z.object({
+  pid: z.number().int().positive(),
+  startedAt: z.string(),
+  ports: z.record(z.string(), z.number().int()),
+});
+type StackLock = z.infer<typeof stackLockSchema>;
 
 /** This start must not go ahead; the message is the one line the operator sees. */
 export class StackRefused extends Error {}
@@ -30,13 +32,13 @@ function describePorts(ports: StackPorts): string {
 }
 
 /** Local clock time, with the day when it is not today. */
-function since(startedAt: string, now = new Date()): string {
+function since(startedAt: string): string {
   const started = new Date(startedAt);
   const time = started.toTimeString().slice(0, 5);
-  return started.toDateString() === now.toDateString() ? time : `${started.toDateString().slice(4, 10)} ${time}`;
+  return started.toDateString() === new Date().toDateString() ? time : `${started.toDateString().slice(4, 10)} ${time}`;
 }
 
-export function alreadyRunning(lock: StackLock): StackRefused {
+function alreadyRunning(lock: StackLock): StackRefused {
   return new StackRefused(
     `Retail Pulse is already running (pid ${lock.pid}, since ${since(lock.startedAt)}): ${describePorts(lock.ports)}; ${secondStackHint}`,
   );
@@ -48,9 +50,10 @@ export function portsInUse(ports: StackPorts): StackRefused {
   );
 }
 
+/** The lock at `path`; nothing when there is none or it says nothing usable (taken over, then). */
 function readLock(path: string): StackLock | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StackLock;
+    return stackLockSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     return undefined;
   }
