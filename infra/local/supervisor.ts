@@ -1,16 +1,36 @@
 /**
- * `npm start`: brings up RabbitMQ and FerretDB if needed, then runs every service as its own OS
- * process with prefixed, readable logs, restarts any process that dies, and on Ctrl-C/SIGTERM stops
- * everything it started.
+ * `npm start`: refuses to start when a stack already runs on its data directory or its ports,
+ * brings up RabbitMQ and FerretDB if needed, then runs every service as its own OS process with
+ * prefixed, readable logs, restarts any process that dies, and on Ctrl-C/SIGTERM stops everything
+ * it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { env, loadConfig } from '@retail-pulse/shared/config';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, stopRabbitMq } from './services';
+import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
+
+const configSchema = z.object({
+  PORT: env.int(8080, 1, 65_535),
+  INGEST_PORT: env.int(8081, 1, 65_535),
+  STATUS_API_PORT: env.int(8082, 1, 65_535),
+  PROJECTION_HEALTH_PORT: env.int(8083, 1, 65_535),
+  /** The first image-processor's; processor i uses this + i. */
+  PROCESSOR_HEALTH_PORT: env.int(8084, 1, 65_535),
+  IMAGE_PROCESSORS: env.int(1, 1, 64),
+  /** The stack lock, and FerretDB's data when `npm start` starts FerretDB; relative to the checkout. */
+  RP_DATA_DIR: env.string('.data'),
+});
+type SupervisorConfig = z.infer<typeof configSchema>;
 
 interface ServiceSpec {
   name: string;
   entry: string;
+  /** The port it listens on; the supervisor checks it is free and names it when it is not. */
+  port: number;
   env: Record<string, string>;
 }
 
@@ -55,15 +75,21 @@ export function renderLogLine(name: string, line: string, color: number): string
   }
 }
 
+/** How Node reports a server that cannot listen because its port is taken. */
+const portTakenLine = /listen EADDRINUSE/;
+
 class SupervisedProcess {
   private child: ChildProcess | undefined;
   private restartDelay = 1_000;
   private stopping = false;
   private startedAt = 0;
+  private portTaken = false;
 
   constructor(
     private readonly spec: ServiceSpec,
     private readonly color: number,
+    /** A restart cannot help a service whose port something else holds: the stack stops instead. */
+    private readonly onPortTaken: (spec: ServiceSpec) => void,
   ) {}
 
   start(): void {
@@ -75,13 +101,15 @@ class SupervisedProcess {
     });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream! }).on('line', (line) =>
-        console.log(renderLogLine(this.spec.name, line, this.color)),
-      );
+      createInterface({ input: stream! }).on('line', (line) => {
+        if (portTakenLine.test(line)) this.portTaken = true;
+        console.log(renderLogLine(this.spec.name, line, this.color));
+      });
     }
     child.once('exit', (code, signal) => {
       this.child = undefined;
       if (this.stopping) return;
+      if (this.portTaken) return this.onPortTaken(this.spec);
       if (Date.now() - this.startedAt > 30_000) this.restartDelay = 1_000;
       say(`${this.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${this.restartDelay} ms`);
       setTimeout(() => !this.stopping && this.start(), this.restartDelay);
@@ -104,22 +132,76 @@ class SupervisedProcess {
   }
 }
 
+/** What `npm start` runs, each service with its port. */
+function serviceSpecs(config: SupervisorConfig, processors: number): { backends: ServiceSpec[]; gateway: ServiceSpec } {
+  const backends: ServiceSpec[] = [
+    {
+      name: 'ingest',
+      entry: 'services/ingest/src/index.ts',
+      port: config.INGEST_PORT,
+      env: { INGEST_PORT: String(config.INGEST_PORT) },
+    },
+    {
+      name: 'status-api',
+      entry: 'services/status-api/src/index.ts',
+      port: config.STATUS_API_PORT,
+      env: { STATUS_API_PORT: String(config.STATUS_API_PORT) },
+    },
+    {
+      name: 'projection',
+      entry: 'services/projection/src/index.ts',
+      port: config.PROJECTION_HEALTH_PORT,
+      env: { PROJECTION_HEALTH_PORT: String(config.PROJECTION_HEALTH_PORT) },
+    },
+    ...Array.from({ length: processors }, (_, index) => ({
+      name: processors === 1 ? 'image-processor' : `image-processor-${index + 1}`,
+      entry: 'services/image-processor/src/index.ts',
+      port: config.PROCESSOR_HEALTH_PORT + index,
+      env: { PROCESSOR_HEALTH_PORT: String(config.PROCESSOR_HEALTH_PORT + index) },
+    })),
+  ];
+  const gateway: ServiceSpec = {
+    name: 'gateway',
+    entry: 'services/gateway/src/index.ts',
+    port: config.PORT,
+    env: {
+      PORT: String(config.PORT),
+      INGEST_PORT: String(config.INGEST_PORT),
+      STATUS_API_PORT: String(config.STATUS_API_PORT),
+    },
+  };
+  return { backends, gateway };
+}
+
 async function main(): Promise<void> {
+  const config = loadConfig(configSchema);
   const { values } = parseArgs({
-    options: { processors: { type: 'string', short: 'p', default: process.env.IMAGE_PROCESSORS ?? '1' } },
+    options: { processors: { type: 'string', short: 'p', default: String(config.IMAGE_PROCESSORS) } },
   });
   const processors = Number(values.processors);
   if (!Number.isInteger(processors) || processors < 1 || processors > 64) {
     throw new Error(`--processors must be an integer from 1 to 64 (got ${values.processors})`);
   }
+  const { backends, gateway } = serviceSpecs(config, processors);
+  const specs = [...backends, gateway];
+  // The gateway first: it is the address people use.
+  const ports: StackPorts = Object.fromEntries([gateway, ...backends].map((spec) => [spec.name, spec.port] as const));
+  assertDistinctPorts(ports);
+  const dataDir = resolve(projectRoot, config.RP_DATA_DIR);
+  const releaseLock = takeStackLock(dataDir, ports, say);
+  process.on('exit', releaseLock);
+  const taken = await takenPorts(ports);
+  if (Object.keys(taken).length > 0) throw portsInUse(taken);
+
   let startedRabbitMq = false;
   let ferretDb: ChildProcess | undefined;
   let stopping = false;
   const supervised: SupervisedProcess[] = [];
-  const stopAll = async (signal: string) => {
+  /** Stops every service and what `npm start` brought up, then exits, with `refusal` as the last word. */
+  const stopAll = async (why: string, refusal?: StackRefused) => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: stopping services`);
+    say(`${why}: stopping services`);
     await Promise.all(supervised.map((service) => service.stop()));
     if (ferretDb) {
       say('stopping FerretDB');
@@ -129,40 +211,34 @@ async function main(): Promise<void> {
       say('stopping RabbitMQ');
       await stopRabbitMq();
     }
-    process.exit(0);
+    if (refusal) console.error(refusal.message);
+    process.exit(refusal ? 1 : 0);
   };
   process.on('SIGINT', () => void stopAll('SIGINT'));
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
   if (!process.env.AMQP_URL) startedRabbitMq = await ensureRabbitMq(say);
   if (!process.env.MONGO_URL) {
-    ferretDb = await ensureFerretDb(say);
+    ferretDb = await ensureFerretDb(say, join(dataDir, 'ferretdb'));
     ferretDb?.once(
       'exit',
       (code) => !stopping && say(`FerretDB exited (code ${code}); services will retry until it is back`),
     );
   }
-  const port = process.env.PORT ?? '8080';
-  const specs: ServiceSpec[] = [
-    { name: 'projection', entry: 'services/projection/src/index.ts', env: {} },
-    { name: 'ingest', entry: 'services/ingest/src/index.ts', env: {} },
-    { name: 'status-api', entry: 'services/status-api/src/index.ts', env: {} },
-    ...Array.from({ length: processors }, (_, index) => ({
-      name: processors === 1 ? 'image-processor' : `image-processor-${index + 1}`,
-      entry: 'services/image-processor/src/index.ts',
-      env: { PROCESSOR_HEALTH_PORT: String(Number(process.env.PROCESSOR_HEALTH_PORT ?? 8084) + index) },
-    })),
-    { name: 'gateway', entry: 'services/gateway/src/index.ts', env: { PORT: port } },
-  ];
+  const onPortTaken = (spec: ServiceSpec) =>
+    void stopAll(`${spec.name} cannot listen on ${spec.port}`, portsInUse({ [spec.name]: spec.port }));
   specs.forEach((spec, index) => {
-    const service = new SupervisedProcess(spec, colors[index % colors.length]!);
+    const service = new SupervisedProcess(spec, colors[index % colors.length]!, onPortTaken);
     supervised.push(service);
     service.start();
   });
-  say(`Retail Pulse is starting: API on http://localhost:${port}, RabbitMQ UI on http://localhost:15672 (guest/guest)`);
+  say(
+    `Retail Pulse is starting: API on http://localhost:${config.PORT}, RabbitMQ UI on http://localhost:15672 (guest/guest)`,
+  );
 }
 
 main().catch((error: unknown) => {
-  say(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof StackRefused) console.error(error.message);
+  else say(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -1,12 +1,23 @@
 import amqp from 'amqplib';
 import type { Topology } from './topology';
 
+/** Header counting how many times a letter has been sent back; a re-drive raises it by one. */
+export const REDRIVEN_HEADER = 'x-rp-redriven';
+
+/**
+ * Re-drives of one letter before the command keeps it: a message that fails again after this many
+ * is a bug to fix, not bad luck, and sending it round forever only buries it.
+ */
+export const DEFAULT_MAX_REDRIVES = 3;
+
 export interface DeadLetter {
   messageId: string | undefined;
   /** Where the message came from, and where a re-drive sends it. */
   queue: string | undefined;
   reason: string;
   deadLetteredAt: string | undefined;
+  /** Times it was re-driven before, and came back. */
+  redriven: number;
   /** The first 200 characters of the body. */
   preview: string;
 }
@@ -15,6 +26,11 @@ function headerString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   return undefined;
+}
+
+function redriveCount(value: unknown): number {
+  const count = Number(headerString(value) ?? value ?? 0);
+  return Number.isInteger(count) && count > 0 ? count : 0;
 }
 
 /** Reads what a dead letter says about itself: our own headers, or the broker's x-death record. */
@@ -32,6 +48,7 @@ export function describeDeadLetter(message: amqp.GetMessage): DeadLetter {
         ? `dead-lettered by the broker (${headerString(death.reason) ?? 'unknown reason'})`
         : 'no reason recorded'),
     deadLetteredAt: headerString(headers['x-rp-dead-lettered-at']),
+    redriven: redriveCount(headers[REDRIVEN_HEADER]),
     preview: message.content.toString('utf8').slice(0, 200),
   };
 }
@@ -55,62 +72,92 @@ export async function listDeadLetters(amqpUrl: string, topology: Topology, limit
   }
 }
 
+/** Why a letter stayed in the dead-letter queue. */
+export type KeepReason = 'noSourceQueue' | 'otherQueue' | 'redriveLimit';
+
 export interface RedriveResult {
+  /** Letters in the dead-letter queue when the re-drive started; it looks at no more than these. */
+  found: number;
   redriven: number;
-  /** Dead letters that name no queue to go back to; they stay in the dead-letter queue. */
-  kept: number;
+  /** Letters left in the dead-letter queue, by why. */
+  kept: Record<KeepReason, number>;
+}
+
+/** Headers a letter picked up on its way into the dead-letter queue; it goes back without them. */
+const deadLetteringHeaders = [
+  'x-rp-reason',
+  'x-rp-queue',
+  'x-rp-dead-lettered-at',
+  'x-death',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-first-death-exchange',
+  'x-delivery-count',
+];
+
+/** Where a re-drive sends a letter, or why it keeps it. */
+function redriveDecision(
+  letter: DeadLetter,
+  known: ReadonlySet<string>,
+  onlyQueue: string | undefined,
+  maxRedrives: number,
+): { sendTo: string } | { keep: KeepReason } {
+  if (!letter.queue || !known.has(letter.queue)) return { keep: 'noSourceQueue' };
+  if (onlyQueue && letter.queue !== onlyQueue) return { keep: 'otherQueue' };
+  if (letter.redriven >= maxRedrives) return { keep: 'redriveLimit' };
+  return { sendTo: letter.queue };
 }
 
 /**
- * Sends up to `limit` dead letters back to the queues they came from (optionally only those of
- * one queue), each confirmed by the broker before it leaves the dead-letter queue.
+ * Sends dead letters back to the queues they came from (optionally only those of one queue), each
+ * confirmed by the broker before it leaves the dead-letter queue. Only the letters there at the
+ * start are looked at (the queue's count then, at most `limit`): the queue is read in order, so a
+ * letter that a consumer dead-letters again at once queues up behind them and waits for the next
+ * re-drive. A letter already re-driven `maxRedrives` times is kept.
  */
 export async function redriveDeadLetters(
   amqpUrl: string,
   topology: Topology,
-  options: { limit: number; queue?: string },
+  options: { limit: number; queue?: string; maxRedrives?: number },
 ): Promise<RedriveResult> {
+  const maxRedrives = options.maxRedrives ?? DEFAULT_MAX_REDRIVES;
+  const known = new Set(topology.queues.map((queue) => queue.name));
   const connection = await amqp.connect(amqpUrl);
   try {
     const reader = await connection.createChannel();
     const publisher = await connection.createConfirmChannel();
-    const result: RedriveResult = { redriven: 0, kept: 0 };
+    const { messageCount } = await reader.checkQueue(topology.names.deadLetterQueue);
+    const result: RedriveResult = {
+      found: messageCount,
+      redriven: 0,
+      kept: { noSourceQueue: 0, otherQueue: 0, redriveLimit: 0 },
+    };
+    // Kept letters stay unacked until the end, so the reads below never meet them again.
     const keep: amqp.GetMessage[] = [];
-    const known = new Set(topology.queues.map((queue) => queue.name));
-    while (result.redriven + keep.length < options.limit) {
+    for (let read = 0; read < Math.min(messageCount, options.limit); read++) {
       const message = await reader.get(topology.names.deadLetterQueue);
       if (!message) break;
       const letter = describeDeadLetter(message);
-      if (!letter.queue || !known.has(letter.queue) || (options.queue && letter.queue !== options.queue)) {
+      const decision = redriveDecision(letter, known, options.queue, maxRedrives);
+      if ('keep' in decision) {
         keep.push(message);
+        result.kept[decision.keep]++;
         continue;
       }
       const headers = { ...(message.properties.headers ?? {}) } as Record<string, unknown>;
-      for (const name of [
-        'x-rp-reason',
-        'x-rp-queue',
-        'x-rp-dead-lettered-at',
-        'x-death',
-        'x-first-death-queue',
-        'x-first-death-reason',
-        'x-first-death-exchange',
-        'x-delivery-count',
-      ]) {
-        delete headers[name];
-      }
-      publisher.sendToQueue(letter.queue, message.content, {
+      for (const name of deadLetteringHeaders) delete headers[name];
+      publisher.sendToQueue(decision.sendTo, message.content, {
         persistent: true,
         contentType: message.properties.contentType,
         messageId: message.properties.messageId,
         type: message.properties.type,
-        headers: { ...headers, 'x-rp-redriven-at': new Date().toISOString() },
+        headers: { ...headers, [REDRIVEN_HEADER]: letter.redriven + 1, 'x-rp-redriven-at': new Date().toISOString() },
       });
       await publisher.waitForConfirms();
       reader.ack(message);
       result.redriven++;
     }
     for (const message of keep) reader.nack(message, false, true);
-    result.kept = keep.length;
     await reader.close();
     await publisher.close();
     return result;
