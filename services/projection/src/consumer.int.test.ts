@@ -48,47 +48,50 @@ describe('projection consumer on real RabbitMQ', () => {
   it('folds events from the queue and dead-letters malformed ones with the reason', async () => {
     const { names } = environment.topology;
     const connection = await amqp.connect(environment.amqpUrl);
-    const channel = await connection.createConfirmChannel();
-    const publish = (content: string) =>
-      new Promise<void>((resolve, reject) =>
-        channel.publish(names.eventsExchange, 'JobSubmitted', Buffer.from(content), { persistent: true }, (error) =>
-          error ? reject(error) : resolve(),
+    try {
+      const channel = await connection.createConfirmChannel();
+      const publish = (content: string) =>
+        new Promise<void>((resolve, reject) =>
+          channel.publish(names.eventsExchange, 'JobSubmitted', Buffer.from(content), { persistent: true }, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      await publish('not json at all');
+      const malformed = aJobSubmitted({ jobId: 76 });
+      await publish(JSON.stringify({ ...malformed, data: { ...malformed.data, jobId: 'x' } }));
+      await publish(JSON.stringify(aJobSubmitted({ jobId: 77 })));
+      const progress = await until(() =>
+        environment.db
+          .collection(readModelCollections(1).jobProgress)
+          .findOne({ _id: '77' as never })
+          .then((d) => d ?? undefined),
+      );
+      expect(progress).toEqual({ _id: '77', jobId: 77, openedAt: 1 });
+
+      // Job 77 again, but another job: its id is taken in the log, so it is refused, not dropped.
+      await publish(
+        JSON.stringify(
+          aJobSubmitted({
+            jobId: 77,
+            visits: [{ storeId: 'S2', visitTime: '2024-01-22T10:00:00Z', imageUrls: ['http://x/b'] }],
+          }),
         ),
       );
-    await publish('not json at all');
-    const malformed = aJobSubmitted({ jobId: 76 });
-    await publish(JSON.stringify({ ...malformed, data: { ...malformed.data, jobId: 'x' } }));
-    await publish(JSON.stringify(aJobSubmitted({ jobId: 77 })));
-    const progress = await until(() =>
-      environment.db
-        .collection(readModelCollections(1).jobProgress)
-        .findOne({ _id: '77' as never })
-        .then((d) => d ?? undefined),
-    );
-    expect(progress).toEqual({ _id: '77', jobId: 77, openedAt: 1 });
 
-    // Job 77 again, but another job: its id is taken in the log, so it is refused, not dropped.
-    await publish(
-      JSON.stringify(
-        aJobSubmitted({
-          jobId: 77,
-          visits: [{ storeId: 'S2', visitTime: '2024-01-22T10:00:00Z', imageUrls: ['http://x/b'] }],
-        }),
-      ),
-    );
-
-    const reasons: string[] = [];
-    await until(async () => {
-      const message = await channel.get(names.deadLetterQueue, { noAck: true });
-      if (message) reasons.push(String(message.properties.headers?.['x-rp-reason']));
-      return reasons.length === 3 ? true : undefined;
-    });
-    expect(reasons.sort()).toEqual([
-      `event ${jobSubmittedEventId(77)} (JobSubmitted of job 77) is about another job submission than the one the log holds under that id (logged at position 1)`,
-      'message failed validation: data.jobId: Invalid input: expected number, received string',
-      'message is not valid JSON',
-    ]);
-    expect(await environment.db.collection('events').countDocuments({})).toBe(1);
-    await connection.close();
+      const reasons: string[] = [];
+      await until(async () => {
+        const message = await channel.get(names.deadLetterQueue, { noAck: true });
+        if (message) reasons.push(String(message.properties.headers?.['x-rp-reason']));
+        return reasons.length === 3 ? true : undefined;
+      });
+      expect(reasons.sort()).toEqual([
+        `event ${jobSubmittedEventId(77)} (JobSubmitted of job 77) is about another job submission than the one the log holds under that id (logged at position 1)`,
+        'message failed validation: data.jobId: Invalid input: expected number, received string',
+        'message is not valid JSON',
+      ]);
+      expect(await environment.db.collection('events').countDocuments({})).toBe(1);
+    } finally {
+      await connection.close();
+    }
   });
 });

@@ -68,24 +68,31 @@ describe('a projection killed between its write and its ack', () => {
     await restarted.start();
     const batcher = projectionBatcher(restarted, logger, { maxBatch: 50, maxWaitMs: 10 });
     const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'restarted' });
-    await broker.start();
-    await broker.consume({
-      queue: names.projectionQueue,
-      prefetch: 100,
-      onDelivery: (delivery) => batcher.add(delivery),
-    });
-    await until(async () => restarted.status.eventsReceived === events.length);
-    await until(async () => (await channel.checkQueue(names.projectionQueue)).messageCount === 0);
+    try {
+      await broker.start();
+      await broker.consume({
+        queue: names.projectionQueue,
+        prefetch: 100,
+        onDelivery: (delivery) => batcher.add(delivery),
+      });
+      // Received, and the batch written and acked (the batcher's lag counts both).
+      await until(async () => restarted.status.eventsReceived === events.length && batcher.lag === 0);
+      await broker.cancelConsumers();
+      await batcher.stop();
+      await broker.close();
+      // Acked, not merely delivered: with the consumer gone, nothing came back to the queue.
+      expect((await channel.checkQueue(names.projectionQueue)).messageCount).toBe(0);
+      expect(restarted.status).toMatchObject({ eventsReceived: events.length, eventsRefused: 0 });
 
-    const generation = readModelCollections(1);
-    expect(await environment.db.collection('events').countDocuments({})).toBe(events.length);
-    expect(await environment.db.collection(generation.images).countDocuments({})).toBe(4);
-    expect(await environment.db.collection(generation.jobOutcomes).find({}).toArray()).toEqual([
-      expect.objectContaining({ _id: '31', status: 'failed', totalImages: 4, failedImages: 4 }),
-    ]);
-    await broker.cancelConsumers();
-    await batcher.stop();
-    await broker.close();
-    await connection.close();
+      const generation = readModelCollections(1);
+      expect(await environment.db.collection('events').countDocuments({})).toBe(events.length);
+      expect(await environment.db.collection(generation.images).countDocuments({})).toBe(4);
+      expect(await environment.db.collection(generation.jobOutcomes).find({}).toArray()).toEqual([
+        expect.objectContaining({ _id: '31', status: 'failed', totalImages: 4, failedImages: 4 }),
+      ]);
+    } finally {
+      await broker.close();
+      await connection.close();
+    }
   });
 });

@@ -13,19 +13,26 @@ export interface SubscriptionSpec<T> {
   redeliveryLimit: number;
   /** Resolves when the message's effect is durable; the message is acked after. */
   handle: (message: T, delivery: Delivery) => Promise<void>;
+  /** How long a message is held while the database or broker is unreachable (default 5 minutes). */
+  outageHoldMs?: number;
 }
 
 /** Pause before a failed message goes back to its queue, so a failing handler does not spin. */
 const REQUEUE_PAUSE_MS = 500;
 /** How long a message is held while the database or broker is unreachable, retrying its handler. */
-const OUTAGE_HOLD_MS = 300_000;
+export const OUTAGE_HOLD_MS = 300_000;
 
 /**
  * Runs a handler, waiting out outages of the backing services: a message is not the culprit
  * when the database is restarting, so it must not use up its redeliveries (and be dead-lettered).
  */
-async function handleThroughOutages(run: () => Promise<void>, logger: Logger, queue: string): Promise<void> {
-  const deadline = Date.now() + OUTAGE_HOLD_MS;
+async function handleThroughOutages(
+  run: () => Promise<void>,
+  logger: Logger,
+  queue: string,
+  holdMs: number,
+): Promise<void> {
+  const deadline = Date.now() + holdMs;
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
     try {
       return await run();
@@ -96,7 +103,12 @@ export async function subscribe<T>(
         return;
       }
       try {
-        await handleThroughOutages(() => spec.handle(parsed.value, delivery), logger, spec.queue);
+        await handleThroughOutages(
+          () => spec.handle(parsed.value, delivery),
+          logger,
+          spec.queue,
+          spec.outageHoldMs ?? OUTAGE_HOLD_MS,
+        );
         delivery.ack();
       } catch (error) {
         const attempts = delivery.deliveryCount + 1;

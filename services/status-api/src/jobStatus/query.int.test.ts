@@ -115,38 +115,42 @@ describe('job status with the settled-jobs feed, on a real MongoDB-protocol serv
       onReady: () => events.push('ready'),
       onLost: () => events.push('lost'),
     });
-    await follower.start();
-    await publisher.start();
-    expect(events).toEqual(['ready']);
-    const notice: JobSettledNotice = { generation: 1, jobs: [{ jobId: 7, status: 'completed', failures: [] }] };
-    await publisher.publish(environment.topology.names.jobSettledExchange, '', notice, { transient: true });
-    for (let waited = 0; received.length === 0 && waited < 5_000; waited += 20) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      await follower.start();
+      await publisher.start();
+      expect(events).toEqual(['ready']);
+      const notice: JobSettledNotice = { generation: 1, jobs: [{ jobId: 7, status: 'completed', failures: [] }] };
+      await publisher.publish(environment.topology.names.jobSettledExchange, '', notice, { transient: true });
+      for (let waited = 0; received.length === 0 && waited < 5_000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(received).toEqual([notice]);
+      // A malformed notice is not used: it goes to the dead-letter queue with the reason.
+      await publisher.publish(
+        environment.topology.names.jobSettledExchange,
+        '',
+        { generation: 'one', jobs: [] },
+        {
+          transient: true,
+        },
+      );
+      const connection = await amqp.connect(environment.amqpUrl);
+      const channel = await connection.createChannel();
+      let deadLetter: amqp.GetMessage | false = false;
+      for (let waited = 0; !deadLetter && waited < 5_000; waited += 50) {
+        deadLetter = await channel.get(environment.topology.names.deadLetterQueue, { noAck: true });
+        if (!deadLetter) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await connection.close();
+      expect(deadLetter && String(deadLetter.properties.headers?.['x-rp-reason'])).toMatch(
+        /^Error: malformed settled-jobs notice: generation/,
+      );
+      expect(received).toEqual([notice]);
+      await follower.close();
+      expect(events).toContain('lost');
+    } finally {
+      await follower.close();
+      await publisher.close();
     }
-    expect(received).toEqual([notice]);
-    // A malformed notice is not used: it goes to the dead-letter queue with the reason.
-    await publisher.publish(
-      environment.topology.names.jobSettledExchange,
-      '',
-      { generation: 'one', jobs: [] },
-      {
-        transient: true,
-      },
-    );
-    const connection = await amqp.connect(environment.amqpUrl);
-    const channel = await connection.createChannel();
-    let deadLetter: amqp.GetMessage | false = false;
-    for (let waited = 0; !deadLetter && waited < 5_000; waited += 50) {
-      deadLetter = await channel.get(environment.topology.names.deadLetterQueue, { noAck: true });
-      if (!deadLetter) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await connection.close();
-    expect(deadLetter && String(deadLetter.properties.headers?.['x-rp-reason'])).toMatch(
-      /^Error: malformed settled-jobs notice: generation/,
-    );
-    expect(received).toEqual([notice]);
-    await follower.close();
-    expect(events).toContain('lost');
-    await publisher.close();
   });
 });

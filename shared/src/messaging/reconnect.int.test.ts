@@ -1,0 +1,98 @@
+import amqp from 'amqplib';
+import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
+import { createLogger } from '../config/logger';
+import { Broker, type Delivery } from './broker';
+
+/**
+ * Connection loss is expected: the broker module reconnects, declares the topology again (a queue
+ * deleted meanwhile comes back) and resumes its consumers, with no help from the service. The
+ * connection is closed by RabbitMQ itself, through its management API.
+ */
+const MANAGEMENT = 'http://127.0.0.1:15672/api';
+const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+let environment: TestEnvironment;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('reconnect');
+});
+afterAll(async () => {
+  await environment.cleanup();
+});
+
+async function until(probe: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Closes, from the server side, every connection carrying this client-given name. */
+async function closeConnectionsNamed(name: string): Promise<number> {
+  const response = await fetch(`${MANAGEMENT}/connections?columns=name,client_properties`, { headers: auth });
+  const connections = (await response.json()) as Array<{
+    name: string;
+    client_properties: { connection_name?: string };
+  }>;
+  const ours = connections.filter((connection) => connection.client_properties.connection_name === name);
+  for (const connection of ours) {
+    await fetch(`${MANAGEMENT}/connections/${encodeURIComponent(connection.name)}`, {
+      method: 'DELETE',
+      headers: auth,
+    });
+  }
+  return ours.length;
+}
+
+describe('the broker after RabbitMQ closes its connection', () => {
+  it('reconnects, declares the topology again and resumes consuming', async () => {
+    const name = `reconnect-${environment.prefix}`;
+    const broker = new Broker(
+      environment.amqpUrl,
+      environment.topology,
+      createLogger('reconnect', 'silent' as 'info'),
+      {
+        connectionName: name,
+      },
+    );
+    const admin = await amqp.connect(environment.amqpUrl);
+    try {
+      const received: string[] = [];
+      await broker.start();
+      const queue = environment.topology.names.dispatchQueue;
+      await broker.consume({
+        queue,
+        prefetch: 10,
+        onDelivery: (delivery: Delivery) => {
+          received.push(delivery.content.toString());
+          delivery.ack();
+        },
+      });
+      await broker.publish('', queue, 'before');
+      await until(() => received.includes('"before"'));
+
+      const channel = await admin.createChannel();
+      await channel.deleteQueue(queue);
+      // Let the management API see the connection, then close it from the server side.
+      await until(async () => (await closeConnectionsNamed(name)) > 0);
+      await until(async () => {
+        const check = await admin.createChannel();
+        check.on('error', () => undefined);
+        try {
+          return (await check.checkQueue(queue)).consumerCount === 1;
+        } catch {
+          return false;
+        } finally {
+          await check.close().catch(() => undefined);
+        }
+      });
+      expect(broker.connected).toBe(true);
+      await broker.publish('', queue, 'after');
+      await until(() => received.includes('"after"'));
+      expect(received).toEqual(['"before"', '"after"']);
+    } finally {
+      await broker.close();
+      await admin.close();
+    }
+  });
+});
