@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../support/stack';
+import { freePort, serviceEnv } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
 
 /** `npm start` while a stack runs: refused at once with one line, and the running stack is untouched. */
@@ -50,12 +50,7 @@ function startSupervisor(ports: Ports, stackDataDir: string): Supervisor {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
-      AMQP_URL: environment.amqpUrl,
-      MONGO_URL: environment.mongoUrl,
-      MONGO_DB: environment.dbName,
-      TOPOLOGY_PREFIX: environment.prefix,
-      LOG_LEVEL: 'warn',
+      ...serviceEnv(environment),
       RP_DATA_DIR: stackDataDir,
       IMAGE_PROCESSORS: '1',
       PORT: String(ports.gateway),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
-import { freePort } from '../support/stack';
+import { freePort, serviceEnv } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
 
 /** The store master's two ways in: the import command, and the image-processor's seeding at start. */
@@ -22,14 +22,7 @@ afterAll(async () => {
   await environment.cleanup();
 });
 
-const env = () => ({
-  ...process.env,
-  AMQP_URL: environment.amqpUrl,
-  MONGO_URL: environment.mongoUrl,
-  MONGO_DB: environment.dbName,
-  TOPOLOGY_PREFIX: environment.prefix,
-  LOG_LEVEL: 'warn',
-});
+const env = () => serviceEnv(environment);
 
 const importStores = (file: string) =>
   run(process.execPath, ['--import', 'tsx', 'shared/src/storeMaster/importCli.ts', file], { cwd: root, env: env() });

@@ -52,6 +52,18 @@ async function waitForHealth(url: string, service: RunningService, timeoutMs = 6
   throw new Error(`${service.name} not healthy at ${url} after ${timeoutMs} ms:\n${service.output.join('')}`);
 }
 
+/** The environment every service process of a test gets: the test's own broker prefix and database. */
+export function serviceEnv(environment: Pick<TestEnvironment, 'amqpUrl' | 'mongoUrl' | 'dbName' | 'prefix'>) {
+  return {
+    ...process.env,
+    AMQP_URL: environment.amqpUrl,
+    MONGO_URL: environment.mongoUrl,
+    MONGO_DB: environment.dbName,
+    TOPOLOGY_PREFIX: environment.prefix,
+    LOG_LEVEL: 'warn',
+  };
+}
+
 /** Runs every service as its own OS process, as `npm start` does, against the test environment. */
 export async function startStack(environment: TestEnvironment, extraEnv: Record<string, string> = {}): Promise<Stack> {
   const ports = {
@@ -62,12 +74,7 @@ export async function startStack(environment: TestEnvironment, extraEnv: Record<
     'image-processor': await freePort(),
   };
   const env = {
-    ...process.env,
-    AMQP_URL: environment.amqpUrl,
-    MONGO_URL: environment.mongoUrl,
-    MONGO_DB: environment.dbName,
-    TOPOLOGY_PREFIX: environment.prefix,
-    LOG_LEVEL: 'warn',
+    ...serviceEnv(environment),
     PORT: String(ports.gateway),
     INGEST_PORT: String(ports.ingest),
     STATUS_API_PORT: String(ports['status-api']),

@@ -4,6 +4,7 @@ import { Broker } from '@retail-pulse/shared/messaging';
 import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
 import { aSettledJob } from '../../../test/support/builders';
+import { until } from '../../../test/support/until';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher } from './batcher';
 import { Projector } from './projector';
@@ -25,14 +26,6 @@ const job = (jobId: number, images: number): DomainEvent[] =>
     images,
     Array.from({ length: images }, (_, index) => index),
   );
-
-async function until(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('a projection killed between its write and its ack', () => {
   it('gets the events again from the broker and counts each once', async () => {

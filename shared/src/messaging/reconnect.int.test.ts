@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import { until } from '../../../test/support/until';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createLogger } from '../config/logger';
 import { Broker, type Delivery } from './broker';
@@ -18,14 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await environment.cleanup();
 });
-
-async function until(probe: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Closes, from the server side, every connection carrying this client-given name. */
 async function closeConnectionsNamed(name: string): Promise<number> {

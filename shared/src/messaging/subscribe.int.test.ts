@@ -1,5 +1,6 @@
 import amqp from 'amqplib';
 import { z } from 'zod';
+import { until } from '../../../test/support/until';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createLogger } from '../config/logger';
 import { Broker } from './broker';
@@ -37,14 +38,6 @@ afterAll(async () => {
 
 const queue = () => environment.topology.names.dispatchQueue;
 const send = (body: unknown) => broker.publish('', queue(), body);
-
-async function until(probe: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function deadLetters(): Promise<amqp.GetMessage[]> {
   const letters: amqp.GetMessage[] = [];
