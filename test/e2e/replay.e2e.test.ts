@@ -233,6 +233,19 @@ describe('replaying the event log', () => {
       );
       const count = Number(/exported (\d+) events/.exec(exported.stdout)![1]);
       expect(count).toBe(await environment.db.collection('events').countDocuments({}));
+      // Without a file, the export goes under the data directory, which git ignores.
+      const byDefault = await run(
+        process.execPath,
+        ['--import', 'tsx', 'services/projection/src/backup/cli.ts', 'export'],
+        {
+          cwd: root,
+          env: { ...env, MONGO_DB: environment.dbName },
+        },
+      );
+      const defaultFile = / to (\S+\.ndjson) in /.exec(byDefault.stdout)![1]!;
+      expect(defaultFile.startsWith(join(root, '.data', 'exports'))).toBe(true);
+      await run('git', ['check-ignore', '--quiet', defaultFile], { cwd: root });
+      await rm(defaultFile);
       const imported = await run(
         process.execPath,
         ['--import', 'tsx', 'services/projection/src/backup/cli.ts', 'import', file],

@@ -1,22 +1,36 @@
 /**
  * Moves the whole event log between installations:
- *   npm run events:export -- <file.ndjson>
+ *   npm run events:export [-- <file.ndjson>]  (default: .data/exports/events-<time>.ndjson)
  *   npm run events:import -- <file.ndjson>    (into an empty installation; then `npm run replay`)
+ *
+ * A relative file is taken from the directory npm was run in, not the package root.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { commonConfigShape, loadConfig } from '@retail-pulse/shared/config';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { progressReporter } from '../replay/progress';
 import { exportLog, importLog, ImportRefused } from './backup';
 
-const usage = 'usage: npm run events:export -- <file.ndjson> | npm run events:import -- <file.ndjson>';
+const usage = 'usage: npm run events:export [-- <file.ndjson>] | npm run events:import -- <file.ndjson>';
+
+const projectRoot = resolve(__dirname, '../../../..');
+
+/** Where an export goes when no file is named: under the git-ignored data directory. */
+function defaultExportFile(now = new Date()): string {
+  return join(projectRoot, '.data', 'exports', `events-${now.toISOString().replace(/[:.]/g, '-')}.ndjson`);
+}
 
 async function main(): Promise<void> {
-  const [command, file, ...rest] = process.argv.slice(2);
-  if ((command !== 'export' && command !== 'import') || !file || rest.length > 0) {
+  const [command, named, ...rest] = process.argv.slice(2);
+  if ((command !== 'export' && command !== 'import') || (command === 'import' && !named) || rest.length > 0) {
     console.error(usage);
     process.exit(2);
   }
+  // npm runs scripts in the package root; INIT_CWD is where the user ran npm.
+  const file = named ? resolve(process.env.INIT_CWD ?? process.cwd(), named) : defaultExportFile();
+  if (command === 'export') mkdirSync(dirname(file), { recursive: true });
   const config = loadConfig(z.object(commonConfigShape));
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   const started = Date.now();
