@@ -220,6 +220,8 @@ async function main(): Promise<void> {
   if (!process.env.AMQP_URL) startedRabbitMq = await ensureRabbitMq(say);
   if (!process.env.MONGO_URL) {
     ferretDb = await ensureFerretDb(say, join(dataDir, 'ferretdb'));
+    // The services index reads by _id in FerretDB's SQLite files (shared/src/mongo/idLookups.ts).
+    process.env.FERRETDB_SQLITE_DIR ??= join(dataDir, 'ferretdb');
     ferretDb?.once(
       'exit',
       (code) => !stopping && say(`FerretDB exited (code ${code}); services will retry until it is back`),

@@ -5,6 +5,12 @@
 # builds of @swc/core), which `npm ci` insists on finding in the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# The sqlite3 command indexes reads by _id in FerretDB's SQLite files (shared/src/mongo/idLookups.ts).
+if ! command -v sqlite3 >/dev/null 2>&1; then
+  echo "[deps] installing sqlite3 (Debian package)"
+  (apt-get install -y sqlite3 >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y sqlite3 >/dev/null)) ||
+    echo "[deps] could not install sqlite3: reads on FerretDB stay scans"
+fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[deps] installing npm dependencies"
   npm install --no-save --no-audit --no-fund

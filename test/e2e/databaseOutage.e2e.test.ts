@@ -29,7 +29,7 @@ beforeAll(async () => {
   const shared = await createTestEnvironment('dboutage');
   environment = { ...shared, mongoUrl: `mongodb://127.0.0.1:${port}` };
   images = await startImageServer();
-  stack = await startStack(environment);
+  stack = await startStack(environment, { FERRETDB_SQLITE_DIR: dataDir });
 });
 
 afterAll(async () => {

@@ -13,7 +13,7 @@ import {
 } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { Broker, buildTopology, InFlight, subscribe } from '@retail-pulse/shared/messaging';
-import { connectMongo } from '@retail-pulse/shared/mongo';
+import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { parseStoreMaster, StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   const logger = createLogger('image-processor', config.LOG_LEVEL);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
+  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.stores]);
   await seedStoreMaster(new StoreMaster(db), config.STORE_MASTER_FILE, logger);
   const stores = new StoreCache(new StoreMaster(db));
   logger.info({ stores: await stores.load() }, 'store master loaded');

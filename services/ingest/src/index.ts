@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/shared/config';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { connectMongo } from '@retail-pulse/shared/mongo';
+import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { runService } from '@retail-pulse/shared/service';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
@@ -21,6 +21,11 @@ runService('ingest', async () => {
   const config = loadConfig(configSchema);
   const logger = createLogger('ingest', config.LOG_LEVEL);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
+  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
+    collectionNames.counters,
+    collectionNames.jobReceipts,
+    collectionNames.projectionState,
+  ]);
   const broker = new Broker(config.AMQP_URL, buildTopology(config.TOPOLOGY_PREFIX), logger, {
     connectionName: 'ingest',
     publishWaitMs: 3_000,

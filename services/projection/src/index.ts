@@ -9,7 +9,7 @@ import {
 } from '@retail-pulse/shared/config';
 import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { connectMongo } from '@retail-pulse/shared/mongo';
+import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { runService, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
 import { Projector } from './projector';
@@ -38,7 +38,9 @@ runService('projection', async () => {
       .publish(topology.names.jobSettledExchange, '', notice, { transient: true })
       .catch((error: unknown) => logger.debug({ err: String(error) }, 'could not announce settled jobs'));
   };
-  const projector = new Projector(db, logger, announce);
+  const idLookups = new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR);
+  await idLookups.ensure([collectionNames.events, collectionNames.projectionState]);
+  const projector = new Projector(db, logger, { onSettled: announce, idLookups });
   await projector.start();
   await ensureIndexes(db, projector.generations.visits);
 

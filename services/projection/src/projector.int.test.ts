@@ -7,6 +7,7 @@ import {
   type JobSettledNotice,
 } from '@retail-pulse/shared/readModels';
 import { aSettledJob } from '../../../test/support/builders';
+import { IdLookups } from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { toLogDocument, type EventLogDocument } from './eventLog';
 import { Projector } from './projector';
@@ -63,7 +64,7 @@ describe('Projector on a real MongoDB-protocol server', () => {
 
   it('announces the jobs each batch settles, once their outcomes are stored', async () => {
     const notices: JobSettledNotice[] = [];
-    const projector = new Projector(environment.db, logger, (notice) => notices.push(notice));
+    const projector = new Projector(environment.db, logger, { onSettled: (notice) => notices.push(notice) });
     await projector.start();
     const [a, b] = [jobEvents(21, 2), jobEvents(22, 2, 0)];
     await projector.project([a[0]!, b[0]!, a[1]!]);
@@ -211,7 +212,7 @@ describe('one writer decides what is served', () => {
 
   it('switches on request only forward, only to a generation that was built, and not after the request expired', async () => {
     const now = new Date('2026-12-01T10:00:00Z');
-    const projector = new Projector(environment.db, logger, undefined, () => now);
+    const projector = new Projector(environment.db, logger, { clock: () => now });
     await projector.start();
     await projector.project(jobEvents(1, 1));
     const request = (generation: number, expiresAt: string) => ({
@@ -255,5 +256,24 @@ describe('one writer decides what is served', () => {
     ]);
     expect(await environment.db.collection('events').countDocuments({})).toBe(2);
     expect(projector.status.eventsRefused).toBe(1);
+  });
+});
+
+describe('reads by _id on the embedded database', () => {
+  it('are index lookups in every generation the projection opens or a replay builds', async () => {
+    const idLookups = new IdLookups(environment.db, logger);
+    if ((await idLookups.file()) === undefined) {
+      // A real MongoDB serves _id from its own index; nothing is added (see idLookups.int.test.ts).
+      return expect(idLookups.ensure(['anything'])).resolves.toBeUndefined();
+    }
+    const projector = new Projector(environment.db, logger, { idLookups });
+    await projector.start();
+    await projector.project(jobEvents(1, 2));
+    const rebuilt = await rebuild(environment.db, logger, { idLookups });
+    for (const generation of [1, rebuilt.generation]) {
+      for (const collection of Object.values(readModelCollections(generation))) {
+        expect(await idLookups.planOfIdLookup(collection)).toMatch(/USING INDEX \S+_rp_id_lookup/);
+      }
+    }
   });
 });

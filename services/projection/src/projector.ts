@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import type { IdLookups } from '@retail-pulse/shared/mongo';
 import type { Logger } from '@retail-pulse/shared/config';
 import {
   readModelNames,
@@ -46,6 +47,14 @@ export async function catchUp(log: EventLog, models: ReadModel[]): Promise<numbe
   return folded;
 }
 
+export interface ProjectorOptions {
+  /** Told of the jobs each batch settles, once their outcomes are stored. */
+  onSettled?: SettledListener;
+  /** Indexes reads by `_id` of every generation it opens (the embedded database's workaround). */
+  idLookups?: IdLookups;
+  clock?: () => Date;
+}
+
 /** An event refused because the log holds its id for a different subject; `index` is its place in the batch. */
 export interface RefusedEvent {
   index: number;
@@ -81,14 +90,20 @@ export class Projector {
   /** Appends, folds and switches run one at a time, in order. */
   private exclusive: Promise<unknown> = Promise.resolve();
 
+  private readonly onSettled: SettledListener | undefined;
+  private readonly idLookups: IdLookups | undefined;
+  private readonly clock: () => Date;
+
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    private readonly onSettled?: SettledListener,
-    private readonly clock: () => Date = () => new Date(),
+    options: ProjectorOptions = {},
   ) {
     this.log = new EventLog(db);
     this.state = new ProjectionState(db);
+    this.onSettled = options.onSettled;
+    this.idLookups = options.idLookups;
+    this.clock = options.clock ?? (() => new Date());
   }
 
   get generations(): ActiveGenerations {
@@ -199,6 +214,7 @@ export class Projector {
     const fresh = replaced.map((model) =>
       createReadModel(model.name, this.db, this.state, target[model.name], this.onSettled),
     );
+    await this.idLookups?.ensure(fresh.flatMap((model) => model.collections));
     await Promise.all(fresh.map((model) => model.load()));
     const caughtUp = await catchUp(this.log, fresh);
     this.models = this.models.map((model) => fresh.find((candidate) => candidate.name === model.name) ?? model);
@@ -222,6 +238,7 @@ export class Projector {
     this.models = readModelNames.map((name) =>
       createReadModel(name, this.db, this.state, active[name], this.onSettled),
     );
+    await this.idLookups?.ensure(this.models.flatMap((model) => model.collections));
     await Promise.all(this.models.map((model) => model.load()));
     const caughtUp = await catchUp(this.log, this.models);
     const head = Math.max(...this.models.map((model) => model.checkpoint));

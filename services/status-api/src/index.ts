@@ -3,7 +3,7 @@ import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/
 import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { connectMongo } from '@retail-pulse/shared/mongo';
+import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { runService } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
@@ -20,6 +20,11 @@ runService('status-api', async () => {
   const config = loadConfig(configSchema);
   const logger = createLogger('status-api', config.LOG_LEVEL);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
+  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
+    collectionNames.stores,
+    collectionNames.jobReceipts,
+    collectionNames.projectionState,
+  ]);
   const readModels = new ActiveReadModels(db);
   const jobStatus = new JobStatusQuery(db, readModels);
   // The projection announces settled jobs; without the broker, status is read from the database.

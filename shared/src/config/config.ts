@@ -44,6 +44,11 @@ export const commonConfigShape = {
   MONGO_DB: env.string('retail_pulse'),
   /** Prefix of every exchange and queue name; lets test runs and installations share a broker. */
   TOPOLOGY_PREFIX: env.string('rp'),
+  /**
+   * Where FerretDB keeps its SQLite files, when MONGO_URL is a FerretDB 1.24.2 on SQLite: lets the
+   * services index reads by _id there (shared/src/mongo/idLookups.ts). Default: .data/ferretdb.
+   */
+  FERRETDB_SQLITE_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 };
 export const commonConfigSchema = z.object(commonConfigShape);

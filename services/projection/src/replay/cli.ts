@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { commonConfigShape, createLogger, loadConfig } from '@retail-pulse/shared/config';
 import { readModelNames, type ReadModelName } from '@retail-pulse/shared/contracts';
 import { buildTopology } from '@retail-pulse/shared/messaging';
-import { connectMongo } from '@retail-pulse/shared/mongo';
+import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { hashReadModels } from './contentHash';
 import { progressReporter } from './progress';
 import { rebuild, switchTo } from './rebuild';
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       asOfTime: options.asOfTime,
       asOfPosition: options.asOfPosition,
       pageSize: options.pageSize,
+      idLookups: new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR),
       onProgress: ({ events, total }) => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
         progress.update(events, total);

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import type { IdLookups } from '@retail-pulse/shared/mongo';
 import type { Logger } from '@retail-pulse/shared/config';
 import {
   readModelNames,
@@ -19,6 +20,8 @@ export interface RebuildOptions {
   /** Fold only events recorded at or before this time ("what did the status say then"). */
   asOfTime?: Date;
   pageSize?: number;
+  /** Indexes reads by `_id` of the rebuilt generation once it is written (the embedded database's workaround). */
+  idLookups?: IdLookups;
   onProgress?: (progress: { events: number; total: number; position: number }) => void;
 }
 
@@ -64,6 +67,8 @@ export async function rebuild(db: Db, logger: Logger, options: RebuildOptions = 
     try {
       const { events, lastPosition } = await foldLog(log, models, order, total, options);
       await Promise.all(models.map((model) => model.flush()));
+      // Built on the filled tables: one index build each, rather than an index kept up per insert.
+      await options.idLookups?.ensure(models.flatMap((model) => model.collections));
       if (names.includes('visits')) await ensureIndexes(db, generation);
       return {
         generation,

@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Db } from 'mongodb';
+import type { Logger } from '../config/logger';
+
+const run = promisify(execFile);
+
+/** The only FerretDB this workaround is known to be right for (docs/DATABASE.md). */
+export const FERRETDB_VERSION = 'v1.24.2';
+
+/** Where `npm start` and the tests keep FerretDB's SQLite files unless told otherwise. */
+export const DEFAULT_SQLITE_DIR = resolve(__dirname, '../../../.data/ferretdb');
+
+/** The name of the index this module adds to a collection's table. */
+export const idLookupIndexName = (table: string) => `${table}_rp_id_lookup`;
+
+/**
+ * Makes reads by `_id` index lookups on the embedded database. A workaround, pinned to FerretDB
+ * 1.24.2 with its SQLite backend: that FerretDB sends `findOne({_id: "<string>"})` to SQLite as
+ * `WHERE _ferretdb_sjson->'$._id' = ?`, while its own `_id` index is built on
+ * `_ferretdb_sjson->"_id"` — another expression, so SQLite scans the whole table. An index on the
+ * expression it does query, created on the collection's table with the sqlite3 command, turns
+ * those reads into lookups (docs/DATABASE.md has the figures). FerretDB keeps its unique `_id`
+ * index and its own bookkeeping; `listIndexes` does not show the added one; dropping the
+ * collection drops it. On a real MongoDB (or any other server) this does nothing: MongoDB serves
+ * `_id` from its own index.
+ */
+export class IdLookups {
+  private sqliteFile: Promise<string | undefined> | undefined;
+  private readonly done = new Set<string>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    private readonly sqliteDir = DEFAULT_SQLITE_DIR,
+  ) {}
+
+  /** The SQLite file behind this database, when it is FerretDB 1.24.2 on SQLite in `sqliteDir`. */
+  file(): Promise<string | undefined> {
+    this.sqliteFile ??= this.locate();
+    return this.sqliteFile;
+  }
+
+  /**
+   * Creates the collections if they do not exist, then the lookup index on each one's table.
+   * Safe to call again, from any process, at any time: what exists is left as it is.
+   */
+  async ensure(collections: string[]): Promise<void> {
+    const wanted = collections.filter((name) => !this.done.has(name));
+    if (wanted.length === 0) return;
+    const file = await this.file();
+    if (!file) return;
+    const existing = new Set((await this.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+    for (const name of wanted) {
+      if (existing.has(name)) continue;
+      await this.db.createCollection(name).catch((error: { code?: number }) => {
+        if (error.code !== 48) throw error; // created meanwhile by someone else
+      });
+    }
+    const tables = await this.tablesOf(file, wanted);
+    const statements = [...tables.values()].map(
+      (table) => `CREATE INDEX IF NOT EXISTS "${idLookupIndexName(table)}" ON "${table}" (_ferretdb_sjson->'$._id');`,
+    );
+    if (statements.length > 0) await sqlite(file, statements.join('\n'));
+    for (const name of tables.keys()) this.done.add(name);
+    this.logger.debug({ collections: [...tables.keys()] }, 'id lookups indexed');
+  }
+
+  /** SQLite's plan for FerretDB's query of `findOne({_id})` on a collection: for tests and tools. */
+  async planOfIdLookup(collection: string): Promise<string> {
+    const file = await this.file();
+    if (!file) throw new Error('not FerretDB on SQLite');
+    const table = (await this.tablesOf(file, [collection])).get(collection);
+    if (!table) throw new Error(`no table for ${collection}`);
+    // The sqlite3 command prints a plan as a tree under a "QUERY PLAN" heading, whatever the mode.
+    const { stdout } = await run('sqlite3', [
+      file,
+      `EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM "${table}" WHERE _ferretdb_sjson->'$._id' = 'x';`,
+    ]);
+    return stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '' && line !== 'QUERY PLAN')
+      .map((line) => line.replace(/^[\s|`-]+/, ''))
+      .join('\n');
+  }
+
+  private async locate(): Promise<string | undefined> {
+    const info = (await this.db.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
+    if (!info.ferretdbVersion) return undefined;
+    const file = join(this.sqliteDir, `${this.db.databaseName}.sqlite`);
+    if (info.ferretdbVersion !== FERRETDB_VERSION || !existsSync(file)) {
+      this.logger.warn(
+        { ferretdb: info.ferretdbVersion, file },
+        `reads by _id are not indexed: this works around FerretDB ${FERRETDB_VERSION} on SQLite only (FERRETDB_SQLITE_DIR)`,
+      );
+      return undefined;
+    }
+    const sqliteCommand = await run('sqlite3', ['-version']).then(
+      () => true,
+      () => false,
+    );
+    if (!sqliteCommand) {
+      this.logger.warn('reads by _id are not indexed: the sqlite3 command is missing (npm start installs it)');
+      return undefined;
+    }
+    return file;
+  }
+
+  private async tablesOf(file: string, collections: string[]): Promise<Map<string, string>> {
+    const names = collections.map((name) => `'${name.replace(/'/g, "''")}'`).join(',');
+    const rows = await sqlite(file, `SELECT name, table_name FROM _ferretdb_collections WHERE name IN (${names});`);
+    return new Map(rows.map((row) => [String(row.name), String(row.table_name)]));
+  }
+}
+
+/** Runs SQL with the sqlite3 command (waiting up to 10 s for FerretDB's writes), rows as JSON. */
+async function sqlite(file: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const { stdout } = await run('sqlite3', ['-cmd', '.timeout 10000', '-json', file, sql], { timeout: 60_000 });
+  return stdout.trim() === '' ? [] : (JSON.parse(stdout) as Array<Record<string, unknown>>);
+}
