@@ -64,8 +64,9 @@ async function submit(visits: readonly Visit[]): Promise<number> {
       visits: visits.map(([store_id, image_url, visit_time]) => ({ store_id, image_url, visit_time })),
     }),
   });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { job_id: number }).job_id;
+  const body = await response.text();
+  expect(`${response.status} ${body}`).toMatch(/^201 /);
+  return (JSON.parse(body) as { job_id: number }).job_id;
 }
 
 /** The API keeps moving: a job submitted now settles, and its visit shows up in the visits answer. */

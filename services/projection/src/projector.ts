@@ -154,7 +154,10 @@ export class Projector {
         for (const conflict of appended.conflicts) {
           refused.push({ ...conflict, index: unique[conflict.index]!.index });
         }
-        await Promise.all(this.models.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
+        // Job status last: once a job answers "completed", its images are already in the visits.
+        const [statusModels, others] = partition(this.models, (model) => model.name === 'jobStatus');
+        await Promise.all(others.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
+        await Promise.all(statusModels.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
         this.eventsFolded += appended.recorded.length;
         for (const event of appended.recorded) recorded.set(event.eventId, event);
       }
@@ -256,6 +259,10 @@ export class Projector {
     this.exclusive = run.catch(() => undefined);
     return run;
   }
+}
+
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
 }
 
 /** The first event of each id, and the later copies in the same batch. */

@@ -6,13 +6,14 @@ import { collectionNames } from '@retail-pulse/shared/mongo';
 import {
   ProjectionState,
   readModelCollections,
-  type ImageRecordDocument,
   type JobOutcomeDocument,
   type JobProgressDocument,
   type JobReceiptDocument,
   jobKey,
 } from '@retail-pulse/shared/readModels';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { VisitsModel } from '../../projection/src/visits/model';
+import { anImageFailed, anImageProcessed, recorded } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createStatusApp } from './app';
 import { JobStatusQuery } from './jobStatus/query';
@@ -24,33 +25,18 @@ let environment: TestEnvironment;
 let server: Server;
 let baseUrl: string;
 
-function image(
-  jobId: number,
-  imageIndex: number,
-  storeId: string,
-  visitTime: string,
-  perimeter: number,
-): ImageRecordDocument {
-  return {
-    _id: `${jobId}:0:${imageIndex}`,
-    jobId,
-    visitIndex: 0,
+/** A measured image of job 12 (square, so its perimeter is 4 × side), as the projection receives it. */
+const measured = (imageIndex: number, storeId: string, visitTime: string, perimeter: number) =>
+  anImageProcessed({
+    jobId: 12,
     imageIndex,
     storeId,
+    visitTime,
     areaCode: storeId === 'S3' ? '200' : '100',
     storeName: `Store ${storeId}`,
-    visitTime: new Date(visitTime),
-    date: visitTime.slice(0, 10),
-    url: `http://img/${imageIndex}.jpg`,
-    status: 'processed',
     width: perimeter / 4,
     height: perimeter / 4,
-    perimeter,
-    processedAt: new Date(visitTime),
-    reason: null,
-    position: imageIndex,
-  };
-}
+  });
 
 beforeAll(async () => {
   environment = await createTestEnvironment('status');
@@ -79,19 +65,18 @@ beforeAll(async () => {
       position: 10,
     },
   ]);
-  await db.collection<ImageRecordDocument>(generation1.images).insertMany([
-    image(12, 0, 'S1', '2024-01-21T10:00:00.000Z', 2000),
-    image(12, 1, 'S1', '2024-01-22T23:59:59.000Z', 2400),
-    image(12, 2, 'S2', '2024-01-20T00:00:00.000Z', 1600),
-    image(12, 3, 'S3', '2024-01-21T12:00:00.000Z', 800),
-    {
-      ...image(13, 0, 'S1', '2024-01-21T11:00:00.000Z', 0),
-      status: 'failed',
-      perimeter: null,
-      processedAt: null,
-      reason: 'HTTP 404',
-    },
-  ]);
+  // The visits read model as the projection writes it.
+  const visits = new VisitsModel(db, new ProjectionState(db), 1);
+  await visits.load();
+  await visits.fold(
+    recorded([
+      measured(0, 'S1', '2024-01-21T10:00:00.000Z', 2000),
+      measured(1, 'S1', '2024-01-22T23:59:59.000Z', 2400),
+      measured(2, 'S2', '2024-01-20T00:00:00.000Z', 1600),
+      measured(3, 'S3', '2024-01-21T12:00:00.000Z', 800),
+      anImageFailed({ jobId: 13, storeId: 'S1', visitTime: '2024-01-21T11:00:00.000Z' }),
+    ]),
+  );
   const app = createStatusApp({
     jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
     visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),

@@ -14,6 +14,8 @@ export function readModelCollections(generation: number) {
     jobOutcomes: `rm${generation}_job_outcomes`,
     /** One record per settled image, with its measurements and provenance. */
     images: `rm${generation}_images`,
+    /** The visits query's buckets: per store and day, per area and day, and their directories. */
+    visits: `rm${generation}_visits`,
   };
 }
 export type ReadModelCollections = ReturnType<typeof readModelCollections>;
@@ -21,7 +23,8 @@ export type ReadModelCollections = ReturnType<typeof readModelCollections>;
 /** The collections of the active generations: job status from one, visits from the other. */
 export function activeCollections(active: ActiveGenerations): ReadModelCollections {
   const jobStatus = readModelCollections(active.jobStatus);
-  return { ...jobStatus, images: readModelCollections(active.visits).images };
+  const visits = readModelCollections(active.visits);
+  return { ...jobStatus, images: visits.images, visits: visits.visits };
 }
 
 /** Indexes the queries need on a real MongoDB (FerretDB accepts and keeps them too). */

@@ -48,6 +48,10 @@ export async function hashReadModels(
     roles[names.jobOutcomes] = 'jobOutcomes';
     roles[names.jobProgress] = 'jobProgress';
   }
-  if (generations.visits !== undefined) roles[readModelCollections(generations.visits).images] = 'images';
+  if (generations.visits !== undefined) {
+    const names = readModelCollections(generations.visits);
+    roles[names.images] = 'images';
+    roles[names.visits] = 'visits';
+  }
   return hashCollections(db, roles);
 }

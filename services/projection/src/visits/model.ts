@@ -2,26 +2,34 @@ import type { Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import { insertIdempotent } from '@retail-pulse/shared/mongo';
 import {
+  bucketChangesOf,
   imageRecordOf,
   readModelCollections,
   type ImageRecordDocument,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
 import type { ReadModel } from '../readModel';
+import { VisitBuckets } from './buckets';
 
-/** The visits read model: one record per settled image, inserted once under its image id. */
+/**
+ * The visits read model: one record per settled image, inserted once under its image id, and the
+ * visits query's buckets (per store and day, per area and day, their directories), merged and
+ * written with each batch.
+ */
 export class VisitsModel implements ReadModel {
   readonly name = 'visits' as const;
   private deferred = false;
   private position = 0;
-  private readonly collection: string;
+  private readonly names;
+  private readonly buckets: VisitBuckets;
 
   constructor(
     private readonly db: Db,
     private readonly state: ProjectionState,
     readonly generation: number,
   ) {
-    this.collection = readModelCollections(generation).images;
+    this.names = readModelCollections(generation);
+    this.buckets = new VisitBuckets(db, this.names.visits);
   }
 
   get checkpoint(): number {
@@ -29,7 +37,7 @@ export class VisitsModel implements ReadModel {
   }
 
   get collections(): string[] {
-    return [this.collection];
+    return [this.names.images, this.names.visits];
   }
 
   async load(): Promise<void> {
@@ -48,12 +56,17 @@ export class VisitsModel implements ReadModel {
       const record = imageRecordOf(event);
       if (record) images.push(record);
     }
-    await insertIdempotent(this.db.collection<ImageRecordDocument>(this.collection), images);
+    await Promise.all([
+      insertIdempotent(this.db.collection<ImageRecordDocument>(this.names.images), images),
+      this.buckets.apply(fresh.flatMap(bucketChangesOf)),
+    ]);
+    if (!this.deferred || this.buckets.full) await this.buckets.write();
     this.position = fresh[fresh.length - 1]!.position;
     if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
   async flush(): Promise<void> {
+    await this.buckets.write();
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 }

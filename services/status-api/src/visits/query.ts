@@ -41,7 +41,7 @@ export class VisitsQuery {
       throw badRequest(`unknown area: ${params.area}`);
     }
     const names = await this.readModels.resolve(generation);
-    const found = await findStoreVisits(this.db, names.images, {
+    const found = await findStoreVisits(this.db, names.visits, {
       areaCode: params.area,
       storeId: params.storeId,
       from: params.from,

@@ -4,6 +4,7 @@
  * (services/projection/src/visits/model.ts) and the status API's answer
  * (services/status-api/src/visits/query.ts) are the I/O at either end.
  */
+export * from './buckets';
 export * from './documents';
 export * from './group';
 export * from './imageRecord';

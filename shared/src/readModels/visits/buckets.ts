@@ -1,0 +1,120 @@
+import type { RecordedEvent } from '../../contracts/events';
+
+/**
+ * The visits read model as a handful of documents per query, each read by `_id` (an index lookup
+ * on every server, the embedded one included): one bucket per store and UTC day and one per area
+ * and day, holding that day's measured images, and a directory per store and per area of the days
+ * it has visits. A document's content is one JSON string, not subdocuments: the embedded
+ * database's cost grows with every field it decodes (docs/DATABASE.md).
+ */
+export interface VisitBucketDocument {
+  _id: string;
+  /** JSON: `VisitEntry[]` for a day's bucket, `string[]` (dates, or area codes) for a directory. */
+  entries: string;
+}
+
+/** One measured image as a bucket holds it. */
+export type VisitEntry = [
+  storeId: string,
+  storeName: string,
+  areaCode: string,
+  visitTimeMs: number,
+  jobId: number,
+  visitIndex: number,
+  imageIndex: number,
+  perimeter: number,
+];
+
+export const bucketKeys = {
+  storeDay: (storeId: string, date: string) => `s|${storeId}|${date}`,
+  areaDay: (areaCode: string, date: string) => `a|${areaCode}|${date}`,
+  /** The dates a store has visits on. */
+  storeDays: (storeId: string) => `S|${storeId}`,
+  /** The dates an area has visits on. */
+  areaDays: (areaCode: string) => `A|${areaCode}`,
+  /** The areas with any visit. */
+  areas: () => 'areas',
+};
+
+export type BucketChange = { key: string; entry: VisitEntry } | { key: string; member: string };
+
+/** The bucket changes one event makes: a measured image goes into its store's and its area's day. Pure. */
+export function bucketChangesOf(event: RecordedEvent): BucketChange[] {
+  if (event.type !== 'ImageProcessed') return [];
+  const { data } = event;
+  const visitTime = new Date(data.visitTime);
+  const date = visitTime.toISOString().slice(0, 10);
+  const entry: VisitEntry = [
+    data.storeId,
+    data.storeName,
+    data.areaCode,
+    visitTime.getTime(),
+    data.jobId,
+    data.visitIndex,
+    data.imageIndex,
+    data.perimeter,
+  ];
+  return [
+    { key: bucketKeys.storeDay(data.storeId, date), entry },
+    { key: bucketKeys.areaDay(data.areaCode, date), entry },
+    { key: bucketKeys.storeDays(data.storeId), member: date },
+    { key: bucketKeys.areaDays(data.areaCode), member: date },
+    { key: bucketKeys.areas(), member: data.areaCode },
+  ];
+}
+
+const entryKey = (entry: VisitEntry) => `${entry[4]}:${entry[5]}:${entry[6]}`;
+
+/** What a bucket holds, as a set: images by their place in their job, directory members by value. */
+export class BucketContent {
+  private readonly entries = new Map<string, VisitEntry>();
+  private readonly members = new Set<string>();
+
+  static parse(json: string | undefined): BucketContent {
+    const content = new BucketContent();
+    for (const item of json ? (JSON.parse(json) as Array<VisitEntry | string>) : []) content.add(item);
+    return content;
+  }
+
+  /** Adds an image or a member; true if it was not there (a refold adds nothing twice). */
+  add(item: VisitEntry | string): boolean {
+    if (typeof item === 'string') {
+      if (this.members.has(item)) return false;
+      this.members.add(item);
+      return true;
+    }
+    const key = entryKey(item);
+    if (this.entries.has(key)) return false;
+    this.entries.set(key, item);
+    return true;
+  }
+
+  get images(): VisitEntry[] {
+    return [...this.entries.values()];
+  }
+
+  get memberList(): string[] {
+    return [...this.members].sort();
+  }
+
+  /** The content in a canonical order, so equal buckets are equal documents however they were built. */
+  toJson(): string {
+    const members = [...this.members].sort();
+    const entries = [...this.entries.values()].sort(compareEntries);
+    return JSON.stringify([...members, ...entries]);
+  }
+}
+
+function compareEntries(a: VisitEntry, b: VisitEntry): number {
+  return (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) || a[3] - b[3] || a[4] - b[4] || a[5] - b[5] || a[6] - b[6];
+}
+
+const DAY_MS = 86_400_000;
+
+/** The UTC dates among `dates` whose day overlaps [from, until). */
+export function datesWithin(dates: string[], from?: Date, until?: Date): string[] {
+  return dates.filter((date) => {
+    const start = Date.parse(`${date}T00:00:00.000Z`);
+    return (from === undefined || start + DAY_MS > from.getTime()) && (until === undefined || start < until.getTime());
+  });
+}

@@ -1,0 +1,54 @@
+import { aJobSubmitted, anImageFailed, anImageProcessed, at } from '../../../../test/support/builders';
+import { BucketContent, bucketChangesOf, datesWithin, type VisitEntry } from './buckets';
+
+describe('visit buckets', () => {
+  it("put a measured image into its store's and its area's day, and both directories", () => {
+    const event = at(
+      4,
+      anImageProcessed({
+        jobId: 9,
+        visitIndex: 1,
+        imageIndex: 2,
+        storeId: 'S7',
+        visitTime: '2024-01-21T23:30:00-02:00',
+      }),
+    );
+    const entry: VisitEntry = ['S7', 'A', '71', Date.parse('2024-01-22T01:30:00Z'), 9, 1, 2, 30];
+    expect(bucketChangesOf(event)).toEqual([
+      { key: 's|S7|2024-01-22', entry },
+      { key: 'a|71|2024-01-22', entry },
+      { key: 'S|S7', member: '2024-01-22' },
+      { key: 'A|71', member: '2024-01-22' },
+      { key: 'areas', member: '71' },
+    ]);
+  });
+
+  it('hold nothing of a failed image or a submission', () => {
+    expect(bucketChangesOf(at(1, aJobSubmitted()))).toEqual([]);
+    expect(bucketChangesOf(at(2, anImageFailed()))).toEqual([]);
+  });
+
+  it('are sets: an image or a member added twice is there once, and equal contents are equal JSON', () => {
+    const a: VisitEntry = ['S1', 'A', '71', 2, 1, 0, 0, 30];
+    const b: VisitEntry = ['S1', 'A', '71', 1, 1, 0, 1, 30];
+    const first = new BucketContent();
+    expect([first.add(a), first.add(b), first.add(a), first.add('2024-01-02'), first.add('2024-01-01')]).toEqual([
+      true,
+      true,
+      false,
+      true,
+      true,
+    ]);
+    const second = BucketContent.parse(JSON.stringify(['2024-01-01', b, a, '2024-01-02']));
+    expect(second.toJson()).toBe(first.toJson());
+    expect(BucketContent.parse(first.toJson()).add(b)).toBe(false);
+    expect(first.memberList).toEqual(['2024-01-01', '2024-01-02']);
+  });
+
+  it('find the days that overlap a time range', () => {
+    const dates = ['2024-01-20', '2024-01-21', '2024-01-22'];
+    expect(datesWithin(dates)).toEqual(dates);
+    expect(datesWithin(dates, new Date('2024-01-21T23:00:00Z'))).toEqual(['2024-01-21', '2024-01-22']);
+    expect(datesWithin(dates, undefined, new Date('2024-01-21T00:00:00Z'))).toEqual(['2024-01-20']);
+  });
+});
