@@ -23,6 +23,7 @@ import {
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { processImage } from './process/processImage';
+import { buildRetryPolicy } from './process/retryPolicy';
 import { StoreCache } from './process/storeCache';
 
 const configSchema = z
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'image-processor' });
   await broker.start();
   const inFlight = new InFlight();
+  const retryPolicy = buildRetryPolicy({
+    maxAttempts: config.IMAGE_MAX_ATTEMPTS,
+    redeliveryLimit: config.REDELIVERY_LIMIT,
+  });
   let processed = 0;
 
   await subscribe(broker, logger, inFlight, {
@@ -87,15 +92,15 @@ async function main(): Promise<void> {
     queue: topology.names.imageRequestsQueue,
     prefetch: config.IMAGE_CONCURRENCY,
     schema: imageRequestedSchema,
-    redeliveryLimit: config.REDELIVERY_LIMIT,
+    redeliveryLimit: retryPolicy.redeliveryLimit,
     handle: async (request) => {
       await processImage(request, {
         broker,
         stores,
         downloader,
         logger,
+        retryPolicy,
         settings: {
-          maxAttempts: config.IMAGE_MAX_ATTEMPTS,
           maxPixels: config.IMAGE_MAX_PIXELS,
           gpuDelayMinMs: config.GPU_DELAY_MIN_MS,
           gpuDelayMaxMs: config.GPU_DELAY_MAX_MS,
