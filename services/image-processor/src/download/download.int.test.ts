@@ -89,10 +89,16 @@ describe('ImageDownloader against a real HTTP server', () => {
       failure: { kind: 'wrong_content_type' },
       message: `not an image (Content-Type text/html) at ${server.url('/img/page.html')}`,
     });
-    expect((await failure(downloader().download(server.url('/img/broken-server.jpg')))).failure).toEqual({
-      kind: 'http_status',
-      status: 500,
-    });
+    for (const status of [408, 429, 500]) {
+      const path = status === 500 ? '/img/broken-server.jpg' : `/img/status-${status}.jpg`;
+      expect((await failure(downloader().download(server.url(path)))).failure).toEqual({ kind: 'http_status', status });
+    }
+  });
+
+  it('reports a connection reset by the server as a failed connection', async () => {
+    const error = await failure(downloader().download(server.url('/img/reset.jpg')));
+    expect(error.failure).toEqual({ kind: 'connection_failed' });
+    expect(error.message).toBe(`download failed (ECONNRESET): ${server.url('/img/reset.jpg')}`);
   });
 
   it('aborts an image larger than the limit', async () => {
