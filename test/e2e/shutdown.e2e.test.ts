@@ -1,3 +1,5 @@
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { imageIdOf } from '@retail-pulse/shared/contracts';
 import { ProjectionState, readModelCollections } from '@retail-pulse/shared/readModels';
 import { SERVED_IMAGES, startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
@@ -7,13 +9,23 @@ import { createTestEnvironment, type TestEnvironment } from '../support/testEnvi
 let environment: TestEnvironment;
 let images: ImageServer;
 let stack: Stack;
+let connection: ChannelModel;
+let channel: Channel;
+/** A queue of this test's own on the events exchange: every settled event any processor publishes. */
+let settledEvents: string;
 
 beforeAll(async () => {
   environment = await createTestEnvironment('shutdown');
   images = await startImageServer();
   stack = await startStack(environment, { GPU_DELAY_MIN_MS: '400', GPU_DELAY_MAX_MS: '600', IMAGE_CONCURRENCY: '10' });
+  connection = await amqp.connect(environment.amqpUrl);
+  channel = await connection.createChannel();
+  settledEvents = (await channel.assertQueue('', { exclusive: true })).queue;
+  for (const type of ['ImageProcessed', 'ImageFailed'])
+    await channel.bindQueue(settledEvents, environment.topology.names.eventsExchange, type);
 });
 afterAll(async () => {
+  await connection?.close();
   await stack?.stopAll();
   await images?.close();
   await environment?.cleanup();
@@ -22,7 +34,17 @@ afterAll(async () => {
 const health = async (port: number) =>
   (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, number>;
 
-it('finishes in-flight images on SIGTERM, exits 0, and the job completes after a restart', async () => {
+/** Every message a queue holds now, taken without acking, so that `nackAll` can give them back. */
+async function peekAll(queue: string): Promise<Array<{ imageId: string; redelivered: boolean }>> {
+  const peeked = [];
+  for (let message = await channel.get(queue); message; message = await channel.get(queue)) {
+    const { data } = JSON.parse(message.content.toString()) as { data: { imageId: string } };
+    peeked.push({ imageId: data.imageId, redelivered: message.fields.redelivered });
+  }
+  return peeked;
+}
+
+it('finishes in-flight images on SIGTERM itself, exits 0, and the job completes after a restart', async () => {
   const urls = Array.from({ length: 40 }, (_, index) => images.url(`${SERVED_IMAGES[index % 5]!.path}?n=${index}`));
   const response = await fetch(`${stack.baseUrl}/api/submit`, {
     method: 'POST',
@@ -33,7 +55,8 @@ it('finishes in-flight images on SIGTERM, exits 0, and the job completes after a
     }),
   });
   const { job_id: jobId } = (await response.json()) as { job_id: number };
-  while ((await health(stack.ports['image-processor']!)).inFlight === 0)
+  // Mid-job: the first images are settled and the processor holds more.
+  while ((await health(stack.ports['image-processor']!)).processed === 0)
     await new Promise((resolve) => setTimeout(resolve, 20));
 
   const processor = stack.services.get('image-processor')!.child;
@@ -46,6 +69,21 @@ it('finishes in-flight images on SIGTERM, exits 0, and the job completes after a
   expect(await projectionExited).toBe(0);
   const output = stack.services.get('image-processor')!.output.join('');
   expect(output).not.toMatch(/"level":(50|60)/); // no errors logged on the way out
+
+  // Before anything restarts: what the stopping processor left behind. Work it dropped would be
+  // back in the queue, marked redelivered, with no settled event. (A redelivered request that it
+  // did settle is an ack lost as the connection closed: a repeat the event id deduplicates.)
+  const { names } = environment.topology;
+  const settled = (await peekAll(settledEvents)).map(({ imageId }) => imageId);
+  const pending = await peekAll(names.imageRequestsQueue);
+  channel.nackAll(true); // gives the peeked requests back, for the restarted processor
+  const dropped = pending.filter(({ imageId, redelivered }) => redelivered && !settled.includes(imageId));
+  expect(dropped).toEqual([]);
+  expect(pending.length).toBeGreaterThan(0); // the SIGTERM did come mid-job
+  expect(new Set(settled).size).toBe(settled.length); // no image settled twice
+  expect([...new Set([...settled, ...pending.map(({ imageId }) => imageId)])].sort()).toEqual(
+    Array.from({ length: 40 }, (_, index) => imageIdOf(jobId, 0, index)).sort(),
+  );
 
   await stack.start('projection');
   await stack.start('image-processor');

@@ -50,7 +50,8 @@ async function photo(): Promise<Buffer> {
  * A local HTTP server for the pipeline to download from: the real images above, plus a 404, an
  * HTML page, a truncated JPEG, a redirect to a real image, a server error, and hostile endpoints:
  * one that never answers, one that streams forever, a redirect loop, a redirect to a private
- * address, and one answering 503 a given number of times before serving an image.
+ * address, one answering 503 a given number of times before serving an image, one answering any
+ * status asked for (`/img/status-429.jpg`), and one resetting the connection (`/img/reset.jpg`).
  */
 export async function startImageServer(): Promise<ImageServer> {
   const bodies = new Map<string, { body: Buffer; contentType: string }>();
@@ -77,6 +78,15 @@ export async function startImageServer(): Promise<ImageServer> {
       return response.end('boom');
     }
     if (path === '/img/never-answers.jpg') return; // holds the connection open, says nothing
+    if (path === '/img/reset.jpg') {
+      request.socket.resetAndDestroy(); // a TCP RST instead of an answer
+      return;
+    }
+    const status = /^\/img\/status-(\d{3})\.jpg$/.exec(path);
+    if (status) {
+      response.writeHead(Number(status[1]), { 'Content-Type': 'text/plain' });
+      return response.end(`status ${status[1]}`);
+    }
     if (path === '/img/endless.jpg') {
       response.writeHead(200, { 'Content-Type': 'image/jpeg' });
       const chunk = Buffer.alloc(64 * 1024, 0xff);

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -14,10 +13,12 @@ import {
 import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { Broker, buildTopology, InFlight, subscribe } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
+import { runService, startHealthServer } from '@retail-pulse/shared/service';
 import { parseStoreMaster, StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { processImage } from './process/processImage';
+import { buildRetryPolicy } from './process/retryPolicy';
 import { StoreCache } from './process/storeCache';
 
 const configSchema = z
@@ -46,7 +47,7 @@ const configSchema = z
     path: ['GPU_DELAY_MIN_MS'],
   });
 
-async function main(): Promise<void> {
+runService('image-processor', async () => {
   const config = loadConfig(configSchema);
   runInBackground(config.PROCESS_NICE);
   const logger = createLogger('image-processor', config.LOG_LEVEL);
@@ -67,6 +68,10 @@ async function main(): Promise<void> {
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'image-processor' });
   await broker.start();
   const inFlight = new InFlight();
+  const retryPolicy = buildRetryPolicy({
+    maxAttempts: config.IMAGE_MAX_ATTEMPTS,
+    redeliveryLimit: config.REDELIVERY_LIMIT,
+  });
   let processed = 0;
 
   await subscribe(broker, logger, inFlight, {
@@ -83,15 +88,15 @@ async function main(): Promise<void> {
     queue: topology.names.imageRequestsQueue,
     prefetch: config.IMAGE_CONCURRENCY,
     schema: imageRequestedSchema,
-    redeliveryLimit: config.REDELIVERY_LIMIT,
+    redeliveryLimit: retryPolicy.redeliveryLimit,
     handle: async (request) => {
       await processImage(request, {
         broker,
         stores,
         downloader,
         logger,
+        retryPolicy,
         settings: {
-          maxAttempts: config.IMAGE_MAX_ATTEMPTS,
           maxPixels: config.IMAGE_MAX_PIXELS,
           gpuDelayMinMs: config.GPU_DELAY_MIN_MS,
           gpuDelayMaxMs: config.GPU_DELAY_MAX_MS,
@@ -100,32 +105,31 @@ async function main(): Promise<void> {
       processed++;
     },
   });
-  const health = createServer((request, response) => {
-    const ok = request.url === '/health';
-    response.writeHead(ok ? 200 : 404, { 'Content-Type': 'application/json' });
-    response.end(
-      ok ? JSON.stringify({ status: broker.connected ? 'ok' : 'degraded', inFlight: inFlight.size, processed }) : '{}',
-    );
-  });
-  health.listen(config.PROCESSOR_HEALTH_PORT, '0.0.0.0');
+  const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, '0.0.0.0', () => ({
+    status: broker.connected ? 'ok' : 'degraded',
+    inFlight: inFlight.size,
+    processed,
+  }));
   logger.info(
     { concurrency: config.IMAGE_CONCURRENCY, healthPort: config.PROCESSOR_HEALTH_PORT },
     'image-processor consuming',
   );
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal, inFlight: inFlight.size }, 'shutting down: finishing in-flight images');
-    await broker.cancelConsumers();
-    await Promise.race([inFlight.idle(), sleepMs(20_000)]);
-    await broker.close();
-    await downloader.close();
-    await client.close();
-    health.close();
-    process.exit(0);
+  return {
+    logger,
+    stopSteps: [
+      () => broker.cancelConsumers(),
+      () => {
+        logger.info({ inFlight: inFlight.size }, 'finishing in-flight images');
+        return Promise.race([inFlight.idle(), sleepMs(20_000)]);
+      },
+      () => broker.close(),
+      () => downloader.close(),
+      () => client.close(),
+      () => health.close(),
+    ],
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-}
+});
 
 const SAMPLE_STORE_MASTER = resolve(__dirname, '../../../infra/data/sample-stores.csv');
 
@@ -137,8 +141,3 @@ async function seedStoreMaster(storeMaster: StoreMaster, file: string | undefine
 }
 
 const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(1);
-});

@@ -95,8 +95,13 @@ export class Broker {
     this.wakeReconnect?.();
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(new BrokerUnavailableError('broker closed'));
     const connection = this.connection;
+    const channels = [...[...this.consumerChannels.values()].map(({ channel }) => channel), this.publishChannel];
     this.connection = undefined;
     this.publishChannel = undefined;
+    this.consumerChannels.clear();
+    // Channels first, each waiting for the broker's close-ok: acks sent just before are flushed
+    // with it. Closing the connection alone lost them (the messages came back redelivered).
+    await Promise.all(channels.map((channel) => channel?.close().catch(() => undefined)));
     await connection?.close().catch(() => undefined);
   }
 

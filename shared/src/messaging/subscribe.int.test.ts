@@ -105,7 +105,8 @@ describe('subscribe on real RabbitMQ', () => {
     await send({ n: 3 });
     let letters: amqp.GetMessage[] = [];
     await until(async () => (letters = await deadLetters()).length > 0);
-    expect(attempts).toEqual([0, 1, 2]);
+    // Delivered until the limit (at least once each: a redelivery under load may repeat one).
+    expect([...new Set(attempts)]).toEqual([0, 1, 2]);
     expect(letters).toHaveLength(1);
     expect(JSON.parse(letters[0]!.content.toString())).toEqual({ n: 3 });
     expect(letters[0]!.properties.headers).toMatchObject({

@@ -55,7 +55,10 @@ export interface TopologyNames {
 /** Work-queue delivery attempts before the broker itself dead-letters a message (a backstop). */
 export const BROKER_DELIVERY_LIMIT = 20;
 
-/** Delays of the retry levels, in milliseconds. A message retried at level i waits up to this long. */
+/**
+ * Delays of the retry levels, in milliseconds. A message retried at level i waits up to this long;
+ * the image-processor's retry policy (process/retryPolicy.ts) picks the level and the jitter.
+ */
 export const RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
 
 export const ImageRequestedRoutingKey = 'ImageRequested';

@@ -1,5 +1,4 @@
 import type { JobSubmitted } from '@retail-pulse/shared/contracts';
-import { retryDelayMs } from '../process/processImage';
 import { imageRequestsOf } from './dispatcher';
 
 const job: JobSubmitted = {
@@ -34,15 +33,5 @@ describe('imageRequestsOf', () => {
 
   it('gives the same ids when a job is fanned out twice', () => {
     expect(imageRequestsOf(job).map((r) => r.data.imageId)).toEqual(imageRequestsOf(job).map((r) => r.data.imageId));
-  });
-});
-
-describe('retryDelayMs', () => {
-  it('backs off exponentially by level, with jitter in the upper half of each level', () => {
-    expect(retryDelayMs(2, () => 0)).toEqual({ level: 0, delayMs: 500 });
-    expect(retryDelayMs(2, () => 0.999999)).toEqual({ level: 0, delayMs: 1_000 });
-    expect(retryDelayMs(3, () => 0)).toEqual({ level: 1, delayMs: 2_500 });
-    expect(retryDelayMs(4, () => 1).level).toBe(2);
-    expect(retryDelayMs(10, () => 1)).toEqual({ level: 2, delayMs: 25_000 });
   });
 });

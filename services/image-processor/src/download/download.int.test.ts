@@ -54,59 +54,64 @@ describe('ImageDownloader against a real HTTP server', () => {
     const guarded = downloader({ allowPrivateNetworks: false });
     const before = server.requests();
     const literal = await failure(guarded.download(server.url('/img/shelf.jpg')));
-    expect(literal).toMatchObject({ kind: 'forbidden_address', transient: false });
+    expect(literal.failure).toEqual({ kind: 'forbidden_address' });
     expect(literal.message).toBe(`refusing to fetch a private or reserved address: ${server.url('/img/shelf.jpg')}`);
     const byName = await failure(guarded.download(server.url('/img/shelf.jpg').replace('127.0.0.1', 'localhost')));
-    expect(byName).toMatchObject({ kind: 'forbidden_address', transient: false });
+    expect(byName.failure).toEqual({ kind: 'forbidden_address' });
     expect(server.requests()).toBe(before);
   });
 
   it('refuses a redirect to the cloud metadata address even when private networks are allowed', async () => {
     const error = await failure(downloader().download(server.url('/img/to-metadata.jpg')));
-    expect(error).toMatchObject({ kind: 'forbidden_address', transient: false });
+    expect(error.failure).toEqual({ kind: 'forbidden_address' });
   });
 
   it('refuses schemes other than http and https', async () => {
     const error = await failure(downloader().download('file:///etc/passwd'));
     expect(error).toMatchObject({
-      kind: 'forbidden_address',
+      failure: { kind: 'unsupported_scheme' },
       message: 'only http and https URLs are fetched: file:///etc/passwd',
     });
   });
 
   it('stops a redirect loop after the redirect limit', async () => {
     const error = await failure(downloader().download(server.url('/img/loop.jpg')));
-    expect(error).toMatchObject({ kind: 'download', transient: false });
+    expect(error.failure).toEqual({ kind: 'too_many_redirects' });
     expect(error.message).toBe(`too many redirects (more than 3) from ${server.url('/img/loop.jpg')}`);
   });
 
-  it('fails at once on a 404 and an HTML page, and marks a 5xx as transient', async () => {
+  it('reports the status of an answer other than 200, and an HTML page as the wrong content type', async () => {
     expect(await failure(downloader().download(server.url('/img/nope.jpg')))).toMatchObject({
-      kind: 'http_status',
-      transient: false,
+      failure: { kind: 'http_status', status: 404 },
+      message: `HTTP 404 fetching ${server.url('/img/nope.jpg')}`,
     });
     expect(await failure(downloader().download(server.url('/img/page.html')))).toMatchObject({
-      kind: 'not_an_image',
-      transient: false,
+      failure: { kind: 'wrong_content_type' },
       message: `not an image (Content-Type text/html) at ${server.url('/img/page.html')}`,
     });
-    expect(await failure(downloader().download(server.url('/img/broken-server.jpg')))).toMatchObject({
-      kind: 'http_status',
-      transient: true,
-    });
+    for (const status of [408, 429, 500]) {
+      const path = status === 500 ? '/img/broken-server.jpg' : `/img/status-${status}.jpg`;
+      expect((await failure(downloader().download(server.url(path)))).failure).toEqual({ kind: 'http_status', status });
+    }
+  });
+
+  it('reports a connection reset by the server as a failed connection', async () => {
+    const error = await failure(downloader().download(server.url('/img/reset.jpg')));
+    expect(error.failure).toEqual({ kind: 'connection_failed' });
+    expect(error.message).toBe(`download failed (ECONNRESET): ${server.url('/img/reset.jpg')}`);
   });
 
   it('aborts an image larger than the limit', async () => {
     const declared = await failure(downloader({ maxBytes: 500 }).download(server.url('/img/shelf.jpg')));
-    expect(declared).toMatchObject({ kind: 'too_large', transient: false });
+    expect(declared.failure).toEqual({ kind: 'too_many_bytes' });
     const streamed = await failure(downloader().download(server.url('/img/endless.jpg')));
-    expect(streamed).toMatchObject({ kind: 'too_large', transient: false });
+    expect(streamed.failure).toEqual({ kind: 'too_many_bytes' });
     expect(streamed.message).toBe(`image is larger than the 1048576-byte limit: ${server.url('/img/endless.jpg')}`);
   });
 
-  it('times out a server that never answers, as a transient failure', async () => {
+  it('times out a server that never answers', async () => {
     const error = await failure(downloader({ totalTimeoutMs: 300 }).download(server.url('/img/never-answers.jpg')));
-    expect(error).toMatchObject({ kind: 'download', transient: true });
+    expect(error.failure).toEqual({ kind: 'timeout' });
     expect(error.message).toBe(`download timed out after 300 ms: ${server.url('/img/never-answers.jpg')}`);
   });
 });

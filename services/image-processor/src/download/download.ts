@@ -1,7 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import type { ImageFailureKind } from '@retail-pulse/shared/contracts';
 import { isRefusedAddress } from './addressGuard';
 
 export interface DownloadLimits {
@@ -14,12 +13,32 @@ export interface DownloadLimits {
   connectionsPerHost: number;
 }
 
-/** Why a download did not give an image; `transient` failures are worth another attempt later. */
+/**
+ * What went wrong with a download, as a fact about the attempt. Whether it is worth another
+ * attempt is not said here: the retry policy (process/retryPolicy.ts) judges it by the kind.
+ */
+export type DownloadFailure =
+  | { kind: 'http_status'; status: number }
+  | {
+      kind:
+        | 'invalid_url'
+        | 'unsupported_scheme'
+        | 'forbidden_address'
+        | 'too_many_redirects'
+        | 'wrong_content_type'
+        | 'too_many_bytes'
+        | 'timeout'
+        | 'connect_timeout'
+        | 'host_not_found'
+        // reset, refused, closed mid-answer: every other failure of the connection
+        | 'connection_failed';
+    };
+
+/** Why a download did not give an image; the message is for people, `failure` is for code. */
 export class DownloadError extends Error {
   constructor(
-    readonly kind: ImageFailureKind,
+    readonly failure: DownloadFailure,
     message: string,
-    readonly transient: boolean,
   ) {
     super(message);
   }
@@ -82,9 +101,8 @@ export class ImageDownloader {
         response.body.resume();
         if (redirects >= this.limits.maxRedirects) {
           throw new DownloadError(
-            'download',
+            { kind: 'too_many_redirects' },
             `too many redirects (more than ${this.limits.maxRedirects}) from ${url}`,
-            false,
           );
         }
         current = this.checkUrl(new URL(String(response.headers.location), current).toString());
@@ -99,14 +117,14 @@ export class ImageDownloader {
     try {
       url = new URL(raw);
     } catch {
-      throw new DownloadError('download', `not a valid URL: ${raw}`, false);
+      throw new DownloadError({ kind: 'invalid_url' }, `not a valid URL: ${raw}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new DownloadError('forbidden_address', `only http and https URLs are fetched: ${raw}`, false);
+      throw new DownloadError({ kind: 'unsupported_scheme' }, `only http and https URLs are fetched: ${raw}`);
     }
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host) && isRefusedAddress(host, this.limits.allowPrivateNetworks)) {
-      throw new DownloadError('forbidden_address', `refusing to fetch a private or reserved address: ${raw}`, false);
+      throw new DownloadError({ kind: 'forbidden_address' }, `refusing to fetch a private or reserved address: ${raw}`);
     }
     return url;
   }
@@ -127,16 +145,14 @@ export class ImageDownloader {
     const { statusCode, headers, body } = response;
     if (statusCode !== 200) {
       body.resume();
-      const transient = statusCode === 408 || statusCode === 429 || statusCode >= 500;
-      throw new DownloadError('http_status', `HTTP ${statusCode} fetching ${url}`, transient);
+      throw new DownloadError({ kind: 'http_status', status: statusCode }, `HTTP ${statusCode} fetching ${url}`);
     }
     const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined;
     if (contentType && !ACCEPTED_TYPES.test(contentType)) {
       body.resume();
       throw new DownloadError(
-        'not_an_image',
+        { kind: 'wrong_content_type' },
         `not an image (Content-Type ${contentType.split(';')[0]}) at ${url}`,
-        false,
       );
     }
     const declared = Number(headers['content-length']);
@@ -144,9 +160,8 @@ export class ImageDownloader {
       // Destroying an undici body emits an abort error; nobody reads it any more.
       body.on('error', () => undefined).destroy();
       throw new DownloadError(
-        'too_large',
+        { kind: 'too_many_bytes' },
         `image is ${declared} bytes, above the ${this.limits.maxBytes}-byte limit: ${url}`,
-        false,
       );
     }
     const chunks: Buffer[] = [];
@@ -157,9 +172,8 @@ export class ImageDownloader {
         if (size > this.limits.maxBytes) {
           body.destroy();
           throw new DownloadError(
-            'too_large',
+            { kind: 'too_many_bytes' },
             `image is larger than the ${this.limits.maxBytes}-byte limit: ${url}`,
-            false,
           );
         }
         chunks.push(chunk as Buffer);
@@ -177,7 +191,7 @@ function classifyNetworkError(error: unknown, url: string, limits: DownloadLimit
   const code = (error as { code?: string }).code ?? '';
   const name = (error as { name?: string }).name ?? '';
   if (code === 'EFORBIDDENADDRESS' || (error as { cause?: { code?: string } }).cause?.code === 'EFORBIDDENADDRESS') {
-    return new DownloadError('forbidden_address', `refusing to fetch a private or reserved address: ${url}`, false);
+    return new DownloadError({ kind: 'forbidden_address' }, `refusing to fetch a private or reserved address: ${url}`);
   }
   if (
     error instanceof undiciErrors.HeadersTimeoutError ||
@@ -185,12 +199,15 @@ function classifyNetworkError(error: unknown, url: string, limits: DownloadLimit
     name === 'TimeoutError' ||
     name === 'AbortError'
   ) {
-    return new DownloadError('download', `download timed out after ${limits.totalTimeoutMs} ms: ${url}`, true);
+    return new DownloadError({ kind: 'timeout' }, `download timed out after ${limits.totalTimeoutMs} ms: ${url}`);
   }
   if (error instanceof undiciErrors.ConnectTimeoutError) {
-    return new DownloadError('download', `connecting timed out after ${limits.connectTimeoutMs} ms: ${url}`, true);
+    return new DownloadError(
+      { kind: 'connect_timeout' },
+      `connecting timed out after ${limits.connectTimeoutMs} ms: ${url}`,
+    );
   }
-  if (code === 'ENOTFOUND') return new DownloadError('download', `host not found: ${url}`, false);
+  if (code === 'ENOTFOUND') return new DownloadError({ kind: 'host_not_found' }, `host not found: ${url}`);
   const detail = code || (error instanceof Error ? error.message : String(error));
-  return new DownloadError('download', `download failed (${detail}): ${url}`, true);
+  return new DownloadError({ kind: 'connection_failed' }, `download failed (${detail}): ${url}`);
 }

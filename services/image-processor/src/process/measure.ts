@@ -1,11 +1,25 @@
 import sharp from 'sharp';
-import { DownloadError } from '../download/download';
 import { readHeaderSize } from './header';
 
 export interface ImageSize {
   width: number;
   height: number;
   format: string;
+}
+
+/** What is wrong with a body that downloaded fine: it is not an image, or it is too big to accept. */
+export interface MeasureFailure {
+  kind: 'unreadable_image' | 'too_many_pixels';
+}
+
+/** Why a downloaded body could not be measured; the message is for people, `failure` is for code. */
+export class MeasureError extends Error {
+  constructor(
+    readonly failure: MeasureFailure,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** 2 × (width + height), in pixels. */
@@ -26,10 +40,9 @@ export async function measureImage(chunks: Buffer[], maxPixels: number): Promise
     size = (chunks.length > 1 ? readHeaderSize(whole) : undefined) ?? (await measureWithSharp(whole));
   }
   if (size.width * size.height > maxPixels) {
-    throw new DownloadError(
-      'too_large',
+    throw new MeasureError(
+      { kind: 'too_many_pixels' },
       `image is ${size.width}x${size.height} pixels, above the ${maxPixels}-pixel limit`,
-      false,
     );
   }
   return size;
@@ -41,11 +54,11 @@ async function measureWithSharp(bytes: Buffer): Promise<ImageSize> {
     // Header parse only, never a decode; the pixel limit is checked by the caller so it gets its own reason.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new DownloadError('not_an_image', `not an image (${(error as Error).message})`, false);
+    throw new MeasureError({ kind: 'unreadable_image' }, `not an image (${(error as Error).message})`);
   }
   const width = metadata.width;
   const height = metadata.pageHeight ?? metadata.height;
   if (!width || !height || !metadata.format)
-    throw new DownloadError('not_an_image', 'not an image (no dimensions)', false);
+    throw new MeasureError({ kind: 'unreadable_image' }, 'not an image (no dimensions)');
   return { width, height, format: metadata.format };
 }

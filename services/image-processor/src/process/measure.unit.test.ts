@@ -1,6 +1,5 @@
 import sharp from 'sharp';
-import { DownloadError } from '../download/download';
-import { measureImage, perimeterOf } from './measure';
+import { MeasureError, measureImage, perimeterOf } from './measure';
 
 describe('perimeterOf', () => {
   it('is 2 × (width + height)', () => {
@@ -31,19 +30,21 @@ describe('measureImage', () => {
   );
 
   it('refuses an empty body as not an image', async () => {
-    await expect(measureImage([], 1_000_000)).rejects.toMatchObject({ kind: 'not_an_image' });
+    await expect(measureImage([], 1_000_000)).rejects.toMatchObject({ failure: { kind: 'unreadable_image' } });
   });
 
   it('refuses bytes that are not an image', async () => {
-    await expect(measureImage([Buffer.from('<html></html>')], 1_000_000)).rejects.toMatchObject({
-      kind: 'not_an_image',
-      transient: false,
-    });
+    const error = await measureImage([Buffer.from('<html></html>')], 1_000_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MeasureError);
+    expect(error).toMatchObject({ failure: { kind: 'unreadable_image' } });
   });
 
   it('refuses an image above the pixel limit without decoding it', async () => {
     const error = await measureImage([await make(200, 200, 'png')], 10_000).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DownloadError);
-    expect(error).toMatchObject({ kind: 'too_large' });
+    expect(error).toBeInstanceOf(MeasureError);
+    expect(error).toMatchObject({
+      failure: { kind: 'too_many_pixels' },
+      message: 'image is 200x200 pixels, above the 10000-pixel limit',
+    });
   });
 });

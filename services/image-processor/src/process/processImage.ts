@@ -1,19 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@retail-pulse/shared/config';
-import {
-  imageSettledEventId,
-  type ImageFailed,
-  type ImageFailureKind,
-  type ImageProcessed,
-  type ImageRequested,
-} from '@retail-pulse/shared/contracts';
-import { RETRY_DELAYS_MS, type Broker } from '@retail-pulse/shared/messaging';
+import type { ImageRequested } from '@retail-pulse/shared/contracts';
+import type { Broker } from '@retail-pulse/shared/messaging';
 import { DownloadError, type ImageDownloader } from '../download/download';
-import { measureImage, perimeterOf } from './measure';
+import { decide, type ImageDecision, type ProcessingOutcome } from './decide';
+import { MeasureError, measureImage } from './measure';
+import type { RetryPolicy } from './retryPolicy';
 import type { StoreCache } from './storeCache';
 
 export interface ProcessorSettings {
-  maxAttempts: number;
   maxPixels: number;
   /** The stand-in for GPU work: a uniform random wait in [min, max] ms (0 and 0 for none). */
   gpuDelayMinMs: number;
@@ -25,97 +20,66 @@ export interface ProcessorDependencies {
   stores: StoreCache;
   downloader: ImageDownloader;
   settings: ProcessorSettings;
+  retryPolicy: RetryPolicy;
   logger: Logger;
-}
-
-/** Backoff before attempt `nextAttempt`: exponential by level, with jitter over the upper half. */
-export function retryDelayMs(nextAttempt: number, random = Math.random): { level: number; delayMs: number } {
-  const level = Math.min(Math.max(nextAttempt - 2, 0), RETRY_DELAYS_MS.length - 1);
-  const ceiling = RETRY_DELAYS_MS[level]!;
-  return { level, delayMs: Math.round(ceiling * (0.5 + random() / 2)) };
-}
-
-function failedEvent(request: ImageRequested, kind: ImageFailureKind, reason: string): ImageFailed {
-  return {
-    eventId: imageSettledEventId(request.data.imageId),
-    type: 'ImageFailed',
-    version: 1,
-    data: { ...withoutAttempt(request.data), kind, reason, attempts: request.data.attempt },
-    metadata: { ...request.metadata, occurredAt: new Date().toISOString() },
-  };
-}
-
-function withoutAttempt(data: ImageRequested['data']) {
-  const { attempt: _attempt, ...rest } = data;
-  return rest;
-}
-
-function finalReason(error: DownloadError, attempts: number): string {
-  if (!error.transient || attempts <= 1) return error.message;
-  return `${error.message} (after ${attempts} attempts)`;
 }
 
 /**
  * Turns one ImageRequested into ImageProcessed or ImageFailed (or a delayed retry), and resolves
- * once the outcome is confirmed by the broker — only then is the request acked.
+ * once the outcome is confirmed by the broker — only then is the request acked. Anything thrown
+ * here is not an image failure and is left to the subscription's redelivery.
  */
 export async function processImage(request: ImageRequested, deps: ProcessorDependencies): Promise<void> {
-  const { data } = request;
-  const { broker, settings } = deps;
-  const publishEvent = (event: ImageProcessed | ImageFailed) =>
-    broker.publish(broker.topology.names.eventsExchange, event.type, event, {
-      messageId: event.eventId,
-      type: event.type,
-    });
+  const outcome = await attempt(request, deps);
+  const decision = decide(request, outcome, deps.retryPolicy, { now: new Date(), jitter: Math.random() });
+  await carryOut(decision, deps);
+}
 
-  const store = await deps.stores.lookup(data.storeId);
-  if (!store) {
-    await publishEvent(failedEvent(request, 'unknown_store', `unknown store_id ${data.storeId}`));
-    return;
-  }
-  let size;
-  let bytes;
+/** The I/O of one attempt: store lookup, download, measurement, then the GPU stand-in. */
+async function attempt(request: ImageRequested, deps: ProcessorDependencies): Promise<ProcessingOutcome> {
+  const { storeId, url } = request.data;
+  const { settings } = deps;
+  const store = await deps.stores.lookup(storeId);
+  if (!store) return { type: 'failed', failure: { kind: 'unknown_store' }, reason: `unknown store_id ${storeId}` };
   try {
-    const downloaded = await deps.downloader.download(data.url);
-    bytes = downloaded.size;
-    size = await measureImage(downloaded.chunks, settings.maxPixels);
+    const downloaded = await deps.downloader.download(url);
+    const size = await measureImage(downloaded.chunks, settings.maxPixels);
+    const gpuDelay = settings.gpuDelayMinMs + Math.random() * (settings.gpuDelayMaxMs - settings.gpuDelayMinMs);
+    if (gpuDelay > 0) await sleep(gpuDelay);
+    return { type: 'measured', store, size, bytes: downloaded.size };
   } catch (error) {
-    if (!(error instanceof DownloadError)) throw error;
-    if (error.transient && data.attempt < settings.maxAttempts) {
-      const nextAttempt = data.attempt + 1;
-      const { level, delayMs } = retryDelayMs(nextAttempt);
-      deps.logger.debug({ imageId: data.imageId, nextAttempt, delayMs, reason: error.message }, 'retrying image later');
-      await broker.publish(
-        broker.topology.names.retryExchange,
-        `retry-${level}`,
-        { ...request, data: { ...data, attempt: nextAttempt } },
-        { messageId: data.imageId, type: request.type, expiration: delayMs },
+    if (error instanceof DownloadError || error instanceof MeasureError) {
+      return { type: 'failed', failure: error.failure, reason: error.message };
+    }
+    throw error;
+  }
+}
+
+async function carryOut(decision: ImageDecision, { broker, logger }: ProcessorDependencies): Promise<void> {
+  switch (decision.type) {
+    case 'RetryLater': {
+      const { request, level, delayMs, reason } = decision;
+      logger.debug(
+        { imageId: request.data.imageId, nextAttempt: request.data.attempt, delayMs, reason },
+        'retrying image later',
       );
+      await broker.publish(broker.topology.names.retryExchange, `retry-${level}`, request, {
+        messageId: request.data.imageId,
+        type: request.type,
+        expiration: delayMs,
+      });
       return;
     }
-    await publishEvent(failedEvent(request, error.kind, finalReason(error, data.attempt)));
-    return;
+    case 'ImageProcessed':
+    case 'ImageFailed':
+      await broker.publish(broker.topology.names.eventsExchange, decision.type, decision, {
+        messageId: decision.eventId,
+        type: decision.type,
+      });
+      return;
+    default: {
+      const unhandled: never = decision;
+      throw new Error(`unhandled decision ${JSON.stringify(unhandled)}`);
+    }
   }
-  const delay = settings.gpuDelayMinMs + Math.random() * (settings.gpuDelayMaxMs - settings.gpuDelayMinMs);
-  if (delay > 0) await sleep(delay);
-  const processedAt = new Date().toISOString();
-  const processed: ImageProcessed = {
-    eventId: imageSettledEventId(data.imageId),
-    type: 'ImageProcessed',
-    version: 2,
-    data: {
-      ...withoutAttempt(data),
-      areaCode: store.areaCode,
-      storeName: store.storeName,
-      width: size.width,
-      height: size.height,
-      perimeter: perimeterOf(size),
-      format: size.format,
-      bytes,
-      attempts: data.attempt,
-      processedAt,
-    },
-    metadata: { ...request.metadata, occurredAt: processedAt },
-  };
-  await publishEvent(processed);
 }

@@ -1,0 +1,197 @@
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { createLogger } from '@retail-pulse/shared/config';
+import {
+  domainEventSchema,
+  imageRequestedSchema,
+  type DomainEvent,
+  type ImageRequested,
+} from '@retail-pulse/shared/contracts';
+import { Broker } from '@retail-pulse/shared/messaging';
+import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { startImageServer, type ImageServer } from '../../../../test/support/imageServer';
+import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
+import { ImageDownloader } from '../download/download';
+import { processImage, type ProcessorDependencies } from './processImage';
+import { buildRetryPolicy } from './retryPolicy';
+import { StoreCache } from './storeCache';
+
+/**
+ * One image request followed through every attempt, against a real HTTP server, RabbitMQ and the
+ * store master in the database: where each attempt's result lands is read back from the queues.
+ */
+const TIMEOUT_MS = 300;
+const STORE = { storeId: 'S00339218', areaCode: '7100015', storeName: 'JAI HIND STORE' };
+
+let environment: TestEnvironment;
+let server: ImageServer;
+let broker: Broker;
+let downloader: ImageDownloader;
+let connection: ChannelModel;
+let channel: Channel;
+/** A queue of this test's own on the events exchange: the projection's queue allows no basic.get. */
+let settledEvents: string;
+let deps: ProcessorDependencies;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('process-image');
+  server = await startImageServer();
+  await new StoreMaster(environment.db).replaceAll([STORE]);
+  const logger = createLogger('process-image-test', 'silent');
+  broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'process-image-test' });
+  await broker.start();
+  downloader = new ImageDownloader({
+    connectTimeoutMs: 2_000,
+    totalTimeoutMs: TIMEOUT_MS,
+    maxBytes: 1024 * 1024,
+    maxRedirects: 3,
+    allowPrivateNetworks: true,
+    connectionsPerHost: 8,
+  });
+  deps = {
+    broker,
+    stores: new StoreCache(new StoreMaster(environment.db)),
+    downloader,
+    logger,
+    retryPolicy: buildRetryPolicy({ maxAttempts: 3, redeliveryLimit: 5 }),
+    settings: { maxPixels: 100_000_000, gpuDelayMinMs: 0, gpuDelayMaxMs: 0 },
+  };
+  connection = await amqp.connect(environment.amqpUrl);
+  channel = await connection.createChannel();
+  settledEvents = (await channel.assertQueue('', { exclusive: true })).queue;
+  await channel.bindQueue(settledEvents, environment.topology.names.eventsExchange, '#');
+});
+afterAll(async () => {
+  await connection?.close();
+  await broker?.close();
+  await downloader?.close();
+  await server?.close();
+  await environment?.cleanup();
+});
+
+let imageCount = 0;
+function requestFor(path: string): ImageRequested {
+  const imageIndex = imageCount++;
+  return {
+    type: 'ImageRequested',
+    version: 1,
+    data: {
+      jobId: 1,
+      imageId: `1:0:${imageIndex}`,
+      visitIndex: 0,
+      imageIndex,
+      storeId: STORE.storeId,
+      visitTime: '2024-01-21T10:00:00Z',
+      url: server.url(`${path}?n=${imageIndex}`),
+      attempt: 1,
+    },
+    metadata: { correlationId: '1', occurredAt: '2024-01-21T10:00:01.000Z' },
+  };
+}
+
+/** Takes the one message a queue holds, waiting briefly: a confirmed publish is already enqueued. */
+async function takeOne(queue: string) {
+  for (let tries = 0; tries < 50; tries++) {
+    const message = await channel.get(queue, { noAck: true });
+    if (message) return message;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`nothing arrived in ${queue}`);
+}
+
+/** The retry waiting in the delay queue of `level`, and the delay it was given. */
+async function retryAt(level: number): Promise<{ request: ImageRequested; delayMs: number }> {
+  const message = await takeOne(environment.topology.names.retryQueue(level));
+  const request = imageRequestedSchema.parse(JSON.parse(message.content.toString()));
+  return { request, delayMs: Number(message.properties.expiration) };
+}
+
+async function settledEvent(): Promise<DomainEvent> {
+  const message = await takeOne(settledEvents);
+  return domainEventSchema.parse(JSON.parse(message.content.toString()));
+}
+
+/** Every queue an attempt's result can land in. */
+function resultQueues(): string[] {
+  const { names } = environment.topology;
+  return [names.imageRequestsQueue, settledEvents, ...[0, 1, 2].map(names.retryQueue)];
+}
+
+// What one case leaves behind when it fails must not fail the next.
+beforeEach(async () => {
+  for (const queue of resultQueues()) await channel.purgeQueue(queue);
+});
+
+/** Every queue a result can land in holds nothing: each result was taken, none is extra. */
+async function expectNothingElseQueued(): Promise<void> {
+  const queues = resultQueues();
+  const counts = await Promise.all(
+    queues.map(async (queue) => [queue, (await channel.checkQueue(queue)).messageCount]),
+  );
+  expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(queues.map((queue) => [queue, 0])));
+}
+
+describe('processImage against a real image server and RabbitMQ', () => {
+  it.each([
+    {
+      failure: 'a 408',
+      path: '/img/status-408.jpg',
+      kind: 'http_status',
+      reason: (url: string) => `HTTP 408 fetching ${url}`,
+    },
+    {
+      failure: 'a 429',
+      path: '/img/status-429.jpg',
+      kind: 'http_status',
+      reason: (url: string) => `HTTP 429 fetching ${url}`,
+    },
+    {
+      failure: 'a timeout',
+      path: '/img/never-answers.jpg',
+      kind: 'download',
+      reason: (url: string) => `download timed out after ${TIMEOUT_MS} ms: ${url}`,
+    },
+    {
+      failure: 'a connection reset',
+      path: '/img/reset.jpg',
+      kind: 'download',
+      reason: (url: string) => `download failed (ECONNRESET): ${url}`,
+    },
+  ])(
+    'retries $failure at the first two delay levels (delay-0, delay-1), then fails it for good after 3 attempts',
+    async ({ path, kind, reason }) => {
+      const first = requestFor(path);
+      const { url } = first.data;
+      const requestsBefore = server.requests();
+
+      await processImage(first, deps);
+      const second = await retryAt(0);
+      expect(second.request).toEqual({ ...first, data: { ...first.data, attempt: 2 } });
+      expect(second.delayMs).toBeGreaterThanOrEqual(500);
+      expect(second.delayMs).toBeLessThanOrEqual(1_000);
+
+      await processImage(second.request, deps);
+      const third = await retryAt(1);
+      expect(third.request).toEqual({ ...first, data: { ...first.data, attempt: 3 } });
+      expect(third.delayMs).toBeGreaterThanOrEqual(2_500);
+      expect(third.delayMs).toBeLessThanOrEqual(5_000);
+
+      await processImage(third.request, deps);
+      expect(await settledEvent()).toMatchObject({
+        type: 'ImageFailed',
+        data: { imageId: first.data.imageId, kind, reason: `${reason(url)} (after 3 attempts)`, attempts: 3 },
+      });
+      expect(server.requests() - requestsBefore).toBe(3);
+      await expectNothingElseQueued();
+    },
+  );
+
+  it('fails a 404 at the first attempt, without a retry', async () => {
+    const request = requestFor('/img/status-404.jpg');
+    await processImage(request, deps);
+    expect(await settledEvent()).toMatchObject({
+      type: 'ImageFailed',
+      data: { kind: 'http_status', reason: `HTTP 404 fetching ${request.data.url}`, attempts: 1 },
+    });
+    await expectNothingElseQueued();
+  });
+});
