@@ -2,9 +2,9 @@ import type { RecordedEvent } from '../../contracts/events';
 
 /**
  * The visits read model as a handful of documents per query, each read by `_id` (an index lookup
- * on every server, the embedded one included): one bucket per store and UTC day and one per area
- * and day, holding that day's measured images, and a directory per store and per area of the days
- * it has visits. A document's content is one JSON string, not subdocuments: the embedded
+ * on every server, the embedded one included): one bucket per store and UTC month (a store has a
+ * few visits a day at most) and one per area and UTC day, holding those measured images, and a
+ * directory per store of its months and per area of its days. A document's content is one JSON string, not subdocuments: the embedded
  * database's cost grows with every field it decodes (docs/DATABASE.md).
  */
 export interface VisitBucketDocument {
@@ -26,10 +26,10 @@ export type VisitEntry = [
 ];
 
 export const bucketKeys = {
-  storeDay: (storeId: string, date: string) => `s|${storeId}|${date}`,
+  storeMonth: (storeId: string, month: string) => `s|${storeId}|${month}`,
   areaDay: (areaCode: string, date: string) => `a|${areaCode}|${date}`,
-  /** The dates a store has visits on. */
-  storeDays: (storeId: string) => `S|${storeId}`,
+  /** The months (YYYY-MM) a store has visits in. */
+  storeMonths: (storeId: string) => `S|${storeId}`,
   /** The dates an area has visits on. */
   areaDays: (areaCode: string) => `A|${areaCode}`,
   /** The areas with any visit. */
@@ -38,7 +38,7 @@ export const bucketKeys = {
 
 export type BucketChange = { key: string; entry: VisitEntry } | { key: string; member: string };
 
-/** The bucket changes one event makes: a measured image goes into its store's and its area's day. Pure. */
+/** The bucket changes one event makes: a measured image goes into its store's month and its area's day. Pure. */
 export function bucketChangesOf(event: RecordedEvent): BucketChange[] {
   if (event.type !== 'ImageProcessed') return [];
   const { data } = event;
@@ -55,9 +55,9 @@ export function bucketChangesOf(event: RecordedEvent): BucketChange[] {
     data.perimeter,
   ];
   return [
-    { key: bucketKeys.storeDay(data.storeId, date), entry },
+    { key: bucketKeys.storeMonth(data.storeId, date.slice(0, 7)), entry },
     { key: bucketKeys.areaDay(data.areaCode, date), entry },
-    { key: bucketKeys.storeDays(data.storeId), member: date },
+    { key: bucketKeys.storeMonths(data.storeId), member: date.slice(0, 7) },
     { key: bucketKeys.areaDays(data.areaCode), member: date },
     { key: bucketKeys.areas(), member: data.areaCode },
   ];
@@ -109,12 +109,13 @@ function compareEntries(a: VisitEntry, b: VisitEntry): number {
   return (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) || a[3] - b[3] || a[4] - b[4] || a[5] - b[5] || a[6] - b[6];
 }
 
-const DAY_MS = 86_400_000;
-
-/** The UTC dates among `dates` whose day overlaps [from, until). */
-export function datesWithin(dates: string[], from?: Date, until?: Date): string[] {
-  return dates.filter((date) => {
-    const start = Date.parse(`${date}T00:00:00.000Z`);
-    return (from === undefined || start + DAY_MS > from.getTime()) && (until === undefined || start < until.getTime());
+/** The UTC days (YYYY-MM-DD) or months (YYYY-MM) among `periods` that overlap [from, until). */
+export function periodsWithin(periods: string[], from?: Date, until?: Date): string[] {
+  return periods.filter((period) => {
+    const start = new Date(period.length === 7 ? `${period}-01T00:00:00.000Z` : `${period}T00:00:00.000Z`);
+    const next = new Date(start);
+    if (period.length === 7) next.setUTCMonth(next.getUTCMonth() + 1);
+    else next.setUTCDate(next.getUTCDate() + 1);
+    return (from === undefined || next > from) && (until === undefined || start < until);
   });
 }

@@ -1,8 +1,8 @@
 import { aJobSubmitted, anImageFailed, anImageProcessed, at } from '../../../../test/support/builders';
-import { BucketContent, bucketChangesOf, datesWithin, type VisitEntry } from './buckets';
+import { BucketContent, bucketChangesOf, periodsWithin, type VisitEntry } from './buckets';
 
 describe('visit buckets', () => {
-  it("put a measured image into its store's and its area's day, and both directories", () => {
+  it("put a measured image into its store's month and its area's day, and both directories", () => {
     const event = at(
       4,
       anImageProcessed({
@@ -15,9 +15,9 @@ describe('visit buckets', () => {
     );
     const entry: VisitEntry = ['S7', 'A', '71', Date.parse('2024-01-22T01:30:00Z'), 9, 1, 2, 30];
     expect(bucketChangesOf(event)).toEqual([
-      { key: 's|S7|2024-01-22', entry },
+      { key: 's|S7|2024-01', entry },
       { key: 'a|71|2024-01-22', entry },
-      { key: 'S|S7', member: '2024-01-22' },
+      { key: 'S|S7', member: '2024-01' },
       { key: 'A|71', member: '2024-01-22' },
       { key: 'areas', member: '71' },
     ]);
@@ -45,10 +45,15 @@ describe('visit buckets', () => {
     expect(first.memberList).toEqual(['2024-01-01', '2024-01-02']);
   });
 
-  it('find the days that overlap a time range', () => {
+  it('find the days and months that overlap a time range', () => {
     const dates = ['2024-01-20', '2024-01-21', '2024-01-22'];
-    expect(datesWithin(dates)).toEqual(dates);
-    expect(datesWithin(dates, new Date('2024-01-21T23:00:00Z'))).toEqual(['2024-01-21', '2024-01-22']);
-    expect(datesWithin(dates, undefined, new Date('2024-01-21T00:00:00Z'))).toEqual(['2024-01-20']);
+    expect(periodsWithin(dates)).toEqual(dates);
+    expect(periodsWithin(dates, new Date('2024-01-21T23:00:00Z'))).toEqual(['2024-01-21', '2024-01-22']);
+    expect(periodsWithin(dates, undefined, new Date('2024-01-21T00:00:00Z'))).toEqual(['2024-01-20']);
+    const months = ['2023-12', '2024-01', '2024-02'];
+    expect(periodsWithin(months, new Date('2024-01-31T23:59:59Z'), new Date('2024-02-01T00:00:00Z'))).toEqual([
+      '2024-01',
+    ]);
+    expect(periodsWithin(months, new Date('2023-12-31T12:00:00Z'), new Date('2024-02-01T00:00:01Z'))).toEqual(months);
   });
 });

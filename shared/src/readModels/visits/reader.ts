@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { BucketContent, bucketKeys, datesWithin, type VisitBucketDocument, type VisitEntry } from './buckets';
+import { BucketContent, bucketKeys, periodsWithin, type VisitBucketDocument, type VisitEntry } from './buckets';
 import { groupVisits, type StoreVisits } from './group';
 
 /** What the visits query asks for; every part optional, combined with AND. */
@@ -14,28 +14,33 @@ export interface VisitsCriteria {
 
 /**
  * The measured visits matching the criteria, from one generation's visit buckets: a directory
- * read, then one bucket per day in the range, every read a lookup by `_id`, all of a step at once.
+ * read, then one bucket per month (a store) or day (an area) in the range, every read a lookup by
+ * `_id`, all of a step at once.
  */
 export async function findStoreVisits(db: Db, buckets: string, criteria: VisitsCriteria): Promise<StoreVisits[]> {
   const collection = db.collection<VisitBucketDocument>(buckets);
   const read = async (key: string) => BucketContent.parse((await collection.findOne({ _id: key }))?.entries);
-  let dayKeys: string[];
+  let bucketsToRead: string[];
   if (criteria.storeId !== undefined) {
     const storeId = criteria.storeId;
-    const dates = datesWithin((await read(bucketKeys.storeDays(storeId))).memberList, criteria.from, criteria.until);
-    dayKeys = dates.map((date) => bucketKeys.storeDay(storeId, date));
+    const months = periodsWithin(
+      (await read(bucketKeys.storeMonths(storeId))).memberList,
+      criteria.from,
+      criteria.until,
+    );
+    bucketsToRead = months.map((month) => bucketKeys.storeMonth(storeId, month));
   } else {
     const areas = criteria.areaCode !== undefined ? [criteria.areaCode] : (await read(bucketKeys.areas())).memberList;
     const perArea = await Promise.all(
       areas.map(async (areaCode) =>
-        datesWithin((await read(bucketKeys.areaDays(areaCode))).memberList, criteria.from, criteria.until).map((date) =>
-          bucketKeys.areaDay(areaCode, date),
+        periodsWithin((await read(bucketKeys.areaDays(areaCode))).memberList, criteria.from, criteria.until).map(
+          (date) => bucketKeys.areaDay(areaCode, date),
         ),
       ),
     );
-    dayKeys = perArea.flat();
+    bucketsToRead = perArea.flat();
   }
-  const days = await readAll(collection, dayKeys);
+  const days = await readAll(collection, bucketsToRead);
   const matches = (entry: VisitEntry) =>
     (criteria.areaCode === undefined || entry[2] === criteria.areaCode) &&
     (criteria.from === undefined || entry[3] >= criteria.from.getTime()) &&
