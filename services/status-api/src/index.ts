@@ -22,9 +22,12 @@ runService('status-api', async () => {
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
     collectionNames.stores,
+    collectionNames.storeAreas,
     collectionNames.jobReceipts,
     collectionNames.projectionState,
   ]);
+  const storeMaster = new StoreMaster(db);
+  await storeMaster.ensureAreas();
   const readModels = new ActiveReadModels(db);
   const jobStatus = new JobStatusQuery(db, readModels);
   // The projection announces settled jobs; without the broker, status is read from the database.
@@ -40,7 +43,7 @@ runService('status-api', async () => {
   void broker.start();
   const app = createStatusApp({
     jobStatus,
-    visits: new VisitsQuery(db, readModels, new StoreMaster(db)),
+    visits: new VisitsQuery(db, readModels, storeMaster),
     health: () => ({ status: 'ok', settledJobsFeed: broker.connected }),
     logger,
   });

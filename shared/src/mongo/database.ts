@@ -4,6 +4,8 @@ export const collectionNames = {
   /** The event log: the system of record, append-only, written by the projection alone. */
   events: 'events',
   stores: 'stores',
+  /** One document per area code of the store master, so "does this area exist" is a lookup by _id. */
+  storeAreas: 'store_areas',
   /** Jobs the ingest has handed to the broker, so status can answer before the projection folds them. */
   jobReceipts: 'job_receipts',
   counters: 'counters',

@@ -29,7 +29,6 @@ export const idLookupIndexName = (table: string) => `${table}_rp_id_lookup`;
  */
 export class IdLookups {
   private sqliteFile: Promise<string | undefined> | undefined;
-  private readonly done = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -45,10 +44,11 @@ export class IdLookups {
 
   /**
    * Creates the collections if they do not exist, then the lookup index on each one's table.
-   * Safe to call again, from any process, at any time: what exists is left as it is.
+   * Safe to call again, from any process, at any time: what exists is left as it is. Nothing is
+   * remembered between calls: a collection dropped and created again (a rebuilt generation) gets
+   * its index again.
    */
-  async ensure(collections: string[]): Promise<void> {
-    const wanted = collections.filter((name) => !this.done.has(name));
+  async ensure(wanted: string[]): Promise<void> {
     if (wanted.length === 0) return;
     const file = await this.file();
     if (!file) return;
@@ -64,7 +64,6 @@ export class IdLookups {
       (table) => `CREATE INDEX IF NOT EXISTS "${idLookupIndexName(table)}" ON "${table}" (_ferretdb_sjson->'$._id');`,
     );
     if (statements.length > 0) await sqlite(file, statements.join('\n'));
-    for (const name of tables.keys()) this.done.add(name);
     this.logger.debug({ collections: [...tables.keys()] }, 'id lookups indexed');
   }
 

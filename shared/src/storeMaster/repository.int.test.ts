@@ -41,4 +41,16 @@ describe('StoreMaster on a real MongoDB-protocol server', () => {
     expect(await storeMaster.areaExists('7100099')).toBe(true);
     expect(await storeMaster.areaExists('7100015')).toBe(false);
   });
+
+  it('lists the areas of a master stored before areas were kept apart, once, at start', async () => {
+    await environment.db.collection('stores').insertMany([
+      { _id: 'S1' as never, areaCode: '100', storeName: 'A', importId: 'old' },
+      { _id: 'S2' as never, areaCode: '200', storeName: 'B', importId: 'old' },
+    ]);
+    const storeMaster = new StoreMaster(environment.db);
+    expect(await storeMaster.areaExists('100')).toBe(false);
+    await storeMaster.ensureAreas();
+    expect([await storeMaster.areaExists('100'), await storeMaster.areaExists('200')]).toEqual([true, true]);
+    expect(await storeMaster.areaExists('300')).toBe(false);
+  });
 });

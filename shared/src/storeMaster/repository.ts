@@ -19,6 +19,10 @@ export class StoreMaster {
     return this.db.collection<StoreDocument>(collectionNames.stores);
   }
 
+  private get areas() {
+    return this.db.collection<{ _id: string }>(collectionNames.storeAreas);
+  }
+
   /**
    * Replaces the whole set with `stores`. New ids are inserted, then the previous set is removed,
    * so a re-import of the same file is a no-op for readers and stores never blink out of existence.
@@ -36,6 +40,9 @@ export class StoreMaster {
       if (!previous) toInsert.push(document);
       else if (previous.areaCode !== store.areaCode || previous.storeName !== store.storeName) toUpdate.push(document);
     }
+    // Areas of the new set first, so no store's area is ever missing; areas left empty go last.
+    const areaCodes = new Set(stores.map((store) => store.areaCode));
+    await this.addAreas(areaCodes);
     for (let start = 0; start < toInsert.length; start += IMPORT_BATCH) {
       await this.collection
         .insertMany(toInsert.slice(start, start + IMPORT_BATCH), { ordered: false })
@@ -46,6 +53,10 @@ export class StoreMaster {
     for (let start = 0; start < removedIds.length; start += IMPORT_BATCH) {
       await this.collection.deleteMany({ _id: { $in: removedIds.slice(start, start + IMPORT_BATCH) } });
     }
+    const formerAreas = (await this.areas.find({}).toArray())
+      .map((area) => area._id)
+      .filter((id) => !areaCodes.has(id));
+    if (formerAreas.length > 0) await this.areas.deleteMany({ _id: { $in: formerAreas } });
     return { imported: stores.length, removed: removedIds.length };
   }
 
@@ -58,8 +69,24 @@ export class StoreMaster {
     return document ? toStore(document) : undefined;
   }
 
+  /** Lists the areas of a store master imported before they were kept apart (once; a scan of the stores). */
+  async ensureAreas(): Promise<void> {
+    if ((await this.areas.findOne({})) !== null) return;
+    await this.addAreas(new Set((await this.all()).map((store) => store.areaCode)));
+  }
+
+  private async addAreas(areaCodes: Set<string>): Promise<void> {
+    if (areaCodes.size === 0) return;
+    await this.areas
+      .insertMany(
+        [...areaCodes].map((_id) => ({ _id })),
+        { ordered: false },
+      )
+      .catch(ignoreDuplicates);
+  }
+
   async areaExists(areaCode: string): Promise<boolean> {
-    return (await this.collection.findOne({ areaCode }, { projection: { _id: 1 } })) !== null;
+    return (await this.areas.findOne({ _id: areaCode })) !== null;
   }
 
   async all(): Promise<Store[]> {

@@ -63,12 +63,12 @@ export async function rebuild(db: Db, logger: Logger, options: RebuildOptions = 
   for (const order of ['natural', 'position'] as const) {
     const models = names.map((name) => createReadModel(name, db, state, generation));
     for (const model of models) await dropGeneration(db, model);
+    // Before the first write: a rebuild that writes a bucket early (bounded memory) reads it back by _id.
+    await options.idLookups?.ensure(models.flatMap((model) => model.collections));
     models.forEach((model) => model.setDeferred(true));
     try {
       const { events, lastPosition } = await foldLog(log, models, order, total, options);
       await Promise.all(models.map((model) => model.flush()));
-      // Built on the filled tables: one index build each, rather than an index kept up per insert.
-      await options.idLookups?.ensure(models.flatMap((model) => model.collections));
       if (names.includes('visits')) await ensureIndexes(db, generation);
       return {
         generation,

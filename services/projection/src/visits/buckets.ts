@@ -16,9 +16,20 @@ export class VisitBuckets {
   private readonly collection: Collection<VisitBucketDocument>;
   private readonly cache = new Map<string, BucketContent>();
   private readonly waiting = new Set<string>();
+  /** Buckets known to be stored: a change to one replaces it; any other is inserted. */
+  private readonly stored = new Set<string>();
+  private startsEmpty = false;
 
   constructor(db: Db, name: string) {
     this.collection = db.collection<VisitBucketDocument>(name);
+  }
+
+  /**
+   * A rebuild fills a generation nobody has written: a bucket not written by this instance is
+   * known to be empty, so it is not read (and, new, it is inserted, which needs no lookup).
+   */
+  setStartsEmpty(startsEmpty: boolean): void {
+    this.startsEmpty = startsEmpty;
   }
 
   get waitingBuckets(): number {
@@ -29,8 +40,15 @@ export class VisitBuckets {
   async apply(changes: BucketChange[]): Promise<void> {
     const keys = [...new Set(changes.map((change) => change.key))];
     const missing = keys.filter((key) => !this.cache.has(key));
-    const documents = await Promise.all(missing.map((key) => this.collection.findOne({ _id: key })));
-    missing.forEach((key, index) => this.cache.set(key, BucketContent.parse(documents[index]?.entries)));
+    const toRead = missing.filter((key) => !this.startsEmpty || this.stored.has(key));
+    const documents = await Promise.all(toRead.map((key) => this.collection.findOne({ _id: key })));
+    for (const key of missing) this.cache.set(key, new BucketContent());
+    toRead.forEach((key, index) => {
+      const document = documents[index];
+      if (!document) return;
+      this.cache.set(key, BucketContent.parse(document.entries));
+      this.stored.add(key);
+    });
     for (const change of changes) {
       const content = this.cache.get(change.key)!;
       if (content.add('entry' in change ? change.entry : change.member)) this.waiting.add(change.key);
@@ -44,16 +62,16 @@ export class VisitBuckets {
   /** Writes every bucket changed since the last write, then trims the cache. */
   async write(): Promise<void> {
     if (this.waiting.size > 0) {
-      const operations = [...this.waiting].map((key) => ({
-        replaceOne: {
-          filter: { _id: key },
-          replacement: { _id: key, entries: this.cache.get(key)!.toJson() },
-          upsert: true,
-        },
-      }));
+      const operations = [...this.waiting].map((key) => {
+        const document = { _id: key, entries: this.cache.get(key)!.toJson() };
+        return this.stored.has(key)
+          ? { replaceOne: { filter: { _id: key }, replacement: document } }
+          : { insertOne: { document } };
+      });
       for (let start = 0; start < operations.length; start += 1_000) {
         await this.collection.bulkWrite(operations.slice(start, start + 1_000), { ordered: false });
       }
+      for (const key of this.waiting) this.stored.add(key);
       this.waiting.clear();
     }
     for (const key of this.cache.keys()) {

@@ -46,6 +46,8 @@ export class VisitsModel implements ReadModel {
 
   setDeferred(deferred: boolean): void {
     this.deferred = deferred;
+    // Deferred means a rebuild into a generation of its own (see ReadModel.setDeferred).
+    this.buckets.setStartsEmpty(deferred);
   }
 
   async fold(events: RecordedEvent[]): Promise<void> {

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench:reads`: what the API's reads cost as the history grows, on the product's own read
+ * models. For each size it writes a history of that many events (infra/bench/history.ts: 4,944
+ * stores in two areas over a year), rebuilds every read model from it with `npm run replay`'s
+ * code, serves the rebuilt generation, then times the reads the status API makes — a job's status,
+ * one store's visits over 30 days, one area's visits over 30 days — with the status API's own
+ * query code, one at a time, and prints p50/p99 for each size and the growth between the first
+ * and the last (the curve).
+ *
+ *   npm run bench:reads -- [--events 100000,1000000] [--samples 200] [--keep]
+ *
+ * Its database (MONGO_DB, default retail_pulse_bench_reads) is dropped at the end unless --keep.
+ */
+import { parseArgs } from 'node:util';
+import { createLogger } from '@retail-pulse/shared/config';
+import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
+import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { rebuild } from '../../services/projection/src/replay/rebuild';
+import { JobStatusQuery } from '../../services/status-api/src/jobStatus/query';
+import { ActiveReadModels } from '../../services/status-api/src/readModels';
+import { VisitsQuery } from '../../services/status-api/src/visits/query';
+import { prng } from '../../test/support/prng';
+import { ensureFerretDb } from '../local/services';
+import { writeHistory } from './history';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '100000,1000000' },
+    samples: { type: 'string', default: '200' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const sizes = values.events.split(',').map(Number);
+const samples = Number(values.samples);
+const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
+const dbName = process.env.MONGO_DB ?? 'retail_pulse_bench_reads';
+const DAY_MS = 86_400_000;
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+async function timed(run: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let sample = 0; sample < samples; sample++) {
+    const started = performance.now();
+    await run();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: Number(percentile(times, 0.5).toFixed(2)), p99: Number(percentile(times, 0.99).toFixed(2)) };
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger('bench', 'warn');
+  const ferretDb = process.env.MONGO_URL ? undefined : await ensureFerretDb((line) => console.log(line));
+  const { client, db } = await connectMongo(mongoUrl, dbName);
+  const idLookups = new IdLookups(db, logger);
+  const curve: Array<Record<string, unknown>> = [];
+  try {
+    for (const events of sizes) {
+      await writeHistory(db, events);
+      // The store master of the history: 4,944 stores, the first half in one area.
+      await idLookups.ensure(['stores', 'store_areas', 'job_receipts', 'projection_state', 'events']);
+      await new StoreMaster(db).replaceAll(
+        Array.from({ length: 4944 }, (_, index) => ({
+          storeId: `RP${String(index + 1).padStart(5, '0')}`,
+          areaCode: index + 1 <= 2472 ? '7100015' : '7100016',
+          storeName: 'BENCH STORE',
+        })),
+      );
+      const started = Date.now();
+      const rebuilt = await rebuild(db, logger, { idLookups });
+      const replaySeconds = (Date.now() - started) / 1000;
+      await new ProjectionState(db).setActive({ jobStatus: rebuilt.generation, visits: rebuilt.generation });
+      const images = await db.collection(`rm${rebuilt.generation}_images`).estimatedDocumentCount();
+      const jobs = await db.collection(`rm${rebuilt.generation}_job_outcomes`).estimatedDocumentCount();
+      const readModels = new ActiveReadModels(db);
+      const visits = new VisitsQuery(db, readModels, new StoreMaster(db));
+      const random = prng(7);
+      const window = () => {
+        const from = Date.UTC(2024, 0, 1) + Math.floor(random() * 335) * DAY_MS;
+        return { from: new Date(from), until: new Date(from + 30 * DAY_MS) };
+      };
+      const row = {
+        events,
+        images,
+        replayEventsPerSecond: Math.round(rebuilt.events / replaySeconds),
+        // Every status read goes to the database: a new query object has nothing in memory.
+        statusMs: await timed(() =>
+          new JobStatusQuery(db, readModels).statusOf(1 + Math.floor(random() * jobs)).catch(() => undefined),
+        ),
+        storeVisits30dMs: await timed(() =>
+          visits.find({ storeId: `RP${String(1 + Math.floor(random() * 4944)).padStart(5, '0')}`, ...window() }),
+        ),
+        areaVisits30dMs: await timed(() => visits.find({ area: random() < 0.5 ? '7100015' : '7100016', ...window() })),
+      };
+      console.log(JSON.stringify(row));
+      curve.push(row);
+    }
+    if (curve.length > 1) {
+      const first = curve[0]!;
+      const last = curve[curve.length - 1]!;
+      const growth = (name: string) =>
+        Number(((last[name] as { p99: number }).p99 / (first[name] as { p99: number }).p99).toFixed(2));
+      console.log(
+        JSON.stringify({
+          curve: `${first.images} → ${last.images} images`,
+          p99Growth: {
+            status: growth('statusMs'),
+            storeVisits30d: growth('storeVisits30dMs'),
+            areaVisits30d: growth('areaVisits30dMs'),
+          },
+        }),
+      );
+    }
+  } finally {
+    if (values.keep) console.log(`kept the database ${dbName}`);
+    else await db.dropDatabase();
+    await client.close();
+    ferretDb?.kill('SIGTERM');
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
