@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { redactSecrets } from '@retail-pulse/shared/config';
 import type { ImageFailureKind } from '@retail-pulse/shared/contracts';
 import { isRefusedAddress } from './addressGuard';
 
@@ -14,14 +15,18 @@ export interface DownloadLimits {
   connectionsPerHost: number;
 }
 
-/** Why a download did not give an image; `transient` failures are worth another attempt later. */
+/**
+ * Why a download did not give an image; `transient` failures are worth another attempt later.
+ * The message becomes the image's failure reason, which clients read: credentials in the URL it
+ * names are redacted here, where every such text is made.
+ */
 export class DownloadError extends Error {
   constructor(
     readonly kind: ImageFailureKind,
     message: string,
     readonly transient: boolean,
   ) {
-    super(message);
+    super(redactSecrets(message));
   }
 }
 
