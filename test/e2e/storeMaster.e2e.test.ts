@@ -39,7 +39,7 @@ async function startAndStopProcessor(extraEnv: Record<string, string>): Promise<
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`image-processor exited with ${child.exitCode}`);
-      const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+      const healthy = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
         (response) => response.ok,
         () => false,
       );

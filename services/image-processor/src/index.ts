@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -13,7 +12,8 @@ import {
 } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { Broker, buildTopology, InFlight, subscribe } from '@retail-pulse/shared/messaging';
-import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
+import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
+import { Readiness, startHealthServer } from '@retail-pulse/shared/service';
 import { parseStoreMaster, StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
@@ -100,14 +100,13 @@ async function main(): Promise<void> {
       processed++;
     },
   });
-  const health = createServer((request, response) => {
-    const ok = request.url === '/health';
-    response.writeHead(ok ? 200 : 404, { 'Content-Type': 'application/json' });
-    response.end(
-      ok ? JSON.stringify({ status: broker.connected ? 'ok' : 'degraded', inFlight: inFlight.size, processed }) : '{}',
-    );
+  const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, '0.0.0.0', {
+    readiness: new Readiness(
+      { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
+      logger,
+    ),
+    details: () => ({ inFlight: inFlight.size, processed }),
   });
-  health.listen(config.PROCESSOR_HEALTH_PORT, '0.0.0.0');
   logger.info(
     { concurrency: config.IMAGE_CONCURRENCY, healthPort: config.PROCESSOR_HEALTH_PORT },
     'image-processor consuming',

@@ -9,8 +9,8 @@ import {
 } from '@retail-pulse/shared/config';
 import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
-import { runService, startHealthServer } from '@retail-pulse/shared/service';
+import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
+import { Readiness, runService, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
 import { Projector } from './projector';
 
@@ -54,12 +54,13 @@ runService('projection', async () => {
     onDelivery: (delivery) => batcher.add(delivery),
   });
 
-  const health = startHealthServer(config.PROJECTION_HEALTH_PORT, '0.0.0.0', () => ({
-    status: broker.connected ? 'ok' : 'degraded',
-    rabbitmq: broker.connected,
-    lag: batcher.lag,
-    ...projector.status,
-  }));
+  const health = startHealthServer(config.PROJECTION_HEALTH_PORT, '0.0.0.0', {
+    readiness: new Readiness(
+      { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
+      logger,
+    ),
+    details: () => ({ lag: batcher.lag, ...projector.status }),
+  });
   logger.info({ healthPort: config.PROJECTION_HEALTH_PORT }, 'projection consuming');
   // While no batch arrives, still notice a switch or an append made by another party.
   const maintenance = setInterval(
