@@ -12,7 +12,9 @@ import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
+import { logSettledJobs } from './jobStatus/settledLog';
 import { Projector } from './projector';
+import type { SettledListener } from './readModel';
 
 const configSchema = z.object({
   ...commonConfigShape,
@@ -30,17 +32,22 @@ runService('projection', async () => {
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'projection' });
   await broker.start();
-  // Settled jobs are announced to the status APIs: a hint that spares them a read (lost if the
-  // broker is away, which costs them only that read).
-  const announce = (notice: JobSettledNotice) => {
+  // Settled jobs are logged, and announced to the status APIs: a hint that spares them a read
+  // (lost if the broker is away, which costs them only that read).
+  const onSettled: SettledListener = ({ generation, jobs }) => {
+    logSettledJobs(logger, jobs);
     if (!broker.connected) return;
+    const notice: JobSettledNotice = {
+      generation,
+      jobs: jobs.map(({ jobId, status, failures }) => ({ jobId, status, failures })),
+    };
     broker
       .publish(topology.names.jobSettledExchange, '', notice, { transient: true })
       .catch((error: unknown) => logger.debug({ err: String(error) }, 'could not announce settled jobs'));
   };
   const idLookups = new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR);
   await idLookups.ensure([collectionNames.events, collectionNames.projectionState]);
-  const projector = new Projector(db, logger, { onSettled: announce, idLookups });
+  const projector = new Projector(db, logger, { onSettled, idLookups });
   await projector.start();
   await ensureIndexes(db, projector.generations.visits);
 

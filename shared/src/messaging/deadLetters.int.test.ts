@@ -166,7 +166,8 @@ describe('dead letters on real RabbitMQ', () => {
     expect(redrive).toEqual({
       code: 0,
       stdout: `re-drove 1 of the 3 dead letter(s) in ${names.deadLetterQueue}; kept 1: 1 re-driven 3 times already (--max-redrives 3); 1 not looked at (--limit 2)\n`,
-      stderr: '',
+      // Where it acted, said first; the broker's credentials are not printed.
+      stderr: `dead-letters: acting on broker ${environment.amqpUrl.replace(/\/\/[^@/]*@/, '//***@')} with prefix ${environment.prefix}\n`,
     });
     expect(await count(names.imageRequestsQueue)).toBe(1);
     for (const refused of [zeroLimit, unknownQueue]) {
