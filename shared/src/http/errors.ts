@@ -68,11 +68,14 @@ export function errorMiddleware(logger: Logger, isOutage: (error: unknown) => bo
     } catch (error) {
       const clientError = clientErrorOf(error);
       if (clientError) {
-        // The client's mistake, not the service's: one line to see it by, no stack.
-        logger.warn(
-          { status: clientError.status, error: clientError.message, method: ctx.method, path: ctx.path },
-          'client error',
-        );
+        // The client's mistake, not the service's: one line to see it by, no stack. (A handler's
+        // own 503 has logged its cause where it was thrown.)
+        if (clientError.status < 500) {
+          logger.warn(
+            { status: clientError.status, error: clientError.message, method: ctx.method, path: ctx.path },
+            'client error',
+          );
+        }
         ctx.status = clientError.status;
         ctx.body = clientError.body;
         ctx.set(clientError.headers);
