@@ -221,7 +221,7 @@ async function startBenchStack(processors: number): Promise<BenchStack> {
     });
     services.push({ name, port, child });
     for (const deadline = Date.now() + 60_000; ;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
         (response) => response.ok,
         () => false,
       );

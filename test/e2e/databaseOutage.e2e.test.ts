@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureFerretDb } from '../../infra/local/services';
 import { startImageServer, type ImageServer } from '../support/imageServer';
-import { freePort, startStack, waitForTerminal, type Stack } from '../support/stack';
+import { freePort, startStack, waitForTerminal, type ServiceName, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+import { until } from '../support/until';
 
 /**
  * The database goes away under a running stack: status reads answer 503 with Retry-After (never
  * a 500, never a hang past the driver's server-selection timeout); submits are still accepted
  * from the ingest's reserved job ids, since RabbitMQ holds them durably; once the database is
- * back every job settles. The stack runs on a MongoDB-protocol server of this test's own, so it
+ * back every job settles. Every service that uses the database says so on its readiness probe
+ * while it is away, and stays live. The stack runs on a MongoDB-protocol server of this test's own, so it
  * can be killed without touching anyone else's.
  */
 let ferretDb: ChildProcess | undefined;
@@ -79,5 +81,45 @@ describe('a stack whose database goes away', () => {
     const { job_id: afterId } = (await after.json()) as { job_id: number };
     expect(await waitForTerminal(stack.baseUrl, afterId)).toEqual({ status: 'completed', job_id: afterId });
     expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+  });
+
+  it('turns readiness 503 naming the database on every service that uses it, keeps liveness, and recovers', async () => {
+    const usingDatabase: ServiceName[] = ['ingest', 'status-api', 'projection', 'image-processor'];
+    const probe = async (name: ServiceName, path: string) => {
+      const response = await fetch(`http://127.0.0.1:${stack.ports[name]}${path}`);
+      return { name, status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const readiness = () => Promise.all(usingDatabase.map((name) => probe(name, '/health/ready')));
+    expect((await readiness()).map(({ name, status }) => ({ name, status }))).toEqual(
+      usingDatabase.map((name) => ({ name, status: 200 })),
+    );
+
+    ferretDb!.kill('SIGKILL');
+    await new Promise((resolve) => ferretDb!.once('exit', resolve));
+    let down: Awaited<ReturnType<typeof readiness>> = [];
+    await until(async () => (down = await readiness()).every(({ status }) => status === 503), {
+      timeoutMs: 15_000,
+      everyMs: 200,
+      what: 'every database user unready',
+    });
+    for (const answer of down) {
+      expect(answer).toEqual({
+        name: answer.name,
+        status: 503,
+        body: { status: 'unavailable', down: ['database'], checks: expect.objectContaining({ database: 'down' }) },
+      });
+    }
+    for (const name of [...usingDatabase, 'gateway' as const]) {
+      expect(await probe(name, '/health/live')).toEqual({ name, status: 200, body: { status: 'ok' } });
+    }
+    // The gateway's upstreams still answer (the ingest takes jobs, the status API says 503 itself).
+    expect((await probe('gateway', '/health/ready')).status).toBe(200);
+
+    ferretDb = await ensureFerretDb(say, dataDir, port);
+    await until(async () => (await readiness()).every(({ status }) => status === 200), {
+      timeoutMs: 30_000,
+      everyMs: 200,
+      what: 'every database user ready again',
+    });
   });
 });

@@ -13,6 +13,7 @@ let stack: Stack;
 const KNOWN_STORE = 'S00339218'; // area 7100015 in the sample store master
 const OTHER_STORE = 'S01408764'; // area 7100015
 const AREA_2_STORE = 'S00000201'; // area 7100016
+const STORE_ID_RULE = "must be 1 to 64 characters, each a letter A-Z or a-z, a digit, '-' or '_'";
 
 beforeAll(async () => {
   environment = await createTestEnvironment('e2e');
@@ -118,6 +119,38 @@ describe('transient failures', () => {
 });
 
 describe('failures, per store', () => {
+  it('never shows the credentials of a failing image URL', async () => {
+    const withSecrets = (path: string, query: string) =>
+      `${images.url(path).replace('http://', 'http://reader:s3cret@')}${query}`;
+    const redacted = (path: string, query: string) => `${images.url(path).replace('http://', 'http://***@')}${query}`;
+    const submitted = await submit({
+      count: 1,
+      visits: [
+        visit(
+          OTHER_STORE,
+          [
+            withSecrets('/img/missing.jpg', '?token=abc123&size=2'),
+            withSecrets('/img/page.html', '?X-Amz-Credential=AKIA9&X-Amz-Signature=f00d'),
+          ],
+          '2024-01-23T10:00:00Z',
+        ),
+      ],
+    });
+    expect(submitted.status).toBe(201);
+    const final = (await waitForTerminal(stack.baseUrl, submitted.body.job_id as number)) as { error: unknown[] };
+    expect(JSON.stringify(final)).not.toMatch(/reader|s3cret|abc123|AKIA9|f00d/);
+    expect(final.error).toEqual(
+      expect.arrayContaining([
+        { store_id: OTHER_STORE, error: `HTTP 404 fetching ${redacted('/img/missing.jpg', '?token=***&size=2')}` },
+        {
+          store_id: OTHER_STORE,
+          error: `not an image (Content-Type text/html) at ${redacted('/img/page.html', '?X-Amz-Credential=***&X-Amz-Signature=***')}`,
+        },
+      ]),
+    );
+    expect(final.error).toHaveLength(2);
+  });
+
   it('fails the job and names every store and reason', async () => {
     const submitted = await submit({
       count: 3,
@@ -180,7 +213,14 @@ describe('bad requests get a 4xx with a clear message', () => {
     [{ visits: [good()] }, 'count: must be an integer'],
     [{ count: 1 }, 'visits: must be an array of visits'],
     [{ count: 1.5, visits: [good()] }, 'count: must be an integer'],
-    [{ count: 1, visits: [{ ...good(), store_id: '' }] }, 'visits[0].store_id: must not be empty'],
+    [{ count: 1, visits: [{ ...good(), store_id: '' }] }, `visits[0].store_id: ${STORE_ID_RULE}`],
+    [{ count: 1, visits: [{ ...good(), store_id: 'S1\r\nX-Forged: 1' }] }, `visits[0].store_id: ${STORE_ID_RULE}`],
+    [{ count: 1, visits: [{ ...good(), store_id: '\u001b[31mS1\u0000' }] }, `visits[0].store_id: ${STORE_ID_RULE}`],
+    [{ count: 1, visits: [{ ...good(), store_id: 'S1\u202E\uD800' }] }, `visits[0].store_id: ${STORE_ID_RULE}`],
+    [
+      { count: 1, visits: [{ ...good(), image_url: ['http://a/b\r\n.jpg'] }] },
+      'visits[0].image_url[0]: must not contain spaces or control characters (percent-encode them)',
+    ],
     [{ count: 1, visits: [{ ...good(), image_url: [] }] }, 'visits[0].image_url: must hold at least one URL'],
     [
       { count: 1, visits: [{ ...good(), image_url: ['ftp://x/y.jpg'] }] },
@@ -217,6 +257,9 @@ describe('bad requests get a 4xx with a clear message', () => {
     ['enddate=2024-02-30', 'enddate is not a valid date: 2024-02-30'],
     ['startdate=2024-02-01&enddate=2024-01-01', 'startdate must not be after enddate'],
     ['area=7100015&area=7100016', 'area must be given once'],
+    ['storeid=S1%0D%0AX', 'storeid must not contain control characters'],
+    ['area=%1B%5B2J7100015', 'area must not contain control characters'],
+    ['storeid=S%20%201', `storeid ${STORE_ID_RULE}`],
   ])('visits?%s → 400', async (query, message) => {
     const answer = await get(`/api/visits?${query}`);
     expect(answer.status).toBe(400);

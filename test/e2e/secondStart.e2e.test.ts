@@ -92,7 +92,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 
 async function healthy(port: number): Promise<boolean> {
   try {
-    return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
+    return (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok;
   } catch {
     return false;
   }

@@ -39,7 +39,7 @@ async function startAndStopProcessor(extraEnv: Record<string, string>): Promise<
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`image-processor exited with ${child.exitCode}`);
-      const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+      const healthy = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
         (response) => response.ok,
         () => false,
       );
@@ -63,7 +63,8 @@ describe('the store master', () => {
       file,
       'area_code,store_name,store_id\r\n7100015,"PATEL, SONS",S1\r\n7100015,B STORE,S2\r\n7100016,"C ""THE"" SHOP",S3\r\n',
     );
-    const { stdout } = await importStores(file);
+    const { stdout, stderr } = await importStores(file);
+    expect(stderr).toBe(`stores:import: acting on database ${environment.dbName} at ${environment.mongoUrl}\n`);
     expect(stdout).toMatch(new RegExp(`^imported 3 stores in 2 areas from ${file} \\(0 removed\\) in \\d+ ms\\n$`));
     const stores = new StoreMaster(environment.db);
     expect(await stores.findById('S1')).toMatchObject({ storeId: 'S1', areaCode: '7100015', storeName: 'PATEL, SONS' });

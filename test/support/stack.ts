@@ -102,7 +102,7 @@ export async function startStack(environment: TestEnvironment, extraEnv: Record<
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     services.set(name, service);
-    await waitForHealth(`http://127.0.0.1:${ports[name]}/health`, service);
+    await waitForHealth(`http://127.0.0.1:${ports[name]}/health/ready`, service);
   };
   const stop = async (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
     const service = services.get(name);

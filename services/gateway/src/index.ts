@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
 import { z } from 'zod';
 import { createLogger, env, loadConfig } from '@retail-pulse/shared/config';
-import { closeServer } from '@retail-pulse/shared/http';
-import { runService } from '@retail-pulse/shared/service';
+import { closeServer, SECURITY_HEADERS } from '@retail-pulse/shared/http';
+import { Readiness, runService, serveHealth } from '@retail-pulse/shared/service';
 import { ApiKeys, RateLimiter } from './access';
-import { createProxyHandler } from './proxy';
+import { createProxyHandler, type Routes } from './proxy';
+import { upstreamProbe } from './upstreams';
 
 const configSchema = z.object({
   PORT: env.int(8080, 0, 65_535),
@@ -24,18 +25,24 @@ const configSchema = z.object({
 runService('gateway', async () => {
   const config = loadConfig(configSchema);
   const logger = createLogger('gateway', config.LOG_LEVEL);
-  const server = createServer(
-    createProxyHandler(
-      {
-        ingest: { host: config.INGEST_HOST, port: config.INGEST_PORT },
-        statusApi: { host: config.STATUS_API_HOST, port: config.STATUS_API_PORT },
-      },
-      {
-        apiKeys: new ApiKeys(config.API_KEYS),
-        rateLimiter: new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
-        maxBodyBytes: config.MAX_BODY_BYTES,
-      },
+  const routes: Routes = {
+    ingest: { host: config.INGEST_HOST, port: config.INGEST_PORT },
+    statusApi: { host: config.STATUS_API_HOST, port: config.STATUS_API_PORT },
+  };
+  const proxy = createProxyHandler(routes, {
+    apiKeys: new ApiKeys(config.API_KEYS),
+    rateLimiter: new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  });
+  const health = {
+    readiness: new Readiness(
+      { ingest: { probe: upstreamProbe(routes.ingest) }, 'status-api': { probe: upstreamProbe(routes.statusApi) } },
+      logger,
     ),
+  };
+  // Health is answered here, before keys and rate limits: probes carry no key.
+  const server = createServer(
+    (request, response) => serveHealth(request, response, health, SECURITY_HEADERS) || proxy(request, response),
   );
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

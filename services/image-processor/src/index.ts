@@ -12,8 +12,8 @@ import {
 } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { Broker, buildTopology, InFlight, subscribe } from '@retail-pulse/shared/messaging';
-import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
-import { runService, startHealthServer } from '@retail-pulse/shared/service';
+import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
+import { Readiness, runService, startHealthServer } from '@retail-pulse/shared/service';
 import { parseStoreMaster, StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
@@ -105,11 +105,13 @@ runService('image-processor', async () => {
       processed++;
     },
   });
-  const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, '0.0.0.0', () => ({
-    status: broker.connected ? 'ok' : 'degraded',
-    inFlight: inFlight.size,
-    processed,
-  }));
+  const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, '0.0.0.0', {
+    readiness: new Readiness(
+      { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
+      logger,
+    ),
+    details: () => ({ inFlight: inFlight.size, processed }),
+  });
   logger.info(
     { concurrency: config.IMAGE_CONCURRENCY, healthPort: config.PROCESSOR_HEALTH_PORT },
     'image-processor consuming',

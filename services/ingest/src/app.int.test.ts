@@ -5,6 +5,8 @@ import { createLogger } from '@retail-pulse/shared/config';
 import { jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker } from '@retail-pulse/shared/messaging';
+import { databaseProbe } from '@retail-pulse/shared/mongo';
+import { Readiness } from '@retail-pulse/shared/service';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
@@ -32,7 +34,12 @@ async function startIngest(broker: Broker): Promise<{ url: string; server: Serve
     receipts: new JobReceipts(environment.db),
     limits,
     maxBodyBytes: 64 * 1024,
-    health: () => ({ status: broker.connected ? 'ok' : 'degraded' }),
+    health: {
+      readiness: new Readiness(
+        { database: { probe: databaseProbe(environment.db) }, broker: { probe: () => broker.connected } },
+        logger,
+      ),
+    },
     logger,
   });
   const server = await listen(app, 0, '127.0.0.1');
@@ -95,7 +102,14 @@ describe('ingest on real RabbitMQ and MongoDB', () => {
       expect(response.headers.get('retry-after')).toBe('2');
       expect(await response.json()).toEqual({ error: 'the message broker is unavailable; retry shortly' });
       expect(await environment.db.collection('job_receipts').countDocuments({})).toBe(0);
-      expect((await fetch(`${url}/health`)).status).toBe(503);
+      const ready = await fetch(`${url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({
+        status: 'unavailable',
+        down: ['broker'],
+        checks: { database: 'up', broker: 'down' },
+      });
+      expect((await fetch(`${url}/health/live`)).status).toBe(200);
     } finally {
       await closeServer(server);
       await broker.close();

@@ -4,11 +4,12 @@ import { koaBody } from 'koa-body';
 import type { Logger } from '@retail-pulse/shared/config';
 import { createJsonApi, HttpError } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
+import type { Health } from '@retail-pulse/shared/service';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 
 export interface IngestAppOptions extends SubmitDependencies {
   maxBodyBytes: number;
-  health: () => Record<string, unknown>;
+  health: Health;
   logger: Logger;
 }
 
@@ -28,13 +29,9 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     text: false,
   });
   router.post(['/api/submit', '/api/submit/'], requireJson, parseJson, submitJobRoute(options));
-  router.get('/health', (ctx) => {
-    const health = options.health();
-    ctx.status = health.status === 'ok' ? 200 : 503;
-    ctx.body = health;
-  });
   return createJsonApi({
     logger: options.logger,
+    health: options.health,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/shared/config';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
-import { runService } from '@retail-pulse/shared/service';
+import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
+import { Readiness, runService } from '@retail-pulse/shared/service';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { JobReceipts } from './submitJob/receipts';
@@ -41,7 +41,12 @@ runService('ingest', async () => {
       maxUrlLength: config.MAX_URL_LENGTH,
     },
     maxBodyBytes: config.MAX_BODY_BYTES,
-    health: () => ({ status: broker.connected ? 'ok' : 'degraded', rabbitmq: broker.connected }),
+    health: {
+      readiness: new Readiness(
+        { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
+        logger,
+      ),
+    },
     logger,
   });
   const server = await listen(app, config.INGEST_PORT);

@@ -9,10 +9,12 @@ import {
 } from '@retail-pulse/shared/config';
 import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
-import { runService, startHealthServer } from '@retail-pulse/shared/service';
+import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
+import { Readiness, runService, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
+import { logSettledJobs } from './jobStatus/settledLog';
 import { Projector } from './projector';
+import type { SettledListener } from './readModel';
 
 const configSchema = z.object({
   ...commonConfigShape,
@@ -30,17 +32,22 @@ runService('projection', async () => {
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'projection' });
   await broker.start();
-  // Settled jobs are announced to the status APIs: a hint that spares them a read (lost if the
-  // broker is away, which costs them only that read).
-  const announce = (notice: JobSettledNotice) => {
+  // Settled jobs are logged, and announced to the status APIs: a hint that spares them a read
+  // (lost if the broker is away, which costs them only that read).
+  const onSettled: SettledListener = ({ generation, jobs }) => {
+    logSettledJobs(logger, jobs);
     if (!broker.connected) return;
+    const notice: JobSettledNotice = {
+      generation,
+      jobs: jobs.map(({ jobId, status, failures }) => ({ jobId, status, failures })),
+    };
     broker
       .publish(topology.names.jobSettledExchange, '', notice, { transient: true })
       .catch((error: unknown) => logger.debug({ err: String(error) }, 'could not announce settled jobs'));
   };
   const idLookups = new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR);
   await idLookups.ensure([collectionNames.events, collectionNames.projectionState]);
-  const projector = new Projector(db, logger, { onSettled: announce, idLookups });
+  const projector = new Projector(db, logger, { onSettled, idLookups });
   await projector.start();
   await ensureIndexes(db, projector.generations.visits);
 
@@ -54,12 +61,13 @@ runService('projection', async () => {
     onDelivery: (delivery) => batcher.add(delivery),
   });
 
-  const health = startHealthServer(config.PROJECTION_HEALTH_PORT, '0.0.0.0', () => ({
-    status: broker.connected ? 'ok' : 'degraded',
-    rabbitmq: broker.connected,
-    lag: batcher.lag,
-    ...projector.status,
-  }));
+  const health = startHealthServer(config.PROJECTION_HEALTH_PORT, '0.0.0.0', {
+    readiness: new Readiness(
+      { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
+      logger,
+    ),
+    details: () => ({ lag: batcher.lag, ...projector.status }),
+  });
   logger.info({ healthPort: config.PROJECTION_HEALTH_PORT }, 'projection consuming');
   // While no batch arrives, still notice a switch or an append made by another party.
   const maintenance = setInterval(

@@ -1,16 +1,12 @@
 import { createLogger } from '@retail-pulse/shared/config';
 import type { DomainEvent } from '@retail-pulse/shared/contracts';
-import {
-  ProjectionState,
-  readModelCollections,
-  type JobOutcomeDocument,
-  type JobSettledNotice,
-} from '@retail-pulse/shared/readModels';
+import { ProjectionState, readModelCollections, type JobOutcomeDocument } from '@retail-pulse/shared/readModels';
 import { aSettledJob } from '../../../test/support/builders';
 import { IdLookups } from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { toLogDocument, type EventLogDocument } from './eventLog';
 import { Projector } from './projector';
+import type { SettledListener } from './readModel';
 import { rebuild } from './replay/rebuild';
 
 const logger = createLogger('projection-test', 'silent' as 'info');
@@ -63,10 +59,11 @@ describe('Projector on a real MongoDB-protocol server', () => {
   });
 
   it('announces the jobs each batch settles, once their outcomes are stored', async () => {
-    const notices: JobSettledNotice[] = [];
+    const notices: Array<Parameters<SettledListener>[0]> = [];
     const projector = new Projector(environment.db, logger, { onSettled: (notice) => notices.push(notice) });
     await projector.start();
     const [a, b] = [jobEvents(21, 2), jobEvents(22, 2, 0)];
+    const submittedAt = a[0]!.metadata.occurredAt;
     await projector.project([a[0]!, b[0]!, a[1]!]);
     expect(notices).toEqual([]);
     await projector.project([a[2]!, ...b.slice(1)]);
@@ -74,8 +71,15 @@ describe('Projector on a real MongoDB-protocol server', () => {
       {
         generation: 1,
         jobs: [
-          { jobId: 21, status: 'completed', failures: [] },
-          { jobId: 22, status: 'failed', failures: [{ storeId: 'S1', reason: 'HTTP 404' }] },
+          { jobId: 21, status: 'completed', failures: [], totalImages: 2, failedImages: 0, submittedAt },
+          {
+            jobId: 22,
+            status: 'failed',
+            failures: [{ storeId: 'S1', reason: 'HTTP 404' }],
+            totalImages: 2,
+            failedImages: 1,
+            submittedAt,
+          },
         ],
       },
     ]);

@@ -1,8 +1,13 @@
 import type { ReadModelName, RecordedEvent } from '@retail-pulse/shared/contracts';
-import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
+import type { JobOutcomeDocument } from '@retail-pulse/shared/readModels';
 
-/** Told, once their outcomes are stored, of the jobs a live fold settled. */
-export type SettledListener = (notice: JobSettledNotice) => void;
+/** A job a live fold settled: its outcome as stored, and when it was submitted. */
+export type SettledJob = Pick<JobOutcomeDocument, 'jobId' | 'status' | 'failures' | 'totalImages' | 'failedImages'> & {
+  submittedAt: string | null;
+};
+
+/** Told, once their outcomes are stored, of the jobs a live fold settled, in one generation. */
+export type SettledListener = (settled: { generation: number; jobs: SettledJob[] }) => void;
 
 export interface FoldOptions {
   /**

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@retail-pulse/shared/config';
 import { closeServer, listen } from '@retail-pulse/shared/http';
-import { collectionNames } from '@retail-pulse/shared/mongo';
+import { collectionNames, databaseProbe } from '@retail-pulse/shared/mongo';
 import {
   ProjectionState,
   readModelCollections,
@@ -11,6 +11,7 @@ import {
   type JobReceiptDocument,
   jobKey,
 } from '@retail-pulse/shared/readModels';
+import { Readiness } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { VisitsModel } from '../../projection/src/visits/model';
 import { anImageFailed, anImageProcessed, recorded } from '../../../test/support/builders';
@@ -80,7 +81,7 @@ beforeAll(async () => {
   const app = createStatusApp({
     jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
     visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),
-    health: () => ({ status: 'ok' }),
+    health: { readiness: new Readiness({ database: { probe: databaseProbe(db) } }, logger) },
     logger,
   });
   server = await listen(app, 0, '127.0.0.1');

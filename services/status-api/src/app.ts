@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Logger } from '@retail-pulse/shared/config';
 import { createJsonApi } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
+import type { Health } from '@retail-pulse/shared/service';
 import { parseJobId, unknownJob, type JobStatusQuery } from './jobStatus/query';
 import { parseVisitsParams } from './visits/params';
 import type { VisitsQuery } from './visits/query';
@@ -10,7 +11,7 @@ import type { VisitsQuery } from './visits/query';
 export interface StatusAppOptions {
   jobStatus: JobStatusQuery;
   visits: VisitsQuery;
-  health: () => Record<string, unknown>;
+  health: Health;
   logger: Logger;
 }
 
@@ -29,11 +30,9 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   router.get(['/api/visits', '/api/visits/'], async (ctx) => {
     ctx.body = await options.visits.find(parseVisitsParams(ctx.query), optionalString(ctx.query.generation));
   });
-  router.get('/health', (ctx) => {
-    ctx.body = options.health();
-  });
   return createJsonApi({
     logger: options.logger,
+    health: options.health,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

@@ -3,8 +3,8 @@ import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/
 import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
-import { collectionNames, connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
-import { runService } from '@retail-pulse/shared/service';
+import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
+import { Readiness, runService } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
 import { JobStatusQuery } from './jobStatus/query';
@@ -44,7 +44,16 @@ runService('status-api', async () => {
   const app = createStatusApp({
     jobStatus,
     visits: new VisitsQuery(db, readModels, storeMaster),
-    health: () => ({ status: 'ok', settledJobsFeed: broker.connected }),
+    health: {
+      readiness: new Readiness(
+        {
+          database: { probe: databaseProbe(db) },
+          // The settled-jobs feed only spares reads: without the broker every status is read from the database.
+          broker: { probe: () => broker.connected, required: false },
+        },
+        logger,
+      ),
+    },
     logger,
   });
   const server = await listen(app, config.STATUS_API_PORT);

@@ -1,5 +1,7 @@
-/** The pure contracts between services: events, commands, ids, notices. No I/O, zod only. */
+/** The pure contracts between services: events, commands, ids, notices, what client input may hold. No I/O, zod only. */
 export * from './events';
+export * from './identifiers';
 export * from './ids';
 export * from './projectionMessages';
 export * from './readModels';
+export * from './text';

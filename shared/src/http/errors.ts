@@ -26,11 +26,24 @@ const bodyErrorMessages: Record<string, string> = {
 };
 
 /**
+ * zlib's own errors while the body parser inflates a gzip or deflate body (Z_DATA_ERROR,
+ * Z_BUF_ERROR, …) or decodes a br one (Node names those ERR__ERROR_FORMAT_…): the body is not
+ * what its Content-Encoding says — the client's mistake, not a fault of ours.
+ */
+function isUndecodableBody(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_'));
+}
+
+/**
  * koa-body and Koa throw errors carrying a 4xx status; map them to the right client answer, by
  * what they are (the parser's error type, a JSON SyntaxError), never by their message text.
  */
 function clientErrorOf(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
+  if (isUndecodableBody(error)) {
+    return new HttpError(400, { error: 'request body could not be decoded as its Content-Encoding says' });
+  }
   const status =
     (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
@@ -55,6 +68,14 @@ export function errorMiddleware(logger: Logger, isOutage: (error: unknown) => bo
     } catch (error) {
       const clientError = clientErrorOf(error);
       if (clientError) {
+        // The client's mistake, not the service's: one line to see it by, no stack. (A handler's
+        // own 503 has logged its cause where it was thrown.)
+        if (clientError.status < 500) {
+          logger.warn(
+            { status: clientError.status, error: clientError.message, method: ctx.method, path: ctx.path },
+            'client error',
+          );
+        }
         ctx.status = clientError.status;
         ctx.body = clientError.body;
         ctx.set(clientError.headers);

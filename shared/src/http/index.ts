@@ -1,3 +1,4 @@
-/** Koa: the HTTP server and the one error path. */
+/** Koa: the HTTP server, the one error path and the health endpoints. */
 export * from './errors';
+export * from './health';
 export * from './server';

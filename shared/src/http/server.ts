@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from '../config/logger';
+import type { Health } from '../service/healthServer';
 import { errorMiddleware } from './errors';
+import { healthMiddleware } from './health';
 
 /** Conservative security headers for a JSON API: on every answer, errors included. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -23,17 +25,21 @@ export interface JsonApiOptions {
   mount: (app: Koa) => void;
   /** Errors meaning a backing service is away for now: answered 503 with Retry-After. */
   isOutage?: (error: unknown) => boolean;
+  /** Served on `/health`, `/health/live` and `/health/ready`. */
+  health: Health;
 }
 
 /**
  * A JSON API as every service serves one: security headers on every answer (outermost, so error
- * answers carry them too), the one error middleware, the routes, and a JSON 404 for the rest.
+ * answers carry them too), the one error middleware, the health endpoints, the routes, and a JSON
+ * 404 for the rest.
  */
 export function createJsonApi(options: JsonApiOptions): Koa {
   const app = new Koa();
   app.proxy = true;
   app.use(securityHeaders);
   app.use(errorMiddleware(options.logger, options.isOutage));
+  app.use(healthMiddleware(options.health));
   options.mount(app);
   app.use((ctx) => {
     if (ctx.status === 404 && !ctx.body) {

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { actingOn } from '../config/actingOn';
 import { commonConfigShape, loadConfig } from '../config/config';
 import { DEFAULT_MAX_REDRIVES, listDeadLetters, redriveDeadLetters, type RedriveResult } from './deadLetters';
 import { buildTopology } from './topology';
@@ -74,15 +75,16 @@ async function main(): Promise<void> {
   const config = loadConfig(z.object(commonConfigShape));
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const deadLetterQueue = topology.names.deadLetterQueue;
+  const queues = topology.queues.map((queue) => queue.name).filter((name) => name !== deadLetterQueue);
+  if (options.queue !== undefined && !queues.includes(options.queue)) {
+    throw new UsageError(`--queue must be one of ${queues.join(', ')}`);
+  }
+  console.error(`dead-letters: ${actingOn(config, { broker: true })}`);
   if (options.command === 'list') {
     const letters = await listDeadLetters(config.AMQP_URL, topology, options.limit);
     for (const letter of letters) console.log(JSON.stringify(letter));
     console.log(`${letters.length} dead letter(s) shown from ${deadLetterQueue}`);
     return;
-  }
-  const queues = topology.queues.map((queue) => queue.name).filter((name) => name !== deadLetterQueue);
-  if (options.queue !== undefined && !queues.includes(options.queue)) {
-    throw new UsageError(`--queue must be one of ${queues.join(', ')}`);
   }
   const result = await redriveDeadLetters(config.AMQP_URL, topology, options);
   console.log(describeRedrive(result, deadLetterQueue, options));

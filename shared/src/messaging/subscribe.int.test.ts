@@ -26,8 +26,14 @@ beforeAll(async () => {
   connection = await amqp.connect(environment.amqpUrl);
   channel = await connection.createChannel();
 });
+/** Each test's handlers: the next test starts once they are done (a handler may still requeue its message). */
+let inFlight: InFlight;
+beforeEach(() => {
+  inFlight = new InFlight();
+});
 afterEach(async () => {
   await broker.cancelConsumers();
+  await inFlight.idle();
   for (const queue of environment.topology.queues) await channel.purgeQueue(queue.name);
 });
 afterAll(async () => {
@@ -52,7 +58,7 @@ describe('subscribe on real RabbitMQ', () => {
     const deliveries: number[] = [];
     let outages = 3;
     let handled = 0;
-    await subscribe(broker, logger, new InFlight(), {
+    await subscribe(broker, logger, inFlight, {
       queue: queue(),
       prefetch: 1,
       schema,
@@ -73,7 +79,7 @@ describe('subscribe on real RabbitMQ', () => {
 
   it('gives a held message back to its queue once the outage outlasts the hold', async () => {
     const deliveries: number[] = [];
-    await subscribe(broker, logger, new InFlight(), {
+    await subscribe(broker, logger, inFlight, {
       queue: queue(),
       prefetch: 1,
       schema,
@@ -92,7 +98,7 @@ describe('subscribe on real RabbitMQ', () => {
 
   it('dead-letters a message whose handler keeps failing after the redelivery limit, naming its queue and why', async () => {
     const attempts: number[] = [];
-    await subscribe(broker, logger, new InFlight(), {
+    await subscribe(broker, logger, inFlight, {
       queue: queue(),
       prefetch: 1,
       schema,
@@ -118,7 +124,7 @@ describe('subscribe on real RabbitMQ', () => {
 
   it('dead-letters an invalid message at once, with the reason', async () => {
     let called = false;
-    await subscribe(broker, logger, new InFlight(), {
+    await subscribe(broker, logger, inFlight, {
       queue: queue(),
       prefetch: 1,
       schema,

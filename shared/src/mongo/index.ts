@@ -1,3 +1,4 @@
-/** MongoDB: the connection, the collection names, idempotent inserts. */
+/** MongoDB: the connection, the collection names, idempotent inserts, the readiness probe. */
 export * from './database';
 export * from './idLookups';
+export * from './ping';

@@ -1,3 +1,4 @@
-/** A service's life: start, health, stop on a signal. */
+/** A service's life: start, readiness and health, stop on a signal. */
 export * from './healthServer';
+export * from './readiness';
 export * from './runService';

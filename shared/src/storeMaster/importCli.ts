@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { actingOn } from '../config/actingOn';
 import { commonConfigShape, loadConfig } from '../config/config';
 import { connectMongo } from '../mongo/database';
 import { parseStoreMaster } from './parse';
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig(z.object(commonConfigShape));
+  console.error(`stores:import: ${actingOn(config, { database: true })}`);
   const stores = parseStoreMaster(await readFile(file));
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   try {

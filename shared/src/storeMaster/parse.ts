@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { IDENTIFIER_RULE, isIdentifier } from '../contracts/identifiers';
 
 export interface Store {
   storeId: string;
@@ -50,6 +51,14 @@ export function parseStoreMaster(csv: string | Buffer): Store[] {
     const areaCode = record[area]?.trim() ?? '';
     if (!storeId || !areaCode) {
       throw new StoreMasterFormatError(`store master line ${row + 2}: store id and area code are required`);
+    }
+    // A store whose id a submit would refuse could never be visited: the file is wrong, say where.
+    for (const [what, value] of [
+      ['store id', storeId],
+      ['area code', areaCode],
+    ] as const) {
+      if (!isIdentifier(value))
+        throw new StoreMasterFormatError(`store master line ${row + 2}: ${what} ${IDENTIFIER_RULE}`);
     }
     if (seen.has(storeId))
       throw new StoreMasterFormatError(`store master line ${row + 2}: duplicate store id ${storeId}`);

@@ -29,6 +29,14 @@ describe('parseStoreMaster', () => {
     ['area_code,store_name,store_id\n71,X,\n', 'store master line 2: store id and area code are required'],
     ['area_code,store_name,store_id\n71,X,S1\n71,Y,S1\n', 'store master line 3: duplicate store id S1'],
     ['area_code,store_name,store_id\n71,"X,S1\n', 'store master is not valid CSV'],
+    [
+      'area_code,store_name,store_id\n71,X,S1\n71,Y,"S\u001b[2J"\n',
+      "store master line 3: store id must be 1 to 64 characters, each a letter A-Z or a-z, a digit, '-' or '_'",
+    ],
+    [
+      'area_code,store_name,store_id\n"71 00",X,S1\n',
+      "store master line 2: area code must be 1 to 64 characters, each a letter A-Z or a-z, a digit, '-' or '_'",
+    ],
   ])('refuses %j', (csv, message) => {
     expect(() => parseStoreMaster(csv)).toThrow(StoreMasterFormatError);
     expect(() => parseStoreMaster(csv)).toThrow(message);

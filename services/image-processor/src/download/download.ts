@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { redactSecrets } from '@retail-pulse/shared/config';
 import { isRefusedAddress } from './addressGuard';
 
 export interface DownloadLimits {
@@ -34,13 +35,17 @@ export type DownloadFailure =
         | 'connection_failed';
     };
 
-/** Why a download did not give an image; the message is for people, `failure` is for code. */
+/**
+ * Why a download did not give an image; the message is for people, `failure` is for code. The
+ * message becomes the image's failure reason, which clients read: credentials in the URL it names
+ * are redacted here, where every such text is made.
+ */
 export class DownloadError extends Error {
   constructor(
     readonly failure: DownloadFailure,
     message: string,
   ) {
-    super(message);
+    super(redactSecrets(message));
   }
 }
 

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { describeZodError, type SubmittedVisit } from '@retail-pulse/shared/contracts';
+import {
+  describeZodError,
+  hasUnsafeCharacters,
+  IDENTIFIER_RULE,
+  isIdentifier,
+  type SubmittedVisit,
+} from '@retail-pulse/shared/contracts';
 import { badRequest, HttpError } from '@retail-pulse/shared/http';
 
 export interface SubmitLimits {
@@ -9,23 +15,30 @@ export interface SubmitLimits {
 }
 
 function imageUrlSchema(maxLength: number) {
-  return z
-    .string({ error: 'must be a string' })
-    .max(maxLength, `must be at most ${maxLength} characters`)
-    .refine((value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
-      } catch {
-        return false;
-      }
-    }, 'must be an http or https URL');
+  return (
+    z
+      .string({ error: 'must be a string' })
+      .max(maxLength, `must be at most ${maxLength} characters`)
+      .refine((value) => {
+        try {
+          const url = new URL(value);
+          return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+        } catch {
+          return false;
+        }
+      }, 'must be an http or https URL')
+      // Spaces too: a URL holds them percent-encoded, and a raw one would split it in every text that names it.
+      .refine(
+        (value) => !/\s/.test(value) && !hasUnsafeCharacters(value),
+        'must not contain spaces or control characters (percent-encode them)',
+      )
+  );
 }
 
 export function submitRequestSchema(limits: SubmitLimits) {
   const visit = z.object(
     {
-      store_id: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(64, 'is too long'),
+      store_id: z.string({ error: 'must be a string' }).refine(isIdentifier, IDENTIFIER_RULE),
       image_url: z
         .array(imageUrlSchema(limits.maxUrlLength), { error: 'must be an array of image URLs' })
         .min(1, 'must hold at least one URL'),

@@ -22,7 +22,7 @@ function errorOf(body: unknown): { status: number; body: unknown } {
 describe('parseSubmitRequest', () => {
   it('turns a valid body into visits and an image count', () => {
     const request = parseSubmitRequest(
-      { count: 2, visits: [visit(), visit({ store_id: ' S2 ', image_url: ['http://a/1.png', 'http://a/2.png'] })] },
+      { count: 2, visits: [visit(), visit({ store_id: 'S2', image_url: ['http://a/1.png', 'http://a/2.png'] })] },
       limits,
     );
     expect(request).toEqual({
@@ -66,6 +66,55 @@ describe('parseSubmitRequest', () => {
     [{ count: 3, visits: [visit()] }, 'count (3) does not match the number of visits (1)'],
   ])('refuses %j with 400', (body, message) => {
     expect(errorOf(body)).toEqual({ status: 400, body: { error: message } });
+  });
+
+  const storeIdRule = "visits[0].store_id: must be 1 to 64 characters, each a letter A-Z or a-z, a digit, '-' or '_'";
+
+  it("accepts store ids like the real master's, and UUIDs", () => {
+    for (const storeId of [
+      'RP00001',
+      'S00339218',
+      'store_7-a',
+      'f47ac10b-58cc-4372-a567-0e02b2c3d479',
+      'x'.repeat(64),
+    ]) {
+      expect(parseSubmitRequest({ count: 1, visits: [visit({ store_id: storeId })] }, limits).visits[0]!.storeId).toBe(
+        storeId,
+      );
+    }
+  });
+
+  it.each([
+    ['empty', ''],
+    ['NUL', 'S1\u0000'],
+    ['CR/LF', 'S1\r\nX-Injected: yes'],
+    ['an ANSI escape', '\u001b[31mS1'],
+    ['a bidi override', 'S1\u202Egpj'],
+    ['a lone surrogate', 'S1\uD800'],
+    ['a space', 'S 1'],
+    ['surrounding spaces', ' S1 '],
+    ['a look-alike letter', 'S\u04271'],
+    ['65 characters', 'x'.repeat(65)],
+  ])('refuses a store id with %s, without echoing it', (_what, storeId) => {
+    expect(errorOf({ count: 1, visits: [visit({ store_id: storeId })] })).toEqual({
+      status: 400,
+      body: { error: storeIdRule },
+    });
+  });
+
+  it.each([
+    ['a NUL', 'http://a/b\u0000.jpg'],
+    ['CR/LF', 'http://a/b\r\n.jpg'],
+    ['a tab', 'http://a/\tb.jpg'],
+    ['an ANSI escape', 'http://a/\u001b[31mb.jpg'],
+    ['a bidi override', 'http://a/\u202Egpj.exe'],
+    ['a lone surrogate', 'http://a/\uDC00.jpg'],
+    ['a space', 'http://us er:secret@a/b.jpg'],
+  ])('refuses an image URL with %s', (_what, url) => {
+    expect(errorOf({ count: 1, visits: [visit({ image_url: [url] })] })).toEqual({
+      status: 400,
+      body: { error: 'visits[0].image_url[0]: must not contain spaces or control characters (percent-encode them)' },
+    });
   });
 
   it('refuses jobs above the configured limits with 413', () => {

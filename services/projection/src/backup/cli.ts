@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { commonConfigShape, loadConfig } from '@retail-pulse/shared/config';
+import { actingOn, commonConfigShape, loadConfig } from '@retail-pulse/shared/config';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { progressReporter } from '../replay/progress';
 import { exportLog, importLog, ImportRefused } from './backup';
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const file = named ? resolve(process.env.INIT_CWD ?? process.cwd(), named) : defaultExportFile();
   if (command === 'export') mkdirSync(dirname(file), { recursive: true });
   const config = loadConfig(z.object(commonConfigShape));
+  console.error(`events:${command}: ${actingOn(config, { database: true })}`);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   const started = Date.now();
   try {

@@ -100,7 +100,14 @@ export class JobStatusModel implements ReadModel {
     if (!this.deferred && outcomes.length > 0) {
       this.onSettled?.({
         generation: this.generation,
-        jobs: outcomes.map(({ jobId, status, failures }) => ({ jobId, status, failures })),
+        jobs: outcomes.map(({ jobId, status, failures, totalImages, failedImages }) => ({
+          jobId,
+          status,
+          failures,
+          totalImages,
+          failedImages,
+          submittedAt: touched.get(jobId)!.submittedAt,
+        })),
       });
     }
     const finished = outcomes.map((outcome) => outcome.jobId);

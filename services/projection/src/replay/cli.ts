@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { commonConfigShape, createLogger, loadConfig } from '@retail-pulse/shared/config';
+import { actingOn, commonConfigShape, createLogger, loadConfig } from '@retail-pulse/shared/config';
 import { readModelNames, type ReadModelName } from '@retail-pulse/shared/contracts';
 import { buildTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
@@ -72,6 +72,7 @@ function parseOptions() {
 async function main(): Promise<void> {
   const options = parseOptions();
   const config = loadConfig(z.object(commonConfigShape));
+  console.error(`replay: ${actingOn(config, { database: true, broker: options.switchAfter })}`);
   const logger = createLogger('replay', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   try {

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { redactSecrets } from '@retail-pulse/shared/config';
 import { HttpError } from '@retail-pulse/shared/http';
 import {
   jobStatusOf,
@@ -21,12 +22,13 @@ export function parseJobId(raw: unknown): number | undefined {
   return Number.isSafeInteger(jobId) && jobId > 0 ? jobId : undefined;
 }
 
+/** Reasons are redacted again here: logs written before the processor redacted them still hold credentials. */
 export function statusBodyOf(jobId: number, status: JobStatus): JobStatusBody {
   if (status.state !== 'failed') return { status: status.state, job_id: jobId };
   return {
     status: 'failed',
     job_id: jobId,
-    error: status.failures.map((failure) => ({ store_id: failure.storeId, error: failure.reason })),
+    error: status.failures.map((failure) => ({ store_id: failure.storeId, error: redactSecrets(failure.reason) })),
   };
 }
 

@@ -29,6 +29,13 @@ describe('parseVisitsParams', () => {
     ],
     [{ startdate: '2024-01-02', enddate: '2024-01-01' }, 'startdate must not be after enddate'],
     [{ storeid: ['a', 'b'] }, 'storeid must be given once'],
+    [{ storeid: 'S1\r\nX' }, 'storeid must not contain control characters'],
+    [{ storeid: 'S1\u202E' }, 'storeid must not contain control characters'],
+    [{ area: '7100015\u001b[2J' }, 'area must not contain control characters'],
+    [{ storeid: 'S\uD8001' }, 'storeid must not contain control characters'],
+    [{ storeid: 'S 1' }, "storeid must be 1 to 64 characters, each a letter A-Z or a-z, a digit, '-' or '_'"],
+    [{ area: 'x'.repeat(65) }, "area must be 1 to 64 characters, each a letter A-Z or a-z, a digit, '-' or '_'"],
+    [{ startdate: '2024-01-21\u0000' }, 'startdate must not contain control characters'],
   ])('refuses %j', (query, message) => {
     expect(() => parseVisitsParams(query)).toThrow(HttpError);
     expect(() => parseVisitsParams(query)).toThrow(message);

@@ -8,6 +8,8 @@ export interface JobProgress {
   succeeded: number;
   failed: number;
   failures: JobFailure[];
+  /** When the job was accepted (its JobSubmitted's occurredAt); unknown, like `totalImages`, until that is folded. */
+  submittedAt: string | null;
   /** Position of the job's first event folded. */
   openedAt: number;
   /** Position of the last event folded into this progress: refolding never counts an event twice. */
@@ -34,6 +36,7 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
     succeeded: 0,
     failed: 0,
     failures: [],
+    submittedAt: null,
     openedAt: event.position,
     lastPosition: 0,
   };
@@ -41,7 +44,12 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
   const lastPosition = event.position;
   switch (event.type) {
     case 'JobSubmitted':
-      return { ...current, totalImages: current.totalImages ?? event.data.imageCount, lastPosition };
+      return {
+        ...current,
+        totalImages: current.totalImages ?? event.data.imageCount,
+        submittedAt: current.submittedAt ?? event.metadata.occurredAt,
+        lastPosition,
+      };
     case 'ImageProcessed':
       return { ...current, succeeded: current.succeeded + 1, lastPosition };
     case 'ImageFailed':

@@ -56,9 +56,11 @@ describe('job status fold', () => {
 
   it('counts a result folded before its JobSubmitted, and settles once the total is known', () => {
     const early = progressAfter([processed(5, 0)]);
-    expect(early.totalImages).toBeNull();
+    expect(early).toMatchObject({ totalImages: null, submittedAt: null });
     expect(outcomeOf(early)).toBeUndefined();
-    expect(outcomeOf(evolveJob(early, submitted(6, 1)))?.status).toBe('completed');
+    const settled = evolveJob(early, submitted(6, 1));
+    expect(outcomeOf(settled)?.status).toBe('completed');
+    expect(settled.submittedAt).toBe(submitted(6, 1).metadata.occurredAt);
   });
 
   it('reaches the same progress from the same events, given/when/then', () => {
@@ -70,6 +72,7 @@ describe('job status fold', () => {
         succeeded: 0,
         failed: 1,
         failures: [{ storeId: 'S1', reason: 'HTTP 404' }],
+        submittedAt: aJobSubmitted({ jobId: 7 }).metadata.occurredAt,
         openedAt: 1,
         lastPosition: 2,
       });
