@@ -212,6 +212,8 @@ describe('hostile input', () => {
           INGEST_PORT: String(stack.ports.ingest),
           STATUS_API_PORT: String(stack.ports['status-api']),
           API_KEYS: 'key-one,key-two',
+          // Required with keys; the stack behind was started without one, so it is not checked there.
+          INTERNAL_TOKEN: 'an-internal-token-for-tests',
           // One token per 1,000 s: no refill can happen during the test, however slow the machine.
           RATE_LIMIT_PER_SECOND: '0.001',
           RATE_LIMIT_BURST: '3',

@@ -1,25 +1,35 @@
 import { createServer } from 'node:http';
 import { z } from 'zod';
-import { createLogger, env, loadConfig } from '@retail-pulse/shared/config';
+import { createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { closeServer } from '@retail-pulse/shared/http';
 import { runService } from '@retail-pulse/shared/service';
 import { ApiKeys, RateLimiter } from './access';
 import { createProxyHandler } from './proxy';
 
-const configSchema = z.object({
-  PORT: env.int(8080, 0, 65_535),
-  INGEST_HOST: env.string('127.0.0.1'),
-  INGEST_PORT: env.int(8081, 1, 65_535),
-  STATUS_API_HOST: env.string('127.0.0.1'),
-  STATUS_API_PORT: env.int(8082, 1, 65_535),
-  /** Comma-separated API keys; unset or empty: no key needed. */
-  API_KEYS: z.string().optional(),
-  /** Requests per second per client (API key, or address without keys); 0 turns limiting off. */
-  RATE_LIMIT_PER_SECOND: env.number(1_000, 0),
-  RATE_LIMIT_BURST: env.int(2_000, 1),
-  MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1_024),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-});
+const configSchema = z
+  .object({
+    ...internalTokenShape,
+    /** The address clients reach the gateway on: every interface by default; the one port that faces clients. */
+    GATEWAY_BIND: env.string('0.0.0.0'),
+    PORT: env.int(8080, 0, 65_535),
+    /** Where the gateway reaches the ingest and the status API (not where they listen: see *_BIND there). */
+    INGEST_HOST: env.string('127.0.0.1'),
+    INGEST_PORT: env.int(8081, 1, 65_535),
+    STATUS_API_HOST: env.string('127.0.0.1'),
+    STATUS_API_PORT: env.int(8082, 1, 65_535),
+    /** Comma-separated API keys; unset or empty: no key needed. */
+    API_KEYS: z.string().optional(),
+    /** Requests per second per client (API key, or address without keys); 0 turns limiting off. */
+    RATE_LIMIT_PER_SECOND: env.number(1_000, 0),
+    RATE_LIMIT_BURST: env.int(2_000, 1),
+    MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1_024),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  })
+  // Keys at the gateway guard nothing if the ports behind it answer anyone: they need the token too.
+  .refine((config) => new ApiKeys(config.API_KEYS).enabled === false || config.INTERNAL_TOKEN !== undefined, {
+    path: ['INTERNAL_TOKEN'],
+    message: 'is required when API_KEYS is set (the ingest and the status API must be given the same one)',
+  });
 
 runService('gateway', async () => {
   const config = loadConfig(configSchema);
@@ -34,14 +44,18 @@ runService('gateway', async () => {
         apiKeys: new ApiKeys(config.API_KEYS),
         rateLimiter: new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
         maxBodyBytes: config.MAX_BODY_BYTES,
+        internalToken: config.INTERNAL_TOKEN,
       },
     ),
   );
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.PORT, '0.0.0.0', resolve);
+    server.listen(config.PORT, config.GATEWAY_BIND, resolve);
   });
-  logger.info({ port: config.PORT }, 'gateway listening');
+  logger.info(
+    { address: config.GATEWAY_BIND, port: config.PORT, apiKeys: new ApiKeys(config.API_KEYS).enabled },
+    'gateway listening',
+  );
   return { logger, stopSteps: [() => closeServer(server)] };
 });

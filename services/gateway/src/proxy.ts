@@ -1,5 +1,11 @@
-import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { SECURITY_HEADERS } from '@retail-pulse/shared/http';
+import {
+  Agent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import { INTERNAL_TOKEN_HEADER, SECURITY_HEADERS } from '@retail-pulse/shared/http';
 import { presentedKey, type ApiKeys, type RateLimiter } from './access';
 
 export interface Upstream {
@@ -17,6 +23,8 @@ export interface Access {
   rateLimiter: RateLimiter;
   /** Largest request body forwarded; larger ones are answered 413 here, not streamed on. */
   maxBodyBytes: number;
+  /** Handed on with every forwarded request, so the services behind answer only the gateway. */
+  internalToken?: string;
 }
 
 const TOO_LARGE = { error: 'request body is too large' };
@@ -27,6 +35,14 @@ export function upstreamFor(path: string, routes: Routes): Upstream | undefined 
   if (pathname === '/api/submit' || pathname === '/api/submit/') return routes.ingest;
   if (/^\/api\/(status|visits)\/?$/.test(pathname)) return routes.statusApi;
   return undefined;
+}
+
+/** The client's headers, with its address added and the internal token (when there is one) set by the gateway alone. */
+function forwardedHeaders(incoming: IncomingMessage, internalToken: string | undefined): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { ...incoming.headers, 'x-forwarded-for': incoming.socket.remoteAddress ?? '' };
+  delete headers[INTERNAL_TOKEN_HEADER];
+  if (internalToken !== undefined) headers[INTERNAL_TOKEN_HEADER] = internalToken;
+  return headers;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -71,7 +87,7 @@ export function createProxyHandler(routes: Routes, access: Access) {
         method: incoming.method,
         path: url,
         agent,
-        headers: { ...incoming.headers, 'x-forwarded-for': incoming.socket.remoteAddress ?? '' },
+        headers: forwardedHeaders(incoming, access.internalToken),
       },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -38,6 +38,8 @@ const configSchema = z
     GPU_DELAY_MAX_MS: env.int(400, 0),
     REDELIVERY_LIMIT: env.int(5, 1, 100),
     PROCESSOR_HEALTH_PORT: env.int(8084, 0, 65_535),
+    /** The address the health port listens on: loopback, as for every internal port. */
+    PROCESSOR_HEALTH_BIND: env.string('127.0.0.1'),
     /** A store master to load at start-up, replacing the current set. Unset: the sample, only if no stores exist. */
     STORE_MASTER_FILE: z.string().optional(),
   })
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
       ok ? JSON.stringify({ status: broker.connected ? 'ok' : 'degraded', inFlight: inFlight.size, processed }) : '{}',
     );
   });
-  health.listen(config.PROCESSOR_HEALTH_PORT, '0.0.0.0');
+  health.listen(config.PROCESSOR_HEALTH_PORT, config.PROCESSOR_HEALTH_BIND);
   logger.info(
     { concurrency: config.IMAGE_CONCURRENCY, healthPort: config.PROCESSOR_HEALTH_PORT },
     'image-processor consuming',

@@ -9,6 +9,8 @@ import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 export interface IngestAppOptions extends SubmitDependencies {
   maxBodyBytes: number;
   health: () => Record<string, unknown>;
+  /** When set, only requests forwarded by the gateway (carrying it) are answered. */
+  internalToken?: string;
   logger: Logger;
 }
 
@@ -35,6 +37,7 @@ export function createIngestApp(options: IngestAppOptions): Koa {
   });
   return createJsonApi({
     logger: options.logger,
+    internalToken: options.internalToken,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

@@ -11,6 +11,8 @@ export interface StatusAppOptions {
   jobStatus: JobStatusQuery;
   visits: VisitsQuery;
   health: () => Record<string, unknown>;
+  /** When set, only requests forwarded by the gateway (carrying it) are answered. */
+  internalToken?: string;
   logger: Logger;
 }
 
@@ -34,6 +36,7 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   });
   return createJsonApi({
     logger: options.logger,
+    internalToken: options.internalToken,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

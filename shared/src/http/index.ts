@@ -1,3 +1,4 @@
 /** Koa: the HTTP server and the one error path. */
 export * from './errors';
+export * from './internalToken';
 export * from './server';

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from '../config/logger';
 import { errorMiddleware } from './errors';
+import { requireInternalToken } from './internalToken';
 
 /** Conservative security headers for a JSON API: on every answer, errors included. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -23,6 +24,8 @@ export interface JsonApiOptions {
   mount: (app: Koa) => void;
   /** Errors meaning a backing service is away for now: answered 503 with Retry-After. */
   isOutage?: (error: unknown) => boolean;
+  /** When set, every request but the health checks must carry it (see internalToken.ts). */
+  internalToken?: string;
 }
 
 /**
@@ -34,6 +37,7 @@ export function createJsonApi(options: JsonApiOptions): Koa {
   app.proxy = true;
   app.use(securityHeaders);
   app.use(errorMiddleware(options.logger, options.isOutage));
+  if (options.internalToken !== undefined) app.use(requireInternalToken(options.internalToken));
   options.mount(app);
   app.use((ctx) => {
     if (ctx.status === 404 && !ctx.body) {
@@ -44,8 +48,8 @@ export function createJsonApi(options: JsonApiOptions): Koa {
   return app;
 }
 
-/** Starts an HTTP server for a Koa app and resolves once it listens. */
-export function listen(app: Koa, port: number, host = '0.0.0.0'): Promise<Server> {
+/** Starts an HTTP server for a Koa app on `host` (an address of this machine) and resolves once it listens. */
+export function listen(app: Koa, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     server.keepAliveTimeout = 65_000;
