@@ -175,7 +175,7 @@ describe('hostile input', () => {
       body: JSON.stringify({ count: 1, visits: [{ ...validVisit(), store_id: 'x'.repeat(6 * 1024 * 1024) }] }),
     });
     expect(big.status).toBe(413);
-    expect(await big.json()).toEqual({ error: 'request body is too large' });
+    expect(await big.json()).toEqual({ error: 'request body is too large (at most 5242880 bytes)' });
     // Past the gateway (which refuses it by its declared length), the ingest holds the same limit.
     const direct = await fetch(`http://127.0.0.1:${stack.ports.ingest}/api/submit`, {
       method: 'POST',

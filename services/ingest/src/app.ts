@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import Router from '@koa/router';
 import { koaBody } from 'koa-body';
 import type { Logger } from '@retail-pulse/shared/config';
-import { createJsonApi, HttpError } from '@retail-pulse/shared/http';
+import { bodyReadError, contentCodingOf, createJsonApi, HttpError } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 
@@ -19,6 +19,8 @@ export function createIngestApp(options: IngestAppOptions): Koa {
   const requireJson = async (ctx: Koa.Context, next: Koa.Next) => {
     if (!ctx.is('application/json'))
       throw new HttpError(415, { error: 'request body must be JSON (Content-Type: application/json)' });
+    // The body parser reads the header itself: hand it the coding in its one spelling, or refuse it here.
+    ctx.req.headers['content-encoding'] = contentCodingOf(ctx.get('content-encoding'));
     await next();
   };
   const parseJson = koaBody({
@@ -28,6 +30,9 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     multipart: false,
     urlencoded: false,
     text: false,
+    onError: (error, ctx) => {
+      throw bodyReadError(error, contentCodingOf(ctx.get('content-encoding')));
+    },
   });
   router.post(['/api/submit', '/api/submit/'], requireJson, parseJson, submitJobRoute(options));
   router.get('/health', (ctx) => {
