@@ -5,11 +5,12 @@
  * it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { env, loadConfig } from '@retail-pulse/shared/config';
+import { env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
 
@@ -23,6 +24,9 @@ const configSchema = z.object({
   IMAGE_PROCESSORS: env.int(1, 1, 64),
   /** The stack lock, and FerretDB's data when `npm start` starts FerretDB; relative to the checkout. */
   RP_DATA_DIR: env.string('.data'),
+  /** The gateway's keys; only whether there are any matters here. */
+  API_KEYS: z.string().optional(),
+  ...internalTokenShape,
 });
 type SupervisorConfig = z.infer<typeof configSchema>;
 
@@ -132,20 +136,33 @@ class SupervisedProcess {
   }
 }
 
+/**
+ * With API keys on, the gateway and the services behind it share a secret, so that the internal
+ * ports answer only the gateway: the one given in INTERNAL_TOKEN, else a new one for this stack.
+ */
+function internalTokenFor(config: SupervisorConfig): Record<string, string> {
+  const keysOn = (config.API_KEYS ?? '').split(',').some((key) => key.trim() !== '');
+  if (config.INTERNAL_TOKEN !== undefined) return { INTERNAL_TOKEN: config.INTERNAL_TOKEN };
+  if (!keysOn) return {};
+  say('API keys are on: the ingest and the status API answer only the gateway (an internal token made for this stack)');
+  return { INTERNAL_TOKEN: randomBytes(32).toString('base64url') };
+}
+
 /** What `npm start` runs, each service with its port. */
 function serviceSpecs(config: SupervisorConfig, processors: number): { backends: ServiceSpec[]; gateway: ServiceSpec } {
+  const internalToken = internalTokenFor(config);
   const backends: ServiceSpec[] = [
     {
       name: 'ingest',
       entry: 'services/ingest/src/index.ts',
       port: config.INGEST_PORT,
-      env: { INGEST_PORT: String(config.INGEST_PORT) },
+      env: { INGEST_PORT: String(config.INGEST_PORT), ...internalToken },
     },
     {
       name: 'status-api',
       entry: 'services/status-api/src/index.ts',
       port: config.STATUS_API_PORT,
-      env: { STATUS_API_PORT: String(config.STATUS_API_PORT) },
+      env: { STATUS_API_PORT: String(config.STATUS_API_PORT), ...internalToken },
     },
     {
       name: 'projection',
@@ -168,6 +185,7 @@ function serviceSpecs(config: SupervisorConfig, processors: number): { backends:
       PORT: String(config.PORT),
       INGEST_PORT: String(config.INGEST_PORT),
       STATUS_API_PORT: String(config.STATUS_API_PORT),
+      ...internalToken,
     },
   };
   return { backends, gateway };

@@ -89,9 +89,9 @@ describe('the log', () => {
     ]);
     expect(await Promise.all(answers.map(async (answer) => [answer.status, await answer.json()]))).toEqual([
       [400, { error: 'request body is not valid JSON' }],
-      [400, { error: 'request body could not be decoded as its Content-Encoding says' }],
-      [400, { error: 'request body could not be decoded as its Content-Encoding says' }],
-      [400, { error: 'request body could not be decoded as its Content-Encoding says' }],
+      [400, { error: 'request body is not valid br data, as its Content-Encoding says' }],
+      [400, { error: 'request body is not valid gzip data, as its Content-Encoding says' }],
+      [400, { error: 'request body is not valid br data, as its Content-Encoding says' }],
     ]);
     const clientErrors = () => jsonLinesOf('ingest').filter((line) => line.msg === 'client error');
     await until(() => clientErrors().length >= 4, { what: 'four client-error lines' });

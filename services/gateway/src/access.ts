@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { HttpError } from '@retail-pulse/shared/http';
 
 /** The key a request presents: `X-API-Key: <key>` or `Authorization: Bearer <key>`. */
 export function presentedKey(request: IncomingMessage): string | undefined {
@@ -72,5 +73,24 @@ export class RateLimiter {
   private forgetIdle(now: number): void {
     const full = (this.burst / this.ratePerSecond) * 1000;
     for (const [client, bucket] of this.buckets) if (now - bucket.updatedAt > full) this.buckets.delete(client);
+  }
+}
+
+/**
+ * Lets a request in, or throws the answer: 401 without a valid key (when keys are configured),
+ * 429 with Retry-After past its client's rate. A client is its key, or its address without keys.
+ */
+export function admit(request: IncomingMessage, apiKeys: ApiKeys, rateLimiter: RateLimiter): void {
+  const key = presentedKey(request);
+  if (!apiKeys.allows(key)) {
+    throw new HttpError(
+      401,
+      { error: 'a valid API key is required (X-API-Key header or Authorization: Bearer)' },
+      { 'WWW-Authenticate': 'Bearer' },
+    );
+  }
+  const waitSeconds = rateLimiter.take(apiKeys.enabled ? `key:${key}` : `ip:${request.socket.remoteAddress ?? ''}`);
+  if (waitSeconds !== undefined) {
+    throw new HttpError(429, { error: 'too many requests; slow down' }, { 'Retry-After': String(waitSeconds) });
   }
 }

@@ -1,5 +1,5 @@
 import type { Probe } from '@retail-pulse/shared/service';
-import type { Upstream } from './proxy';
+import type { Upstream } from './routes';
 
 /**
  * The gateway is ready while the services it forwards to answer: their liveness, not their

@@ -39,6 +39,8 @@ const configSchema = z
     GPU_DELAY_MAX_MS: env.int(400, 0),
     REDELIVERY_LIMIT: env.int(5, 1, 100),
     PROCESSOR_HEALTH_PORT: env.int(8084, 0, 65_535),
+    /** The address the health port listens on: loopback, as for every internal port. */
+    PROCESSOR_HEALTH_BIND: env.string('127.0.0.1'),
     /** A store master to load at start-up, replacing the current set. Unset: the sample, only if no stores exist. */
     STORE_MASTER_FILE: z.string().optional(),
   })
@@ -105,7 +107,7 @@ runService('image-processor', async () => {
       processed++;
     },
   });
-  const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, '0.0.0.0', {
+  const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, config.PROCESSOR_HEALTH_BIND, {
     readiness: new Readiness(
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
       logger,

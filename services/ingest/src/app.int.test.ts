@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
 import { jobSubmittedSchema } from '@retail-pulse/shared/contracts';
@@ -7,6 +8,7 @@ import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { databaseProbe } from '@retail-pulse/shared/mongo';
 import { Readiness } from '@retail-pulse/shared/service';
+import { RawConnection, rawRequest } from '../../../test/support/rawHttp';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
@@ -111,6 +113,47 @@ describe('ingest on real RabbitMQ and MongoDB', () => {
       });
       expect((await fetch(`${url}/health/live`)).status).toBe(200);
     } finally {
+      await closeServer(server);
+      await broker.close();
+    }
+  });
+
+  it('answers a body it cannot decode with a 4xx naming the problem, and the connection carries the next submit', async () => {
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
+    await broker.start();
+    const { url, server } = await startIngest(broker);
+    const connection = await RawConnection.open(Number(new URL(url).port));
+    try {
+      const body = JSON.stringify(job);
+      const post = (coding: string, content: Buffer | string) =>
+        rawRequest(
+          'POST',
+          '/api/submit',
+          {
+            'Content-Type': 'application/json',
+            'Content-Encoding': coding,
+            'Content-Length': Buffer.byteLength(content),
+          },
+          content,
+        );
+      const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, ' '));
+      const cases: Array<[Buffer, number, string]> = [
+        [post('gzip', body), 400, 'request body is not valid gzip data, as its Content-Encoding says'],
+        [post('br', body), 400, 'request body is not valid br data, as its Content-Encoding says'],
+        [post('zstd', body), 415, 'unsupported Content-Encoding: send gzip, deflate, br or none, one at most'],
+        [post('gzip', bomb), 413, 'request body is too large once decoded (at most 65536 bytes)'],
+        [post('identity', '{"count":'), 400, 'request body is not valid JSON'],
+      ];
+      for (const [index, [request, status, error]] of cases.entries()) {
+        await connection.send([request]);
+        const { responses } = await connection.waitFor(index + 1, 5_000);
+        expect(responses[index]).toMatchObject({ status, body: JSON.stringify({ error }) });
+      }
+      await connection.send([post('BR', brotliCompressSync(body))]);
+      const { responses } = await connection.waitFor(cases.length + 1, 5_000);
+      expect(responses[cases.length]?.status).toBe(201);
+    } finally {
+      connection.close();
       await closeServer(server);
       await broker.close();
     }

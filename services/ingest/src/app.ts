@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import Router from '@koa/router';
 import { koaBody } from 'koa-body';
 import type { Logger } from '@retail-pulse/shared/config';
-import { createJsonApi, HttpError } from '@retail-pulse/shared/http';
+import { bodyReadError, contentCodingOf, createJsonApi, HttpError } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
@@ -10,6 +10,8 @@ import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 export interface IngestAppOptions extends SubmitDependencies {
   maxBodyBytes: number;
   health: Health;
+  /** When set, only requests forwarded by the gateway (carrying it) are answered. */
+  internalToken?: string;
   logger: Logger;
 }
 
@@ -18,6 +20,8 @@ export function createIngestApp(options: IngestAppOptions): Koa {
   const requireJson = async (ctx: Koa.Context, next: Koa.Next) => {
     if (!ctx.is('application/json'))
       throw new HttpError(415, { error: 'request body must be JSON (Content-Type: application/json)' });
+    // The body parser reads the header itself: hand it the coding in its one spelling, or refuse it here.
+    ctx.req.headers['content-encoding'] = contentCodingOf(ctx.get('content-encoding'));
     await next();
   };
   const parseJson = koaBody({
@@ -27,11 +31,15 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     multipart: false,
     urlencoded: false,
     text: false,
+    onError: (error, ctx) => {
+      throw bodyReadError(error, contentCodingOf(ctx.get('content-encoding')));
+    },
   });
   router.post(['/api/submit', '/api/submit/'], requireJson, parseJson, submitJobRoute(options));
   return createJsonApi({
     logger: options.logger,
     health: options.health,
+    internalToken: options.internalToken,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/shared/config';
+import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
@@ -10,6 +10,9 @@ import { JobReceipts } from './submitJob/receipts';
 
 const configSchema = z.object({
   ...commonConfigShape,
+  ...internalTokenShape,
+  /** The address the ingest listens on: loopback, so that only the gateway on this machine reaches it. */
+  INGEST_BIND: env.string('127.0.0.1'),
   INGEST_PORT: env.int(8081, 0, 65_535),
   MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1_024),
   MAX_VISITS_PER_JOB: env.int(10_000, 1),
@@ -47,10 +50,14 @@ runService('ingest', async () => {
         logger,
       ),
     },
+    internalToken: config.INTERNAL_TOKEN,
     logger,
   });
-  const server = await listen(app, config.INGEST_PORT);
-  logger.info({ port: config.INGEST_PORT }, 'ingest listening');
+  const server = await listen(app, config.INGEST_PORT, config.INGEST_BIND);
+  logger.info(
+    { address: config.INGEST_BIND, port: config.INGEST_PORT, gatewayOnly: config.INTERNAL_TOKEN !== undefined },
+    'ingest listening',
+  );
 
   return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => client.close()] };
 });

@@ -22,6 +22,8 @@ const configSchema = z.object({
   PROJECTION_BATCH_SIZE: env.int(500, 1, 10_000),
   PROJECTION_BATCH_WAIT_MS: env.int(20, 0, 5_000),
   PROJECTION_HEALTH_PORT: env.int(8083, 0, 65_535),
+  /** The address the health port listens on: loopback unless told otherwise. */
+  PROJECTION_HEALTH_BIND: env.string('127.0.0.1'),
 });
 
 runService('projection', async () => {
@@ -61,7 +63,7 @@ runService('projection', async () => {
     onDelivery: (delivery) => batcher.add(delivery),
   });
 
-  const health = startHealthServer(config.PROJECTION_HEALTH_PORT, '0.0.0.0', {
+  const health = startHealthServer(config.PROJECTION_HEALTH_PORT, config.PROJECTION_HEALTH_BIND, {
     readiness: new Readiness(
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
       logger,

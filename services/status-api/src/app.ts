@@ -12,6 +12,8 @@ export interface StatusAppOptions {
   jobStatus: JobStatusQuery;
   visits: VisitsQuery;
   health: Health;
+  /** When set, only requests forwarded by the gateway (carrying it) are answered. */
+  internalToken?: string;
   logger: Logger;
 }
 
@@ -33,6 +35,7 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   return createJsonApi({
     logger: options.logger,
     health: options.health,
+    internalToken: options.internalToken,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, createLogger, env, loadConfig } from '@retail-pulse/shared/config';
+import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
@@ -13,6 +13,9 @@ import { VisitsQuery } from './visits/query';
 
 const configSchema = z.object({
   ...commonConfigShape,
+  ...internalTokenShape,
+  /** The address the status API listens on: loopback, so that only the gateway on this machine reaches it. */
+  STATUS_API_BIND: env.string('127.0.0.1'),
   STATUS_API_PORT: env.int(8082, 0, 65_535),
 });
 
@@ -54,9 +57,13 @@ runService('status-api', async () => {
         logger,
       ),
     },
+    internalToken: config.INTERNAL_TOKEN,
     logger,
   });
-  const server = await listen(app, config.STATUS_API_PORT);
-  logger.info({ port: config.STATUS_API_PORT }, 'status API listening');
+  const server = await listen(app, config.STATUS_API_PORT, config.STATUS_API_BIND);
+  logger.info(
+    { address: config.STATUS_API_BIND, port: config.STATUS_API_PORT, gatewayOnly: config.INTERNAL_TOKEN !== undefined },
+    'status API listening',
+  );
   return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => client.close()] };
 });

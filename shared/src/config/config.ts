@@ -52,6 +52,19 @@ export const commonConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 };
 export const commonConfigSchema = z.object(commonConfigShape);
+
+/**
+ * The secret the gateway adds to every request it forwards (shared/src/http/internalToken.ts).
+ * Set on the ingest and the status API, they answer only requests that carry it, so their ports
+ * are no way around the gateway's API keys and rate limits.
+ */
+export const internalTokenShape = {
+  // Empty is unset: compose passes `${INTERNAL_TOKEN:-}` through as ''.
+  INTERNAL_TOKEN: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+};
 export type CommonConfig = z.infer<typeof commonConfigSchema>;
 
 /**

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../config/logger';
+import { discardRequestBody } from './discardBody';
 
 /** A failure the client should see: its status and JSON body. Handlers throw these. */
 export class HttpError extends Error {
@@ -52,7 +53,10 @@ function clientErrorOf(error: unknown): HttpError | undefined {
 
 function clientMessageOf(error: unknown, status: number): string {
   if (error instanceof SyntaxError) return 'request body is not valid JSON';
-  const type = (error as { type?: unknown }).type;
+  const { type, limit } = error as { type?: unknown; limit?: unknown };
+  if (type === 'entity.too.large' && typeof limit === 'number') {
+    return `request body is too large (at most ${limit} bytes)`;
+  }
   const known = typeof type === 'string' ? bodyErrorMessages[type] : undefined;
   if (known) return known;
   if (status === 415) return 'request body must be JSON (Content-Type: application/json)';
@@ -60,12 +64,17 @@ function clientMessageOf(error: unknown, status: number): string {
   return (error as { expose?: unknown }).expose === true ? (error as Error).message : 'bad request';
 }
 
-/** The one error middleware: every thrown error becomes a status and a JSON body, never a stack trace. */
+/**
+ * The one error middleware: every thrown error becomes a status and a JSON body, never a stack
+ * trace, and what is left of the request's body is read and dropped, so the connection stays
+ * good for the next request.
+ */
 export function errorMiddleware(logger: Logger, isOutage: (error: unknown) => boolean = () => false) {
   return async (ctx: Context, next: Next): Promise<void> => {
     try {
       await next();
     } catch (error) {
+      if (!discardRequestBody(ctx.req)) ctx.set('Connection', 'close');
       const clientError = clientErrorOf(error);
       if (clientError) {
         // The client's mistake, not the service's: one line to see it by, no stack. (A handler's

@@ -1,18 +1,12 @@
-import type { Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from '../config/logger';
 import type { Health } from '../service/healthServer';
 import { errorMiddleware } from './errors';
 import { healthMiddleware } from './health';
-
-/** Conservative security headers for a JSON API: on every answer, errors included. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-  'Cache-Control': 'no-store',
-};
+import { answerMalformedRequests, MAX_HEADER_BYTES } from './framing';
+import { requireInternalToken } from './internalToken';
+import { SECURITY_HEADERS } from './securityHeaders';
 
 async function securityHeaders(ctx: Context, next: Next): Promise<void> {
   await next();
@@ -27,6 +21,13 @@ export interface JsonApiOptions {
   isOutage?: (error: unknown) => boolean;
   /** Served on `/health`, `/health/live` and `/health/ready`. */
   health: Health;
+  /** When set, every request but the health checks must carry it (see internalToken.ts). */
+  internalToken?: string;
+  /**
+   * Whether X-Forwarded-For names the client (default: yes, behind the gateway). The gateway faces
+   * clients itself and must not believe what they say there.
+   */
+  trustForwardedFor?: boolean;
 }
 
 /**
@@ -36,10 +37,11 @@ export interface JsonApiOptions {
  */
 export function createJsonApi(options: JsonApiOptions): Koa {
   const app = new Koa();
-  app.proxy = true;
+  app.proxy = options.trustForwardedFor ?? true;
   app.use(securityHeaders);
   app.use(errorMiddleware(options.logger, options.isOutage));
   app.use(healthMiddleware(options.health));
+  if (options.internalToken !== undefined) app.use(requireInternalToken(options.internalToken));
   options.mount(app);
   app.use((ctx) => {
     if (ctx.status === 404 && !ctx.body) {
@@ -50,13 +52,29 @@ export function createJsonApi(options: JsonApiOptions): Koa {
   return app;
 }
 
-/** Starts an HTTP server for a Koa app and resolves once it listens. */
-export function listen(app: Koa, port: number, host = '0.0.0.0'): Promise<Server> {
+export interface ListenOptions {
+  /** Longest a client may take to send a request's headers (Node's default: 60 s). */
+  headersTimeoutMs?: number;
+  /** Longest a client may take to send a whole request, body included (Node's default: 300 s). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Starts an HTTP server for a Koa app on `host` (an address of this machine) and resolves once it
+ * listens. Requests the HTTP parser refuses are answered in JSON too (framing.ts); timeouts are
+ * checked every second, so a slow client is cut off close to its limit.
+ */
+export function listen(app: Koa, port: number, host: string, options: ListenOptions = {}): Promise<Server> {
+  const serverOptions: ServerOptions = { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 };
+  if (options.headersTimeoutMs !== undefined) serverOptions.headersTimeout = options.headersTimeoutMs;
+  if (options.requestTimeoutMs !== undefined) serverOptions.requestTimeout = options.requestTimeoutMs;
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer(serverOptions, app.callback());
     server.keepAliveTimeout = 65_000;
+    answerMalformedRequests(server);
     server.once('listening', () => resolve(server));
     server.once('error', reject);
+    server.listen(port, host);
   });
 }
 

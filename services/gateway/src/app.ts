@@ -1,0 +1,40 @@
+import type Koa from 'koa';
+import type { Logger } from '@retail-pulse/shared/config';
+import { createJsonApi } from '@retail-pulse/shared/http';
+import type { Health } from '@retail-pulse/shared/service';
+import { admit, type ApiKeys, type RateLimiter } from './access';
+import type { UpstreamService } from './forward';
+import { readRequestBody } from './requestBody';
+import { routeOf, type Upstreams } from './routes';
+
+export interface GatewayOptions {
+  upstreams: Record<keyof Upstreams, UpstreamService>;
+  apiKeys: ApiKeys;
+  rateLimiter: RateLimiter;
+  /** Largest request body taken, as sent and as decoded; larger ones are answered 413 here. */
+  maxBodyBytes: number;
+  /** Answered before keys and rate limits: probes carry no key. */
+  health: Health;
+  logger: Logger;
+}
+
+/**
+ * The one base URL clients use: one Koa app on the shared JSON API wiring (security headers, the
+ * one error path). A request is routed (404/405), let in (401/429), its body read and decoded
+ * within the limit (413/415/400), and handed whole to the service behind, whose answer it gets.
+ */
+export function createGatewayApp(options: GatewayOptions): Koa {
+  return createJsonApi({
+    logger: options.logger,
+    // Clients talk to the gateway directly: a client is its socket's address, whatever it claims.
+    trustForwardedFor: false,
+    health: options.health,
+    mount: (app) =>
+      app.use(async (ctx) => {
+        const route = routeOf(ctx.method, ctx.path);
+        admit(ctx.req, options.apiKeys, options.rateLimiter);
+        const body = ctx.method === 'POST' ? await readRequestBody(ctx.req, options.maxBodyBytes) : undefined;
+        await options.upstreams[route.upstream].forward(ctx, body);
+      }),
+  });
+}
