@@ -37,9 +37,7 @@ export function createIngestApp(options: IngestAppOptions): Koa {
   });
   router.post(['/api/submit', '/api/submit/'], requireJson, parseJson, submitJobRoute(options));
   return createJsonApi({
-    logger: options.logger,
-    health: options.health,
-    internalToken: options.internalToken,
+    ...options,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
-import { closeServer, listen } from '@retail-pulse/shared/http';
+import { closeServer, serveApi } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService } from '@retail-pulse/shared/service';
@@ -53,11 +53,13 @@ runService('ingest', async () => {
     internalToken: config.INTERNAL_TOKEN,
     logger,
   });
-  const server = await listen(app, config.INGEST_PORT, config.INGEST_BIND);
-  logger.info(
-    { address: config.INGEST_BIND, port: config.INGEST_PORT, gatewayOnly: config.INTERNAL_TOKEN !== undefined },
-    'ingest listening',
-  );
+  const server = await serveApi(app, {
+    name: 'ingest',
+    port: config.INGEST_PORT,
+    bind: config.INGEST_BIND,
+    internalToken: config.INTERNAL_TOKEN,
+    logger,
+  });
 
   return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => client.close()] };
 });

@@ -33,9 +33,7 @@ export function createStatusApp(options: StatusAppOptions): Koa {
     ctx.body = await options.visits.find(parseVisitsParams(ctx.query), optionalString(ctx.query.generation));
   });
   return createJsonApi({
-    logger: options.logger,
-    health: options.health,
-    internalToken: options.internalToken,
+    ...options,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),
     isOutage,
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
-import { closeServer, listen } from '@retail-pulse/shared/http';
+import { closeServer, serveApi } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService } from '@retail-pulse/shared/service';
@@ -60,10 +60,12 @@ runService('status-api', async () => {
     internalToken: config.INTERNAL_TOKEN,
     logger,
   });
-  const server = await listen(app, config.STATUS_API_PORT, config.STATUS_API_BIND);
-  logger.info(
-    { address: config.STATUS_API_BIND, port: config.STATUS_API_PORT, gatewayOnly: config.INTERNAL_TOKEN !== undefined },
-    'status API listening',
-  );
+  const server = await serveApi(app, {
+    name: 'status API',
+    port: config.STATUS_API_PORT,
+    bind: config.STATUS_API_BIND,
+    internalToken: config.INTERNAL_TOKEN,
+    logger,
+  });
   return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => client.close()] };
 });

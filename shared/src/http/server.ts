@@ -78,6 +78,19 @@ export function listen(app: Koa, port: number, host: string, options: ListenOpti
   });
 }
 
+/** Starts an API service's server, and says where it listens and whether it answers only the gateway. */
+export async function serveApi(
+  app: Koa,
+  service: { name: string; port: number; bind: string; internalToken: string | undefined; logger: Logger },
+): Promise<Server> {
+  const server = await listen(app, service.port, service.bind);
+  service.logger.info(
+    { address: service.bind, port: service.port, gatewayOnly: service.internalToken !== undefined },
+    `${service.name} listening`,
+  );
+  return server;
+}
+
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
