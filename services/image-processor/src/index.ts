@@ -3,11 +3,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
   backgroundConfigShape,
-  runInBackground,
+  configureBackgroundStage,
   commonConfigShape,
-  createLogger,
   env,
-  loadConfig,
   type Logger,
 } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
@@ -50,9 +48,7 @@ const configSchema = z
   });
 
 runService('image-processor', async () => {
-  const config = loadConfig(configSchema);
-  runInBackground(config.PROCESS_NICE);
-  const logger = createLogger('image-processor', config.LOG_LEVEL);
+  const { config, logger } = configureBackgroundStage('image-processor', configSchema);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.stores]);

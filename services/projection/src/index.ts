@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import {
-  backgroundConfigShape,
-  runInBackground,
-  commonConfigShape,
-  createLogger,
-  env,
-  loadConfig,
-} from '@retail-pulse/shared/config';
+import { backgroundConfigShape, configureBackgroundStage, commonConfigShape, env } from '@retail-pulse/shared/config';
 import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
@@ -27,9 +20,7 @@ const configSchema = z.object({
 });
 
 runService('projection', async () => {
-  const config = loadConfig(configSchema);
-  runInBackground(config.PROCESS_NICE);
-  const logger = createLogger('projection', config.LOG_LEVEL);
+  const { config, logger } = configureBackgroundStage('projection', configSchema);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'projection' });

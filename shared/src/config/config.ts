@@ -1,5 +1,6 @@
 import { setPriority } from 'node:os';
 import { z } from 'zod';
+import { createLogger, type Logger } from './logger';
 
 /** Thrown when an environment variable does not parse; the message names the variable. */
 export class ConfigError extends Error {}
@@ -77,4 +78,17 @@ export const backgroundConfigShape = { PROCESS_NICE: env.int(10, 0, 19) };
 /** Lowers this process's scheduling priority; threads started afterwards (the libuv pool) inherit it. */
 export function runInBackground(nice: number): void {
   if (nice > 0) setPriority(nice);
+}
+
+/**
+ * The start of a background stage's composition root: its configuration parsed, its priority
+ * lowered (`PROCESS_NICE`), its logger made.
+ */
+export function configureBackgroundStage<T extends z.ZodType<{ PROCESS_NICE: number; LOG_LEVEL: string }>>(
+  name: string,
+  schema: T,
+): { config: z.infer<T>; logger: Logger } {
+  const config = loadConfig(schema);
+  runInBackground(config.PROCESS_NICE);
+  return { config, logger: createLogger(name, config.LOG_LEVEL) };
 }
