@@ -1,5 +1,6 @@
 import amqp, { type ChannelModel, type Channel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
+import { amqpNodeUrls } from './nodes';
 import type { Topology } from './topology';
 
 /** The broker cannot take a message now (disconnected, or it refused it). Callers answer 503 or retry. */
@@ -57,10 +58,45 @@ interface Pending {
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
+/** A node that neither answers nor refuses is given up on after this long, and the next one tried. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
- * One AMQP connection per service, kept alive: on loss it reconnects with backoff, re-declares the
- * topology and resumes every consumer. Publishes go through a confirm channel and resolve only
+ * Connects to the first node of `amqpUrl` (one URL or a comma-separated list) that answers,
+ * trying them in order from `first`. Returns the connection and the index of the node it reached.
+ */
+export async function connectToAnyNode(
+  amqpUrl: string,
+  options: { first?: number; connectionName?: string } = {},
+): Promise<{ connection: ChannelModel; node: number }> {
+  const urls = amqpNodeUrls(amqpUrl);
+  const failures: string[] = [];
+  for (let offset = 0; offset < urls.length; offset++) {
+    const node = ((options.first ?? 0) + offset) % urls.length;
+    try {
+      const connection = await amqp.connect(urls[node]!, {
+        timeout: CONNECT_TIMEOUT_MS,
+        ...(options.connectionName ? { clientProperties: { connection_name: options.connectionName } } : {}),
+      });
+      return { connection, node };
+    } catch (error) {
+      failures.push(`${redact(urls[node]!)}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(`no RabbitMQ node answered (${failures.join('; ')})`);
+}
+
+/** A node URL without its password, for logs. */
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/**
+ * One AMQP connection per service, kept alive: on loss it reconnects — to the next node of the
+ * list that answers, with backoff once every node has refused — re-declares the topology and
+ * resumes every consumer. Publishes go through a confirm channel and resolve only
  * once the broker has taken responsibility for the message.
  */
 export class Broker {
@@ -75,6 +111,9 @@ export class Broker {
   private drained: Promise<void> | undefined;
   /** Ends the current reconnect back-off early (on close). */
   private wakeReconnect: (() => void) | undefined;
+  /** The node of the list the current (or last) connection reached. */
+  private node = 0;
+  private connectedOnce = false;
 
   constructor(
     private readonly url: string,
@@ -204,9 +243,14 @@ export class Broker {
   }
 
   private async connectOnce(): Promise<void> {
-    const connection = await amqp.connect(this.url, {
-      clientProperties: { connection_name: this.options.connectionName },
+    // After a loss, the node just lost is the last one tried again.
+    const first = this.connectedOnce ? this.node + 1 : 0;
+    const { connection, node } = await connectToAnyNode(this.url, {
+      first,
+      connectionName: this.options.connectionName,
     });
+    this.node = node;
+    this.connectedOnce = true;
     try {
       connection.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
       connection.on('close', () => this.onConnectionLost(connection));
@@ -219,7 +263,7 @@ export class Broker {
       this.connection = connection;
       this.publishChannel = publishChannel;
       this.drained = undefined;
-      this.logger.info('connected to RabbitMQ');
+      this.logger.info({ node: redact(amqpNodeUrls(this.url)[node]!) }, 'connected to RabbitMQ');
       for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
     } catch (error) {
       await connection.close().catch(() => undefined);
@@ -361,7 +405,7 @@ export async function declareTopology(connection: ChannelModel, topology: Topolo
 
 /** Deletes every queue and exchange of a topology (tests clean up their own prefix). */
 export async function deleteTopology(url: string, topology: Topology): Promise<void> {
-  const connection = await amqp.connect(url);
+  const { connection } = await connectToAnyNode(url);
   try {
     const channel = await connection.createChannel();
     for (const queue of topology.queues) await channel.deleteQueue(queue.name);
