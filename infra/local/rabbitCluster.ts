@@ -183,16 +183,28 @@ export async function stopNodes(nodes: readonly ClusterNode[]): Promise<void> {
   );
 }
 
-/** Which node leads each quorum queue, asked of any node that answers. */
-export async function queueLeaders(): Promise<Map<string, ClusterNode>> {
+export interface QueueReplicas {
+  leader: ClusterNode | undefined;
+  members: ClusterNode[];
+}
+
+/** Where each quorum queue lives: its leader and its members, asked of any node that answers. */
+export async function queueReplicas(): Promise<Map<string, QueueReplicas>> {
   for (const node of clusterNodes) {
     if (!(await nodeRunning(node))) continue;
-    const stdout = await rabbitmqctl(node, ['list_queues', 'name', 'leader', '--formatter', 'json', '--quiet']);
-    const leaders = new Map<string, ClusterNode>();
-    for (const { name, leader } of JSON.parse(stdout) as Array<{ name: string; leader: string }>) {
-      if (leader) leaders.set(name, nodeByName(leader));
+    const stdout = await rabbitmqctl(node, ['list_queues', 'name', 'leader', 'members', '--formatter', 'json', '-q']);
+    const queues = new Map<string, QueueReplicas>();
+    for (const { name, leader, members } of JSON.parse(stdout) as Array<{
+      name: string;
+      leader: string;
+      members: string[] | string;
+    }>) {
+      queues.set(name, {
+        leader: leader ? nodeByName(leader) : undefined,
+        members: Array.isArray(members) ? members.map(nodeByName) : [],
+      });
     }
-    return leaders;
+    return queues;
   }
   throw new Error('no node of the cluster is running');
 }
@@ -201,7 +213,7 @@ export async function queueLeaders(): Promise<Map<string, ClusterNode>> {
 export async function queueLeader(queue: string, timeoutMs = 30_000): Promise<ClusterNode> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const leader = (await queueLeaders().catch(() => undefined))?.get(queue);
+    const leader = (await queueReplicas().catch(() => undefined))?.get(queue)?.leader;
     if (leader && (await nodeRunning(leader))) return leader;
     if (Date.now() > deadline) throw new Error(`no leader for ${queue} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -108,7 +108,14 @@ async function main(): Promise<void> {
     const ok = request.url === '/health';
     response.writeHead(ok ? 200 : 404, { 'Content-Type': 'application/json' });
     response.end(
-      ok ? JSON.stringify({ status: broker.connected ? 'ok' : 'degraded', inFlight: inFlight.size, processed }) : '{}',
+      ok
+        ? JSON.stringify({
+            status: broker.connected ? 'ok' : 'degraded',
+            inFlight: inFlight.size,
+            processed,
+            broker: broker.stats,
+          })
+        : '{}',
     );
   });
   health.listen(config.PROCESSOR_HEALTH_PORT, '0.0.0.0');

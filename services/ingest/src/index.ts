@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       maxUrlLength: config.MAX_URL_LENGTH,
     },
     maxBodyBytes: config.MAX_BODY_BYTES,
-    health: () => ({ status: broker.connected ? 'ok' : 'degraded', rabbitmq: broker.connected }),
+    health: () => ({ status: broker.connected ? 'ok' : 'degraded', rabbitmq: broker.connected, broker: broker.stats }),
     logger,
   });
   const server = await listen(app, config.INGEST_PORT);
