@@ -68,7 +68,8 @@ function nodeEnvironment(node: ClusterNode): NodeJS.ProcessEnv {
     RABBITMQ_MNESIA_BASE: join(node.dir, 'mnesia'),
     RABBITMQ_LOG_BASE: join(node.dir, 'log'),
     RABBITMQ_CONFIG_FILE: join(node.dir, 'rabbitmq.conf'),
-    RABBITMQ_ADVANCED_CONFIG_FILE: join(node.dir, 'advanced.config'),
+    // The cluster's Erlang-level settings, shared with docker-compose.cluster.yml.
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(projectRoot, 'infra', 'rabbitmq', 'advanced.config'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(node.dir, 'enabled_plugins'),
     RABBITMQ_PID_FILE: join(node.dir, 'rabbitmq.pid'),
     // The one in /etc/rabbitmq names the machine's node; an empty file keeps its settings out.

@@ -65,8 +65,12 @@ const PUBLISH_ATTEMPTS = 6;
  * its old one was killed (measured on RabbitMQ 3.10); publishing again before that gets nacked.
  */
 const PUBLISH_RETRY_PAUSE_MS = 300;
-/** A publish the broker has neither confirmed nor refused after this long is sent again. */
-const CONFIRM_TIMEOUT_MS = 10_000;
+/**
+ * A publish the broker has neither confirmed nor refused after this long is sent again. Confirms
+ * take milliseconds; after a quorum queue's leader was killed, publishes on a channel of another
+ * node were seen to get no answer at all (the chaos run: every service stalled until this timeout).
+ */
+const CONFIRM_TIMEOUT_MS = 3_000;
 /** A node that neither answers nor refuses is given up on after this long, and the next one tried. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
