@@ -14,9 +14,9 @@
  * The last line is one JSON object.
  */
 import { randomBytes } from 'node:crypto';
-import amqp from 'amqplib';
 import sharp from 'sharp';
 import { Pool } from 'undici';
+import { connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { PHOTO, startImageServer } from '../../test/support/imageServer';
 import { ensureFerretDb, ensureRabbitMq } from '../local/services';
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   await pool.close();
   await images.close();
 
-  const connection = await amqp.connect(amqpUrl);
+  const { connection } = await connectToAnyNode(amqpUrl);
   const channel = await connection.createConfirmChannel();
   const queue = `rp-limits-${randomBytes(3).toString('hex')}`;
   await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });

@@ -1,33 +1,57 @@
 /**
- * `npm run chaos`: runs at least 2,000 images through the whole stack while it kill -9s the
- * image-processor and the projection, restarts RabbitMQ and the MongoDB-protocol server, and
- * serves hostile images; then checks that every accepted job reached the right terminal state,
- * every image is recorded exactly once, and the read models equal a fresh replay.
+ * `npm run chaos`: runs at least 5,000 images through the whole stack while it kill -9s the
+ * image-processor and the projection, kill -9s the RabbitMQ node leading the image work queue and
+ * later the one leading the projection's event queue (each restarted), kills the MongoDB-protocol
+ * server, and serves hostile images; then checks that every accepted job reached the right
+ * terminal state, every image is recorded exactly once, and the read models equal a fresh replay.
+ * It prints each service's time to resume after each broker fault and the duplicates absorbed.
  *
- *   npm run chaos -- [--jobs 100] [--images-per-job 20]
+ *   npm run chaos -- [--jobs 250] [--images-per-job 20] [--lose-node]
  *
- * It starts its own FerretDB on 127.0.0.1:27018 (data in .data/ferretdb-chaos) so it can kill and
- * restart it; RabbitMQ is the local one, restarted with `rabbitmqctl stop_app` / `start_app`.
+ * With --lose-node the node leading the image work queue is killed and left down for the rest of
+ * the run (two of three nodes carry it), and there is no second broker fault.
+ *
+ * Every fault lands on something the run owns: the project's three-node RabbitMQ cluster
+ * (started, or reused when already running; infra/local/rabbitCluster.ts) and its own FerretDB on
+ * 127.0.0.1:27018 (data in .data/ferretdb-chaos). The machine's RabbitMQ on 127.0.0.1:5672 is
+ * never touched: the run probes it every second and fails if a probe that should pass does not.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
+import { connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { ProjectionState, readModelCollections, type ImageRecordDocument } from '@retail-pulse/shared/readModels';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { SERVED_IMAGES, startImageServer } from '../../test/support/imageServer';
 import { startStack, type ServiceName } from '../../test/support/stack';
 import { createTestEnvironment } from '../../test/support/testEnvironment';
-import { ensureFerretDb, ensureRabbitMq, projectRoot, waitForPort } from '../local/services';
+import {
+  clusterAmqpUrl,
+  clusterNodes,
+  ensureRabbitCluster,
+  killNode,
+  nodeRunning,
+  queueLeader,
+  startNode,
+  stopNodes,
+  type ClusterNode,
+} from '../local/rabbitCluster';
+import { ensureFerretDb, projectRoot, waitForPort } from '../local/services';
 import { prng } from '../../test/support/prng';
 
-const run = promisify(execFile);
 const { values } = parseArgs({
-  options: { jobs: { type: 'string', default: '100' }, 'images-per-job': { type: 'string', default: '20' } },
+  options: {
+    jobs: { type: 'string', default: '250' },
+    'images-per-job': { type: 'string', default: '20' },
+    'lose-node': { type: 'boolean', default: false },
+  },
 });
+/** The second scenario: the work queue's leader is killed and stays down until the checks are done. */
+const loseNode = values['lose-node'];
 const jobCount = Number(values.jobs);
 const imagesPerJob = Number(values['images-per-job']);
 const CHAOS_PORT = 27018;
@@ -82,15 +106,115 @@ function plan(baseUrl: string): PlannedJob[] {
   });
 }
 
+const MACHINE_RABBITMQ = 'amqp://guest:guest@127.0.0.1:5672';
+
+/**
+ * Probes the machine's RabbitMQ (an AMQP handshake) every second until stopped. The run never
+ * touches that node; a failed probe while it was up at the start means the run disturbed it.
+ */
+function watchMachineRabbitMq(): { stop: () => Promise<{ upAtStart: boolean; probes: number; failed: number }> } {
+  let probes = 0;
+  let failed = 0;
+  let upAtStart: boolean | undefined;
+  let stopped = false;
+  const probe = async (): Promise<boolean> => {
+    try {
+      const connection = await amqp.connect(MACHINE_RABBITMQ, { timeout: 2_000 });
+      await connection.close();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      const up = await probe();
+      upAtStart ??= up;
+      if (upAtStart) {
+        probes++;
+        if (!up) {
+          failed++;
+          say('the machine’s RabbitMQ on 127.0.0.1:5672 did not answer a probe');
+        }
+      }
+      await sleep(Math.max(0, 1_000 - (Date.now() - started)));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return { upAtStart: upAtStart ?? false, probes, failed };
+    },
+  };
+}
+
+/**
+ * Follows one measure of a service's progress (images processed, events folded, submits and status
+ * answers served) as the times it went up, so the longest stall around a fault can be read off.
+ */
+class Progress {
+  readonly increments: number[] = [];
+  private last: number | undefined;
+
+  /** A restarted service counts from zero again: a drop is not progress, the climb after it is. */
+  record(value: number, at = Date.now()): void {
+    if (this.last !== undefined && value > this.last) this.increments.push(at);
+    this.last = value;
+  }
+
+  /**
+   * The longest time without progress from `from` (a fault) up to `until`, or up to the service's
+   * last progress of the run if that came first (past it the service had no work left, which is
+   * no stall).
+   */
+  longestStall(from: number, until: number): number {
+    const end = Math.min(until, this.increments.at(-1) ?? from);
+    if (end <= from) return 0;
+    const points = [from, ...this.increments.filter((at) => at > from && at <= end), end];
+    return Math.max(...points.slice(1).map((at, index) => at - points[index]!));
+  }
+}
+
+/** A counter a service reports in /health, added up over its restarts (each process counts from 0). */
+class LifetimeTotal {
+  private finished = 0;
+  private current = 0;
+  private process: number | undefined;
+
+  record(value: number, pid: number | undefined): void {
+    if (pid !== this.process) {
+      this.finished += this.current;
+      this.current = 0;
+      this.process = pid;
+    }
+    this.current = Math.max(this.current, value);
+  }
+
+  get total(): number {
+    return this.finished + this.current;
+  }
+}
+
+async function health(port: number): Promise<Record<string, unknown> | undefined> {
+  const answer = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).catch(
+    () => undefined,
+  );
+  if (!answer) return undefined;
+  return (await answer.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
-  await ensureRabbitMq(say);
+  const machineRabbitMq = watchMachineRabbitMq();
+  const startedNodes = await ensureRabbitCluster(say);
   rmSync(dataDir, { recursive: true, force: true });
   let ferretDb: ChildProcess | undefined = await ensureFerretDb(say, dataDir, CHAOS_PORT);
   if (!ferretDb) throw new Error(`port ${CHAOS_PORT} is taken; the chaos run needs its own FerretDB there`);
-  process.env.AMQP_URL ??= 'amqp://guest:guest@127.0.0.1:5672';
+  const amqpUrl = clusterAmqpUrl();
   process.env.MONGO_URL = `mongodb://127.0.0.1:${CHAOS_PORT}`;
-  const environment = await createTestEnvironment('chaos');
+  const environment = await createTestEnvironment('chaos', amqpUrl);
   const images = await startImageServer();
   const stack = await startStack(environment, {
     LOG_LEVEL: 'error',
@@ -131,6 +255,58 @@ async function main(): Promise<void> {
     say(`kill -9 ${name}`);
   };
 
+  // Progress of every service, sampled every 100 ms, and what their health says they absorbed.
+  const progress = {
+    ingest: new Progress(),
+    'image-processor': new Progress(),
+    projection: new Progress(),
+    'status-api': new Progress(),
+  };
+  const absorbed = {
+    projectionEventsReceived: new LifetimeTotal(),
+    projectionEventsFolded: new LifetimeTotal(),
+    processorRedeliveries: new LifetimeTotal(),
+    processorPublishRetries: new LifetimeTotal(),
+    processorReconnects: new LifetimeTotal(),
+    ingestPublishRetries: new LifetimeTotal(),
+    ingestReconnects: new LifetimeTotal(),
+  };
+  let submitsAccepted = 0;
+  let statusAnswers = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const pidOf = (name: ServiceName) => stack.services.get(name)?.child.pid;
+      const pids = { processor: pidOf('image-processor'), projection: pidOf('projection'), ingest: pidOf('ingest') };
+      const [processor, projection, ingest] = await Promise.all([
+        health(stack.ports['image-processor']!),
+        health(stack.ports.projection!),
+        health(stack.ports.ingest!),
+      ]);
+      const at = Date.now();
+      const brokerOf = (body: Record<string, unknown> | undefined) =>
+        body?.broker as { reconnects: number; publishRetries: number; redeliveries: number } | undefined;
+      if (typeof processor?.processed === 'number') progress['image-processor'].record(processor.processed, at);
+      if (brokerOf(processor)) {
+        absorbed.processorRedeliveries.record(brokerOf(processor)!.redeliveries, pids.processor);
+        absorbed.processorPublishRetries.record(brokerOf(processor)!.publishRetries, pids.processor);
+        absorbed.processorReconnects.record(brokerOf(processor)!.reconnects, pids.processor);
+      }
+      if (typeof projection?.eventsFolded === 'number') {
+        progress.projection.record(projection.eventsFolded, at);
+        absorbed.projectionEventsFolded.record(projection.eventsFolded, pids.projection);
+        absorbed.projectionEventsReceived.record(Number(projection.eventsReceived), pids.projection);
+      }
+      if (brokerOf(ingest)) {
+        absorbed.ingestPublishRetries.record(brokerOf(ingest)!.publishRetries, pids.ingest);
+        absorbed.ingestReconnects.record(brokerOf(ingest)!.reconnects, pids.ingest);
+      }
+      progress.ingest.record(submitsAccepted, at);
+      progress['status-api'].record(statusAnswers, at);
+      await sleep(100);
+    }
+  })();
+
   const jobs = plan(images.baseUrl);
   const accepted = new Map<number, PlannedJob>();
   let refusedAttempts = 0;
@@ -144,6 +320,7 @@ async function main(): Promise<void> {
         }).catch(() => undefined);
         if (answer?.status === 201) {
           accepted.set(((await answer.json()) as { job_id: number }).job_id, job);
+          submitsAccepted++;
           break;
         }
         refusedAttempts++; // 503 while a backing service restarts, or the gateway itself restarting
@@ -152,23 +329,53 @@ async function main(): Promise<void> {
       await sleep(150);
     }
   };
+  // Status polls all along, as clients would make: the status API's progress is its answers.
+  let polling = true;
+  const pollStatus = (async () => {
+    while (polling) {
+      const jobId = accepted.size > 0 ? [...accepted.keys()].at(-1)! : 1;
+      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`).catch(() => undefined);
+      if (answer?.status === 200) statusAnswers++;
+      await answer?.arrayBuffer().catch(() => undefined);
+      await sleep(100);
+    }
+  })();
+
+  const brokerFaults: Array<{ fault: string; at: number }> = [];
+  let lostNode: ClusterNode | undefined;
+  const killLeaderOf = async (queue: string, label: string, restart: boolean) => {
+    const leader = await queueLeader(queue);
+    const at = Date.now();
+    await killNode(leader);
+    brokerFaults.push({ fault: `kill -9 ${leader.name} (leader of ${label})`, at });
+    if (!restart) {
+      say(`kill -9 RabbitMQ node ${leader.name}, leader of ${label}; it stays down until the checks are done`);
+      lostNode = leader;
+      return;
+    }
+    say(`kill -9 RabbitMQ node ${leader.name}, leader of ${label}; restarting it 5 s later`);
+    await sleep(5_000);
+    await startNode(leader);
+    say(`${leader.name} is back after ${((Date.now() - at) / 1000).toFixed(1)} s`);
+  };
   const chaos = async () => {
     await sleep(2_000);
     kill9('image-processor');
     await sleep(3_000);
     kill9('projection');
+    await sleep(5_000);
+    await killLeaderOf(environment.topology.names.imageRequestsQueue, 'the image work queue', !loseNode);
     await sleep(3_000);
-    say('restarting RabbitMQ (stop_app, start_app)');
-    await run('rabbitmqctl', ['stop_app']);
-    await sleep(2_000);
-    await run('rabbitmqctl', ['start_app']);
-    await sleep(4_000);
     say('kill -9 the MongoDB-protocol server (FerretDB), restart it 3 s later');
     ferretDb!.kill('SIGKILL');
     await sleep(3_000);
     ferretDb = await ensureFerretDb(say, dataDir, CHAOS_PORT);
     await waitForPort(CHAOS_PORT, 30_000);
-    await sleep(3_000);
+    await sleep(10_000);
+    if (!loseNode) {
+      await killLeaderOf(environment.topology.names.projectionQueue, 'the projection’s event queue', true);
+      await sleep(5_000);
+    }
     kill9('image-processor');
   };
   say(`submitting ${jobs.length} jobs of ${imagesPerJob} images while the chaos runs`);
@@ -188,6 +395,9 @@ async function main(): Promise<void> {
     await sleep(500);
   }
   const settledAt = Date.now();
+  polling = false;
+  sampling = false;
+  await Promise.all([pollStatus, sampler]);
 
   const wrong = [...accepted].filter(([jobId, job]) => outcomes.get(jobId)?.status !== job.expected);
   const state = new ProjectionState(environment.db);
@@ -206,10 +416,38 @@ async function main(): Promise<void> {
   const served = await hashReadModels(environment.db, active);
   const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));
   const fresh = await hashReadModels(environment.db, { jobStatus: replayed.generation, visits: replayed.generation });
-  const connection = await amqp.connect(process.env.AMQP_URL);
+  const { connection } = await connectToAnyNode(amqpUrl);
   const channel = await connection.createChannel();
   const deadLetters = (await channel.checkQueue(environment.topology.names.deadLetterQueue)).messageCount;
   await connection.close();
+  const nodesDown = [];
+  for (const node of clusterNodes) if (!(await nodeRunning(node))) nodesDown.push(node.name);
+  if (lostNode) {
+    say(`starting ${lostNode.name} again, down since the first broker fault`);
+    await startNode(lostNode);
+  }
+
+  // Time to resume: the longest a service went without progress in the 20 s from the kill.
+  const resume = brokerFaults.map(({ fault, at }) => ({
+    fault,
+    secondsWithoutProgress: Object.fromEntries(
+      Object.entries(progress).map(([service, series]) => [
+        service,
+        Number((series.longestStall(at, at + 20_000) / 1000).toFixed(1)),
+      ]),
+    ),
+  }));
+  const duplicatesAbsorbed = {
+    projectionEventsAlreadyInLog: absorbed.projectionEventsReceived.total - absorbed.projectionEventsFolded.total,
+    processorRedeliveries: absorbed.processorRedeliveries.total,
+    processorPublishesSentAgain: absorbed.processorPublishRetries.total,
+    ingestPublishesSentAgain: absorbed.ingestPublishRetries.total,
+  };
+  const reconnects = {
+    'image-processor': absorbed.processorReconnects.total,
+    ingest: absorbed.ingestReconnects.total,
+  };
+  const machine = await machineRabbitMq.stop();
 
   const figures = {
     jobsAccepted: accepted.size,
@@ -225,6 +463,14 @@ async function main(): Promise<void> {
     deadLetters,
     submitRetries: refusedAttempts,
     unexpectedServiceDeaths: unexpectedDeaths,
+    clusterNodesDownAtEnd: nodesDown,
+    scenario: loseNode ? 'a node lost for good' : 'two leaders killed and restarted',
+    machineRabbitMq: machine.upAtStart
+      ? { probes: machine.probes, failedProbes: machine.failed }
+      : 'not running at the start; not probed',
+    resume,
+    duplicatesAbsorbed,
+    reconnects,
     secondsToSettle: Math.round((settledAt - started) / 1000),
   };
   const ok =
@@ -234,18 +480,42 @@ async function main(): Promise<void> {
     settlementEvents === totalImages &&
     submittedEvents === accepted.size &&
     figures.readModelsEqualFreshReplay &&
-    deadLetters === 0;
+    deadLetters === 0 &&
+    nodesDown.length === (lostNode ? 1 : 0) &&
+    machine.failed === 0;
   if (wrong.length > 0)
     say(
       `wrong states, e.g. ${JSON.stringify(wrong.slice(0, 3).map(([id, job]) => ({ id, expected: job.expected, got: outcomes.get(id) })))}`,
     );
   if (unexpectedDeaths.length > 0) say(`services that died on their own: ${unexpectedDeaths.join(', ')}`);
+  for (const { fault, secondsWithoutProgress } of resume) {
+    say(
+      `${fault}: longest time without progress — ${Object.entries(secondsWithoutProgress)
+        .map(([service, seconds]) => `${service} ${seconds} s`)
+        .join(', ')}`,
+    );
+  }
+  say(
+    `duplicates absorbed: the projection dropped ${duplicatesAbsorbed.projectionEventsAlreadyInLog} event(s) already ` +
+      `in the log; the image-processor took ${duplicatesAbsorbed.processorRedeliveries} redelivered message(s) ` +
+      `and sent ${duplicatesAbsorbed.processorPublishesSentAgain} publish(es) again; the ingest sent ` +
+      `${duplicatesAbsorbed.ingestPublishesSentAgain} again`,
+  );
+  say(
+    machine.upAtStart
+      ? `the machine's RabbitMQ answered ${machine.probes - machine.failed} of ${machine.probes} probes (one a second)`
+      : "the machine's RabbitMQ was not running at the start; the run did not need it",
+  );
 
   stopping = true;
   await stack.stopAll();
   await images.close();
   await environment.cleanup();
   ferretDb?.kill('SIGTERM');
+  if (startedNodes.length > 0) {
+    say('stopping the RabbitMQ cluster this run started');
+    await stopNodes(startedNodes);
+  }
   say(ok ? 'every check passed' : 'CHECKS FAILED');
   console.log(JSON.stringify(figures));
   process.exit(ok ? 0 : 1);

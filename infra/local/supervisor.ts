@@ -252,9 +252,9 @@ async function main(): Promise<void> {
     supervised.push(service);
     service.start();
   });
-  say(
-    `Retail Pulse is starting: API on http://localhost:${config.PORT}, RabbitMQ UI on http://localhost:15672 (guest/guest)`,
-  );
+  // `npm run cluster` names its own cluster's UI.
+  const rabbitUi = process.env.RABBITMQ_UI_URL ?? 'http://localhost:15672';
+  say(`Retail Pulse is starting: API on http://localhost:${config.PORT}, RabbitMQ UI on ${rabbitUi} (guest/guest)`);
 }
 
 main().catch((error: unknown) => {

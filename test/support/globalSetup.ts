@@ -30,6 +30,8 @@ async function dockerAvailable(): Promise<boolean> {
 export default async function globalSetup(): Promise<void> {
   const started: Started = { containers: [] };
   globalThis.retailPulseTestInfra = started;
+  // Names what this run starts on demand (the RabbitMQ cluster), so the teardown stops only that.
+  process.env.RP_TEST_RUN_ID = `${process.pid}-${Date.now()}`;
   const needAmqp = !process.env.AMQP_URL;
   const needMongo = !process.env.MONGO_URL;
   if (!needAmqp && !needMongo) return;

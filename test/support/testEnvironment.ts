@@ -15,8 +15,11 @@ export interface TestEnvironment {
   cleanup: () => Promise<void>;
 }
 
-export async function createTestEnvironment(label: string): Promise<TestEnvironment> {
-  const amqpUrl = process.env.AMQP_URL;
+/** `amqpUrl` overrides the suite's broker (the node-loss tests give the cluster's nodes). */
+export async function createTestEnvironment(
+  label: string,
+  amqpUrl: string | undefined = process.env.AMQP_URL,
+): Promise<TestEnvironment> {
   const mongoUrl = process.env.MONGO_URL;
   if (!amqpUrl || !mongoUrl) throw new Error('AMQP_URL and MONGO_URL are set by the global test setup');
   const suffix = randomBytes(4).toString('hex');

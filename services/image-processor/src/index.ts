@@ -108,7 +108,7 @@ runService('image-processor', async () => {
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
       logger,
     ),
-    details: () => ({ inFlight: inFlight.size, processed }),
+    details: () => ({ inFlight: inFlight.size, processed, broker: broker.stats }),
   });
   logger.info(
     { concurrency: config.IMAGE_CONCURRENCY, healthPort: config.PROCESSOR_HEALTH_PORT },

@@ -45,6 +45,7 @@ runService('ingest', async () => {
     },
     maxBodyBytes: config.MAX_BODY_BYTES,
     health: {
+      details: () => ({ broker: broker.stats }),
       readiness: new Readiness(
         { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
         logger,

@@ -1,5 +1,6 @@
 import { setPriority } from 'node:os';
 import { z } from 'zod';
+import { amqpNodeUrls } from '../messaging/nodes';
 import { createLogger, type Logger } from './logger';
 
 /** Thrown when an environment variable does not parse; the message names the variable. */
@@ -40,7 +41,14 @@ export const env = {
 
 /** Settings every service shares: where the broker and the database are, and the naming prefix. */
 export const commonConfigShape = {
-  AMQP_URL: env.string('amqp://guest:guest@127.0.0.1:5672'),
+  /** One broker node, or every node of a cluster comma-separated (services move to the next on loss). */
+  AMQP_URL: env.string('amqp://guest:guest@127.0.0.1:5672').superRefine((value, ctx) => {
+    try {
+      amqpNodeUrls(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
   MONGO_URL: env.string('mongodb://127.0.0.1:27017'),
   MONGO_DB: env.string('retail_pulse'),
   /** Prefix of every exchange and queue name; lets test runs and installations share a broker. */

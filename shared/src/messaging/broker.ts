@@ -1,7 +1,8 @@
 import amqp, { type ChannelModel, type Channel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '../config/logger';
 import { BrokerUnavailableError } from './errors';
-import type { Topology } from './topology';
+import { amqpNodeUrls } from './nodes';
+import { replicatedOn, type Topology } from './topology';
 
 export interface PublishOptions {
   messageId?: string;
@@ -55,15 +56,84 @@ interface Pending {
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
+/** Tries of one publish (the first and its retries) before it fails with BrokerUnavailableError. */
+const PUBLISH_ATTEMPTS = 6;
+/**
+ * Pause before retry n is n times this. A quorum queue's new leader was elected 0.1–1.0 s after
+ * its old one was killed (measured on RabbitMQ 3.10); publishing again before that gets nacked.
+ */
+const PUBLISH_RETRY_PAUSE_MS = 300;
+/**
+ * A publish the broker has neither confirmed nor refused after this long is sent again. Confirms
+ * take milliseconds; after a quorum queue's leader was killed, publishes on a channel of another
+ * node were seen to get no answer at all (the chaos run: every service stalled until this timeout).
+ */
+const CONFIRM_TIMEOUT_MS = 3_000;
+/** A node that neither answers nor refuses is given up on after this long, and the next one tried. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
- * One AMQP connection per service, kept alive: on loss it reconnects with backoff, re-declares the
- * topology and resumes every consumer. Publishes go through a confirm channel and resolve only
- * once the broker has taken responsibility for the message.
+ * Connects to the first node of `amqpUrl` (one URL or a comma-separated list) that answers,
+ * trying them in order from `first`. Returns the connection and the index of the node it reached.
+ */
+export async function connectToAnyNode(
+  amqpUrl: string,
+  options: { first?: number; connectionName?: string } = {},
+): Promise<{ connection: ChannelModel; node: number }> {
+  const urls = amqpNodeUrls(amqpUrl);
+  const failures: string[] = [];
+  for (let offset = 0; offset < urls.length; offset++) {
+    const node = ((options.first ?? 0) + offset) % urls.length;
+    try {
+      const connection = await amqp.connect(urls[node]!, {
+        timeout: CONNECT_TIMEOUT_MS,
+        ...(options.connectionName ? { clientProperties: { connection_name: options.connectionName } } : {}),
+      });
+      return { connection, node };
+    } catch (error) {
+      failures.push(`${redact(urls[node]!)}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(`no RabbitMQ node answered (${failures.join('; ')})`);
+}
+
+/** A node URL without its password, for logs. */
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** What a broker client has lived through, for health endpoints and the chaos run. */
+export interface BrokerStats {
+  /** Connections made after the first, each after a loss. */
+  reconnects: number;
+  /** Publishes sent again because the broker nacked them or did not confirm them. */
+  publishRetries: number;
+  /** Deliveries the broker marked as delivered before (their first delivery was not acked). */
+  redeliveries: number;
+}
+
+/**
+ * One AMQP connection per service, kept alive: on loss it reconnects — to the next node of the
+ * list that answers, with backoff once every node has refused — re-declares the topology and
+ * resumes every consumer and feed.
+ *
+ * Publishes go through a confirm channel and resolve only once the broker has confirmed them. One
+ * the broker nacks, or does not confirm (its channel or connection closed, or no answer in time),
+ * is sent again on a new channel after a pause, a bounded number of times, then fails with
+ * BrokerUnavailableError. The new channel matters on a cluster: on RabbitMQ 3.10 a channel whose
+ * first publish to a quorum queue came before a new leader was elected has every later publish
+ * nacked for as long as it lives. A retried publish may reach its queue twice; every consumer is
+ * idempotent.
  */
 export class Broker {
+  readonly topology: Topology;
+  readonly stats: BrokerStats = { reconnects: 0, publishRetries: 0, redeliveries: 0 };
   private connection: ChannelModel | undefined;
   private publishChannel: ConfirmChannel | undefined;
+  /** A replacement publish channel being opened on the current connection. */
+  private renewing: Promise<void> | undefined;
   private consumerChannels = new Map<ConsumerSpec, { channel: Channel; consumerTag: string }>();
   private consumers: ConsumerSpec[] = [];
   private feeds: FeedSpec[] = [];
@@ -73,13 +143,18 @@ export class Broker {
   private drained: Promise<void> | undefined;
   /** Ends the current reconnect back-off early (on close). */
   private wakeReconnect: (() => void) | undefined;
+  /** The node of the list the current (or last) connection reached. */
+  private node = 0;
+  private connectedOnce = false;
 
   constructor(
     private readonly url: string,
-    readonly topology: Topology,
+    topology: Topology,
     private readonly logger: Logger,
     private readonly options: { connectionName: string; publishWaitMs?: number } = { connectionName: 'retail-pulse' },
-  ) {}
+  ) {
+    this.topology = replicatedOn(topology, amqpNodeUrls(url).length);
+  }
 
   get connected(): boolean {
     return this.publishChannel !== undefined;
@@ -130,35 +205,110 @@ export class Broker {
   }
 
   async publishRaw(exchange: string, routingKey: string, content: Buffer, options: PublishOptions = {}): Promise<void> {
-    const channel = await this.readyChannel();
-    if (this.drained) await this.drained;
-    await new Promise<void>((resolve, reject) => {
-      const accepted = channel.publish(
-        exchange,
-        routingKey,
-        content,
-        {
-          persistent: !options.transient,
-          contentType: 'application/json',
-          ...(options.messageId ? { messageId: options.messageId } : {}),
-          ...(options.type ? { type: options.type } : {}),
-          ...(options.headers ? { headers: options.headers } : {}),
-          ...(options.expiration !== undefined ? { expiration: String(options.expiration) } : {}),
-        },
-        (error) => (error ? reject(new BrokerUnavailableError(`broker did not confirm: ${String(error)}`)) : resolve()),
-      );
-      if (!accepted && !this.drained) {
-        this.drained = new Promise<void>((resolveDrain) =>
-          channel.once('drain', () => {
-            this.drained = undefined;
-            resolveDrain();
-          }),
+    let failure = '';
+    for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
+      if (attempt > 1) {
+        this.stats.publishRetries++;
+        this.logger.warn({ exchange, routingKey, attempt, reason: failure }, 'publish not confirmed; sending it again');
+        await sleep(PUBLISH_RETRY_PAUSE_MS * (attempt - 1));
+      }
+      const channel = await this.readyChannel();
+      if (this.drained) await this.drained;
+      const outcome = await this.publishOnce(channel, exchange, routingKey, content, options);
+      if (outcome === 'confirmed') return;
+      failure = outcome;
+      // Never again on this channel: it may be one that RabbitMQ nacks for the rest of its life.
+      this.renewPublishChannel(channel);
+    }
+    throw new BrokerUnavailableError(`broker did not confirm a publish in ${PUBLISH_ATTEMPTS} tries: ${failure}`);
+  }
+
+  /** Sends once and waits for the broker's answer: 'confirmed', or why not. Never throws. */
+  private publishOnce(
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: PublishOptions,
+  ): Promise<'confirmed' | string> {
+    return new Promise((resolve) => {
+      let answered = false;
+      const answer = (outcome: string) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      const timer = setTimeout(() => answer(`no confirm in ${CONFIRM_TIMEOUT_MS} ms`), CONFIRM_TIMEOUT_MS);
+      try {
+        const accepted = channel.publish(
+          exchange,
+          routingKey,
+          content,
+          {
+            persistent: !options.transient,
+            contentType: 'application/json',
+            ...(options.messageId ? { messageId: options.messageId } : {}),
+            ...(options.type ? { type: options.type } : {}),
+            ...(options.headers ? { headers: options.headers } : {}),
+            ...(options.expiration !== undefined ? { expiration: String(options.expiration) } : {}),
+          },
+          (error) => answer(error ? String(error instanceof Error ? error.message : error) : 'confirmed'),
         );
+        if (!accepted && !this.drained) {
+          // Ends on 'drain', or when the channel closes (its replacement starts with room).
+          this.drained = new Promise<void>((resolveDrain) => {
+            const done = () => {
+              channel.off('drain', done);
+              channel.off('close', done);
+              this.drained = undefined;
+              resolveDrain();
+            };
+            channel.on('drain', done);
+            channel.on('close', done);
+          });
+        }
+      } catch (error) {
+        answer(`publish refused by the client: ${error instanceof Error ? error.message : String(error)}`);
       }
     });
   }
 
+  /**
+   * Replaces the publish channel `failed` with a new one on the same connection (unless it was
+   * replaced already, or the connection is gone and a reconnect will bring a new one).
+   */
+  private renewPublishChannel(failed: ConfirmChannel): void {
+    const connection = this.connection;
+    if (this.publishChannel !== failed || !connection) return;
+    this.publishChannel = undefined;
+    void failed.close().catch(() => undefined);
+    this.renewing = this.openPublishChannel(connection)
+      .then((channel) => {
+        if (this.connection === connection && !this.closing) this.publishChannel = channel;
+        else void channel.close().catch(() => undefined);
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ err: String(error) }, 'could not open a new publish channel; reconnecting');
+        this.restartIfCurrent(connection);
+      })
+      .finally(() => {
+        this.renewing = undefined;
+      });
+  }
+
+  private async openPublishChannel(connection: ChannelModel): Promise<ConfirmChannel> {
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'publish channel error'));
+    // A publish channel closed by the broker is a lost connection; one this broker replaced is not.
+    channel.on('close', () => {
+      if (this.publishChannel === channel) this.restartIfCurrent(connection);
+    });
+    return channel;
+  }
+
   private async readyChannel(): Promise<ConfirmChannel> {
+    if (this.renewing) await this.renewing;
     if (this.publishChannel) return this.publishChannel;
     if (this.closing) throw new BrokerUnavailableError('broker closed');
     void this.ensureConnecting();
@@ -207,22 +357,26 @@ export class Broker {
   }
 
   private async connectOnce(): Promise<void> {
-    const connection = await amqp.connect(this.url, {
-      clientProperties: { connection_name: this.options.connectionName },
+    // After a loss, the node just lost is the last one tried again.
+    const first = this.connectedOnce ? this.node + 1 : 0;
+    const { connection, node } = await connectToAnyNode(this.url, {
+      first,
+      connectionName: this.options.connectionName,
     });
+    this.node = node;
+    if (this.connectedOnce) this.stats.reconnects++;
+    this.connectedOnce = true;
     try {
       connection.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
       connection.on('close', () => this.onConnectionLost(connection));
       await declareTopology(connection, this.topology);
-      const publishChannel = await connection.createConfirmChannel();
-      publishChannel.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'publish channel error'));
-      publishChannel.on('close', () => this.restartIfCurrent(connection));
+      const publishChannel = await this.openPublishChannel(connection);
       for (const spec of this.consumers) await this.startConsumer(connection, spec);
       for (const spec of this.feeds) await this.startFeed(connection, spec);
       this.connection = connection;
       this.publishChannel = publishChannel;
       this.drained = undefined;
-      this.logger.info('connected to RabbitMQ');
+      this.logger.info({ node: redact(amqpNodeUrls(this.url)[node]!) }, 'connected to RabbitMQ');
       for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
     } catch (error) {
       await connection.close().catch(() => undefined);
@@ -326,6 +480,7 @@ export class Broker {
       }
     };
     const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    if (message.fields.redelivered) this.stats.redeliveries++;
     return {
       content: message.content,
       headers,
@@ -338,6 +493,10 @@ export class Broker {
       },
     };
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function stringHeaders(headers: Record<string, unknown>): Record<string, string | number> {
@@ -364,7 +523,7 @@ export async function declareTopology(connection: ChannelModel, topology: Topolo
 
 /** Deletes every queue and exchange of a topology (tests clean up their own prefix). */
 export async function deleteTopology(url: string, topology: Topology): Promise<void> {
-  const connection = await amqp.connect(url);
+  const { connection } = await connectToAnyNode(url);
   try {
     const channel = await connection.createChannel();
     for (const queue of topology.queues) await channel.deleteQueue(queue.name);

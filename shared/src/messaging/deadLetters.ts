@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import { connectToAnyNode } from './broker';
 import type { Topology } from './topology';
 
 /** Header counting how many times a letter has been sent back; a re-drive raises it by one. */
@@ -55,7 +56,7 @@ export function describeDeadLetter(message: amqp.GetMessage): DeadLetter {
 
 /** Lists up to `limit` dead letters without removing them (they are returned to the queue). */
 export async function listDeadLetters(amqpUrl: string, topology: Topology, limit: number): Promise<DeadLetter[]> {
-  const connection = await amqp.connect(amqpUrl);
+  const { connection } = await connectToAnyNode(amqpUrl);
   try {
     const channel = await connection.createChannel();
     const seen: DeadLetter[] = [];
@@ -122,7 +123,7 @@ export async function redriveDeadLetters(
 ): Promise<RedriveResult> {
   const maxRedrives = options.maxRedrives ?? DEFAULT_MAX_REDRIVES;
   const known = new Set(topology.queues.map((queue) => queue.name));
-  const connection = await amqp.connect(amqpUrl);
+  const { connection } = await connectToAnyNode(amqpUrl);
   try {
     const reader = await connection.createChannel();
     const publisher = await connection.createConfirmChannel();

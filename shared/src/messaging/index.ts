@@ -2,6 +2,7 @@
 export * from './broker';
 export * from './deadLetters';
 export * from './errors';
+export * from './nodes';
 export * from './outage';
 export * from './projectionQueue';
 export * from './subscribe';

@@ -1,12 +1,12 @@
-import amqp from 'amqplib';
 import type { SwitchReadModels } from '../contracts/projectionMessages';
+import { connectToAnyNode } from './broker';
 
 /**
  * How many consumers hold a queue now, as the broker counts them (a single-active-consumer
  * queue counts its standbys too). 0 when the queue does not exist.
  */
 export async function consumersOf(amqpUrl: string, queue: string): Promise<number> {
-  const connection = await amqp.connect(amqpUrl);
+  const { connection } = await connectToAnyNode(amqpUrl);
   try {
     const channel = await connection.createChannel();
     channel.on('error', () => undefined); // a missing queue closes the channel; answered below
@@ -23,7 +23,7 @@ export async function consumersOf(amqpUrl: string, queue: string): Promise<numbe
 
 /** Puts a switch request on the projection's queue, confirmed by the broker. */
 export async function sendSwitchRequest(amqpUrl: string, queue: string, request: SwitchReadModels): Promise<void> {
-  const connection = await amqp.connect(amqpUrl);
+  const { connection } = await connectToAnyNode(amqpUrl);
   try {
     const channel = await connection.createConfirmChannel();
     channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {

@@ -202,3 +202,22 @@ export function renderMessageRoutes(routes: MessageRoute[] = messageRoutes()): s
     '\n',
   );
 }
+
+/**
+ * The topology as declared on a cluster of `nodes` nodes: every quorum queue (work, events, delay
+ * and dead letters) starts with a member on each node (`x-quorum-initial-group-size`), so losing
+ * any one node loses no message and leaves a majority. On one node it is the topology unchanged:
+ * RabbitMQ refuses to declare an existing queue with different arguments, and installations on a
+ * single node declared theirs without the group size.
+ */
+export function replicatedOn(topology: Topology, nodes: number): Topology {
+  if (nodes <= 1) return topology;
+  return {
+    ...topology,
+    queues: topology.queues.map((queue) =>
+      queue.arguments['x-queue-type'] === 'quorum'
+        ? { ...queue, arguments: { ...queue.arguments, 'x-quorum-initial-group-size': nodes } }
+        : queue,
+    ),
+  };
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildTopology, messageRoutes, renderMessageRoutes } from './topology';
+import { buildTopology, messageRoutes, renderMessageRoutes, replicatedOn } from './topology';
 
 interface Definitions {
   exchanges: Array<{ name: string; type: string; durable: boolean }>;
@@ -28,6 +28,19 @@ describe('topology', () => {
   it('prefixes every name, so installations and test runs can share a broker', () => {
     const names = [...buildTopology('x').queues.map((q) => q.name), ...buildTopology('x').exchanges.map((e) => e.name)];
     expect(names.every((name) => name.startsWith('x.'))).toBe(true);
+  });
+
+  it('replicates every queue on every node of a cluster, and leaves a single node as it was', () => {
+    const single = buildTopology('rp');
+    expect(replicatedOn(single, 1)).toEqual(single);
+    const cluster = replicatedOn(single, 3);
+    expect(cluster.queues.map((queue) => queue.name)).toEqual(single.queues.map((queue) => queue.name));
+    for (const queue of cluster.queues) {
+      expect(queue.arguments).toEqual({
+        ...single.queues.find(({ name }) => name === queue.name)!.arguments,
+        'x-quorum-initial-group-size': 3,
+      });
+    }
   });
 });
 

@@ -1,0 +1,78 @@
+/**
+ * The compose files, checked without a Docker engine: each is valid against the Compose
+ * Specification's JSON schema (infra/docker/compose-spec.json, copied from the compose-spec
+ * repository's schema/compose-spec.json), and the cluster override gives every service that speaks
+ * to RabbitMQ and MongoDB all three nodes and members of the cluster it defines.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Ajv from 'ajv';
+import draft07 from 'ajv/dist/refs/json-schema-draft-07.json';
+import { parse } from 'yaml';
+import { amqpNodeUrls } from '../../shared/src/messaging/nodes';
+
+const root = resolve(__dirname, '../..');
+const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
+
+interface ComposeService {
+  hostname?: string;
+  environment?: Record<string, string | number>;
+  depends_on?: Record<string, { condition: string }>;
+  command?: string[];
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+const load = (path: string) => parse(read(path), { merge: true, maxAliasCount: -1 }) as ComposeFile;
+const base = load('docker-compose.yml');
+const cluster = load('docker-compose.cluster.yml');
+
+describe('compose files', () => {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  // The specification names draft-07 by its https address; Ajv knows it by the http one.
+  ajv.addMetaSchema(draft07, 'https://json-schema.org/draft-07/schema');
+  const validate = ajv.compile(JSON.parse(read('infra/docker/compose-spec.json')) as object);
+
+  it.each(['docker-compose.yml', 'docker-compose.cluster.yml'])('%s follows the Compose Specification', (path) => {
+    const valid = validate(load(path));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('gives every service that uses the broker and the database all three nodes and members', () => {
+    const rabbitNodes = ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3'];
+    const mongoMembers = ['mongo', 'mongo-2', 'mongo-3'];
+    for (const name of [...rabbitNodes, ...mongoMembers]) expect(cluster.services[name]).toBeDefined();
+    const users = Object.entries(base.services).filter(([, service]) => service.environment?.AMQP_URL !== undefined);
+    expect(users.map(([name]) => name).sort()).toEqual(['image-processor', 'ingest', 'projection', 'status-api']);
+    for (const [name] of users) {
+      const environment = cluster.services[name]?.environment ?? {};
+      const hosts = amqpNodeUrls(String(environment.AMQP_URL)).map((url) => new URL(url).hostname);
+      expect(hosts).toEqual(rabbitNodes);
+      // A replica-set URL lists several hosts, which WHATWG URLs do not parse.
+      const [, hostList = '', query = ''] = /^mongodb:\/\/([^/]+)\/\?(.*)$/.exec(String(environment.MONGO_URL)) ?? [];
+      expect(hostList.split(',').map((member) => member.split(':')[0])).toEqual(mongoMembers);
+      expect(Object.fromEntries(new URLSearchParams(query))).toEqual({
+        replicaSet: 'rs0',
+        w: 'majority',
+        retryWrites: 'true',
+      });
+      expect(Object.keys(cluster.services[name]?.depends_on ?? {}).sort()).toEqual(
+        ['mongo-replica-set', 'rabbitmq-2', 'rabbitmq-3'].sort(),
+      );
+    }
+  });
+
+  it('forms the RabbitMQ cluster and the replica set from the nodes it runs', () => {
+    const conf = read('infra/rabbitmq/rabbitmq.cluster.conf');
+    const peers = [...conf.matchAll(/classic_config\.nodes\.\d+ = rabbit@(\S+)/g)].map((match) => match[1]);
+    expect(peers).toEqual(['rabbitmq', 'rabbitmq-2', 'rabbitmq-3'].map((node) => cluster.services[node]?.hostname));
+    const initiate = cluster.services['mongo-replica-set']?.command?.join(' ') ?? '';
+    expect([...initiate.matchAll(/host: '([^:']+):27017'/g)].map((match) => match[1])).toEqual([
+      'mongo',
+      'mongo-2',
+      'mongo-3',
+    ]);
+  });
+});
