@@ -16,6 +16,7 @@
  * 127.0.0.1:27018 (data in .data/ferretdb-chaos). The machine's RabbitMQ on 127.0.0.1:5672 is
  * never touched: the run probes it every second and fails if a probe that should pass does not.
  */
+import { imageRecordsPerJob } from '../../test/support/imageRecords';
 import { type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
 import { connectToAnyNode } from '@retail-pulse/shared/messaging';
-import { ProjectionState, readModelCollections, type ImageRecordDocument } from '@retail-pulse/shared/readModels';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { SERVED_IMAGES, startImageServer } from '../../test/support/imageServer';
@@ -400,20 +401,13 @@ async function main(): Promise<void> {
   await Promise.all([pollStatus, sampler]);
 
   const wrong = [...accepted].filter(([jobId, job]) => outcomes.get(jobId)?.status !== job.expected);
-  const state = new ProjectionState(environment.db);
-  const active = await state.active();
-  const records = await environment.db
-    .collection<ImageRecordDocument>(readModelCollections(active.visits).images)
-    .find({}, { projection: { jobId: 1 } })
-    .toArray();
-  const perJob = new Map<number, number>();
-  for (const record of records) perJob.set(record.jobId, (perJob.get(record.jobId) ?? 0) + 1);
+  const perJob = await imageRecordsPerJob(environment.db);
   const miscounted = [...accepted].filter(([jobId, job]) => perJob.get(jobId) !== job.images);
   const events = environment.db.collection('events');
   const settlementEvents = await events.countDocuments({ type: { $in: ['ImageProcessed', 'ImageFailed'] } });
   const submittedEvents = await events.countDocuments({ type: 'JobSubmitted' });
   const totalImages = [...accepted.values()].reduce((sum, job) => sum + job.images, 0);
-  const served = await hashReadModels(environment.db, active);
+  const served = await hashReadModels(environment.db, await new ProjectionState(environment.db).active());
   const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));
   const fresh = await hashReadModels(environment.db, { jobStatus: replayed.generation, visits: replayed.generation });
   const { connection } = await connectToAnyNode(amqpUrl);

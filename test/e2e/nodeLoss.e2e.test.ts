@@ -1,4 +1,4 @@
-import { ProjectionState, readModelCollections, type ImageRecordDocument } from '@retail-pulse/shared/readModels';
+import { imageRecordsPerJob } from '../support/imageRecords';
 import { killNode, queueLeader, startNode } from '../../infra/local/rabbitCluster';
 import { useRabbitCluster, type ClusterLease } from '../support/cluster';
 import { SERVED_IMAGES, startImageServer, type ImageServer } from '../support/imageServer';
@@ -84,13 +84,7 @@ describe('losing the RabbitMQ node that leads the work queue', () => {
     for (const jobId of jobIds) {
       expect(await waitForTerminal(stack.baseUrl, jobId, 120_000)).toEqual({ status: 'completed', job_id: jobId });
     }
-    const active = await new ProjectionState(environment.db).active();
-    const records = await environment.db
-      .collection<ImageRecordDocument>(readModelCollections(active.visits).images)
-      .find({}, { projection: { jobId: 1 } })
-      .toArray();
-    const perJob = new Map<number, number>();
-    for (const record of records) perJob.set(record.jobId, (perJob.get(record.jobId) ?? 0) + 1);
+    const perJob = await imageRecordsPerJob(environment.db);
     expect(jobIds.map((jobId) => perJob.get(jobId))).toEqual(jobIds.map(() => IMAGES_PER_JOB));
     const events = environment.db.collection('events');
     expect(await events.countDocuments({ type: { $in: ['ImageProcessed', 'ImageFailed'] } })).toBe(

@@ -1,5 +1,8 @@
-import amqp, { type ChannelModel, type Channel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { ChannelModel, Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../config/logger';
+import { redactSecrets } from '../config/redact';
+import { connectToAnyNode } from './connect';
+import { declareTopology } from './declare';
 import { BrokerUnavailableError } from './errors';
 import { amqpNodeUrls } from './nodes';
 import { replicatedOn, type Topology } from './topology';
@@ -69,41 +72,6 @@ const PUBLISH_RETRY_PAUSE_MS = 300;
  * node were seen to get no answer at all (the chaos run: every service stalled until this timeout).
  */
 const CONFIRM_TIMEOUT_MS = 3_000;
-/** A node that neither answers nor refuses is given up on after this long, and the next one tried. */
-const CONNECT_TIMEOUT_MS = 5_000;
-
-/**
- * Connects to the first node of `amqpUrl` (one URL or a comma-separated list) that answers,
- * trying them in order from `first`. Returns the connection and the index of the node it reached.
- */
-export async function connectToAnyNode(
-  amqpUrl: string,
-  options: { first?: number; connectionName?: string } = {},
-): Promise<{ connection: ChannelModel; node: number }> {
-  const urls = amqpNodeUrls(amqpUrl);
-  const failures: string[] = [];
-  for (let offset = 0; offset < urls.length; offset++) {
-    const node = ((options.first ?? 0) + offset) % urls.length;
-    try {
-      const connection = await amqp.connect(urls[node]!, {
-        timeout: CONNECT_TIMEOUT_MS,
-        ...(options.connectionName ? { clientProperties: { connection_name: options.connectionName } } : {}),
-      });
-      return { connection, node };
-    } catch (error) {
-      failures.push(`${redact(urls[node]!)}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  throw new Error(`no RabbitMQ node answered (${failures.join('; ')})`);
-}
-
-/** A node URL without its password, for logs. */
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
 /** What a broker client has lived through, for health endpoints and the chaos run. */
 export interface BrokerStats {
   /** Connections made after the first, each after a loss. */
@@ -376,7 +344,7 @@ export class Broker {
       this.connection = connection;
       this.publishChannel = publishChannel;
       this.drained = undefined;
-      this.logger.info({ node: redact(amqpNodeUrls(this.url)[node]!) }, 'connected to RabbitMQ');
+      this.logger.info({ node: redactSecrets(amqpNodeUrls(this.url)[node]!) }, 'connected to RabbitMQ');
       for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
     } catch (error) {
       await connection.close().catch(() => undefined);
@@ -505,31 +473,4 @@ function stringHeaders(headers: Record<string, unknown>): Record<string, string 
     if (typeof value === 'string' || typeof value === 'number') result[key] = value;
   }
   return result;
-}
-
-export async function declareTopology(connection: ChannelModel, topology: Topology): Promise<void> {
-  const channel = await connection.createChannel();
-  try {
-    for (const exchange of topology.exchanges)
-      await channel.assertExchange(exchange.name, exchange.type, { durable: true });
-    for (const queue of topology.queues)
-      await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
-    for (const binding of topology.bindings)
-      await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
-  } finally {
-    await channel.close().catch(() => undefined);
-  }
-}
-
-/** Deletes every queue and exchange of a topology (tests clean up their own prefix). */
-export async function deleteTopology(url: string, topology: Topology): Promise<void> {
-  const { connection } = await connectToAnyNode(url);
-  try {
-    const channel = await connection.createChannel();
-    for (const queue of topology.queues) await channel.deleteQueue(queue.name);
-    for (const exchange of topology.exchanges) await channel.deleteExchange(exchange.name);
-    await channel.close();
-  } finally {
-    await connection.close();
-  }
 }

@@ -1,5 +1,5 @@
 import amqp from 'amqplib';
-import { connectToAnyNode } from './broker';
+import { connectToAnyNode } from './connect';
 import type { Topology } from './topology';
 
 /** Header counting how many times a letter has been sent back; a re-drive raises it by one. */

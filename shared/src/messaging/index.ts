@@ -1,5 +1,7 @@
 /** RabbitMQ: the topology, the broker connection, subscriptions, dead letters, outages. */
 export * from './broker';
+export * from './connect';
+export * from './declare';
 export * from './deadLetters';
 export * from './errors';
 export * from './nodes';

@@ -1,5 +1,5 @@
 import type { SwitchReadModels } from '../contracts/projectionMessages';
-import { connectToAnyNode } from './broker';
+import { connectToAnyNode } from './connect';
 
 /**
  * How many consumers hold a queue now, as the broker counts them (a single-active-consumer
