@@ -4,7 +4,17 @@
  * started on 127.0.0.1:27017 with its SQLite backend). Reuses whatever already runs.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, writeFileSync, cpSync, chmodSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  cpSync,
+  chmodSync,
+  rmSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -108,6 +118,34 @@ export async function ensureFerretDbBinary(say: Say): Promise<string> {
   rmSync(buildDir, { recursive: true, force: true });
   if (!(await isFerretDb(binary))) throw new Error(`FerretDB build at ${binary} does not report ${FERRETDB_VERSION}`);
   return binary;
+}
+
+/**
+ * Where the FerretDB serving 127.0.0.1:<port> keeps its SQLite files, read from its command line
+ * (`/proc`), when it is a FerretDB on SQLite started like `ensureFerretDb` does — by this checkout
+ * or another one. Reads by `_id` are indexed in those files (shared/src/mongo/idLookups.ts), so a
+ * stack or test run that reuses another checkout's FerretDB must point there, not at its own
+ * `.data/ferretdb`. Undefined when nothing like it is found (MongoDB, another machine).
+ */
+export function servingSqliteDir(port = 27017): string | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile, or not ours to read
+    }
+    if (!argv.includes(`--listen-addr=127.0.0.1:${port}`)) continue;
+    const url = argv.find((arg) => arg.startsWith('--sqlite-url=file:'));
+    if (url) return url.slice('--sqlite-url=file:'.length).replace(/\/$/, '');
+  }
+  return undefined;
 }
 
 /** Starts FerretDB on 127.0.0.1:<port> unless something already listens there. Returns the child it started. */

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
-import { ensureFerretDb, ensureRabbitMq, projectRoot, stopRabbitMq } from './services';
+import { ensureFerretDb, ensureRabbitMq, projectRoot, servingSqliteDir, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
 
 const configSchema = z.object({
@@ -239,7 +239,8 @@ async function main(): Promise<void> {
   if (!process.env.MONGO_URL) {
     ferretDb = await ensureFerretDb(say, join(dataDir, 'ferretdb'));
     // The services index reads by _id in FerretDB's SQLite files (shared/src/mongo/idLookups.ts).
-    process.env.FERRETDB_SQLITE_DIR ??= join(dataDir, 'ferretdb');
+    // When another checkout's FerretDB already serves 27017, its files are the ones to index.
+    process.env.FERRETDB_SQLITE_DIR ??= servingSqliteDir(27017) ?? join(dataDir, 'ferretdb');
     ferretDb?.once(
       'exit',
       (code) => !stopping && say(`FerretDB exited (code ${code}); services will retry until it is back`),

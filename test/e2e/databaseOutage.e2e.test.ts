@@ -59,7 +59,7 @@ describe('a stack whose database goes away', () => {
     const before = await submit();
     expect(before.status).toBe(201);
     const { job_id: jobId } = (await before.json()) as { job_id: number };
-    await waitForTerminal(stack.baseUrl, jobId);
+    await waitForTerminal(stack, jobId);
 
     ferretDb!.kill('SIGKILL');
     await new Promise((resolve) => ferretDb!.once('exit', resolve));
@@ -75,12 +75,12 @@ describe('a stack whose database goes away', () => {
     expect(await status.json()).toEqual({ error: 'service temporarily unavailable; retry shortly' });
 
     ferretDb = await ensureFerretDb(say, dataDir, port);
-    expect(await waitForTerminal(stack.baseUrl, duringOutage)).toEqual({ status: 'completed', job_id: duringOutage });
+    expect(await waitForTerminal(stack, duringOutage)).toEqual({ status: 'completed', job_id: duringOutage });
     const after = await submit();
     expect(after.status).toBe(201);
     const { job_id: afterId } = (await after.json()) as { job_id: number };
-    expect(await waitForTerminal(stack.baseUrl, afterId)).toEqual({ status: 'completed', job_id: afterId });
-    expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+    expect(await waitForTerminal(stack, afterId)).toEqual({ status: 'completed', job_id: afterId });
+    expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
   });
 
   it('turns readiness 503 naming the database on every service that uses it, keeps liveness, and recovers', async () => {

@@ -82,7 +82,7 @@ describe('losing the RabbitMQ node that leads the work queue', () => {
     await submitting;
 
     for (const jobId of jobIds) {
-      expect(await waitForTerminal(stack.baseUrl, jobId, 120_000)).toEqual({ status: 'completed', job_id: jobId });
+      expect(await waitForTerminal(stack, jobId, 120_000)).toEqual({ status: 'completed', job_id: jobId });
     }
     const perJob = await imageRecordsPerJob(environment.db);
     expect(jobIds.map((jobId) => perJob.get(jobId))).toEqual(jobIds.map(() => IMAGES_PER_JOB));

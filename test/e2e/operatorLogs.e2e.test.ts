@@ -53,7 +53,7 @@ describe('the log', () => {
       }),
     });
     const { job_id: jobId } = (await submitted.json()) as { job_id: number };
-    await waitForTerminal(stack.baseUrl, jobId);
+    await waitForTerminal(stack, jobId);
     const settled = () =>
       jsonLinesOf('projection').filter((line) => line.msg === 'job settled' && line.jobId === jobId);
     await until(() => settled().length > 0, { what: `the settled line of job ${jobId}` });

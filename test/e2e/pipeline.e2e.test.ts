@@ -60,7 +60,7 @@ describe('a job of real images', () => {
       job_id: jobId,
     });
 
-    expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+    expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
     const final = await get(`/api/status?jobid=${jobId}`);
     expect(final.text).toBe(`{"status":"completed","job_id":${jobId}}`);
 
@@ -86,7 +86,7 @@ describe('a job of real images', () => {
     });
     expect(submitted.status).toBe(201);
     const jobId = submitted.body.job_id as number;
-    expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+    expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
     const visits = JSON.parse((await get(`/api/visits?area=7100016&storeid=${AREA_2_STORE}`)).text);
     expect(visits).toEqual({
       results: [
@@ -109,7 +109,7 @@ describe('transient failures', () => {
       visits: [visit(AREA_2_STORE, [images.url('/img/flaky-1-e2e.jpg')], '2024-03-01T10:00:00Z')],
     });
     const jobId = submitted.body.job_id as number;
-    expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+    expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
     expect(images.requests() - before).toBe(2);
     const visits = JSON.parse(
       (await get(`/api/visits?storeid=${AREA_2_STORE}&startdate=2024-03-01&enddate=2024-03-01`)).text,
@@ -137,7 +137,7 @@ describe('failures, per store', () => {
       ],
     });
     expect(submitted.status).toBe(201);
-    const final = (await waitForTerminal(stack.baseUrl, submitted.body.job_id as number)) as { error: unknown[] };
+    const final = (await waitForTerminal(stack, submitted.body.job_id as number)) as { error: unknown[] };
     expect(JSON.stringify(final)).not.toMatch(/reader|s3cret|abc123|AKIA9|f00d/);
     expect(final.error).toEqual(
       expect.arrayContaining([
@@ -170,7 +170,7 @@ describe('failures, per store', () => {
     });
     expect(submitted.status).toBe(201);
     const jobId = submitted.body.job_id as number;
-    const final = (await waitForTerminal(stack.baseUrl, jobId)) as { status: string; job_id: number; error: unknown[] };
+    const final = (await waitForTerminal(stack, jobId)) as { status: string; job_id: number; error: unknown[] };
     expect(Object.keys(final)).toEqual(['status', 'job_id', 'error']);
     expect(final.status).toBe('failed');
     expect(final.job_id).toBe(jobId);
@@ -284,7 +284,7 @@ describe('many jobs at once', () => {
     expect(answers.map((answer) => answer.status)).toEqual(Array(jobs).fill(201));
     const ids = answers.map((answer) => answer.body.job_id as number);
     expect(new Set(ids).size).toBe(jobs);
-    const finals = await Promise.all(ids.map((jobId) => waitForTerminal(stack.baseUrl, jobId)));
+    const finals = await Promise.all(ids.map((jobId) => waitForTerminal(stack, jobId)));
     finals.forEach((final, index) => {
       if (index % 3 === 0) {
         expect(final).toEqual({

@@ -50,7 +50,7 @@ beforeAll(async () => {
     [['S00339218', [good('front.png'), good('truncated.jpg')], '2024-01-21T18:30:00Z']],
   ] as const;
   for (const visits of jobs) jobIds.push(await submit(visits));
-  for (const jobId of jobIds) await waitForTerminal(stack.baseUrl, jobId);
+  for (const jobId of jobIds) await waitForTerminal(stack, jobId);
 });
 
 type Visit = readonly [string, readonly string[], string];
@@ -72,7 +72,7 @@ async function submit(visits: readonly Visit[]): Promise<number> {
 /** The API keeps moving: a job submitted now settles, and its visit shows up in the visits answer. */
 async function expectReadModelsMoving(storeId: string, day: string): Promise<void> {
   const jobId = await submit([[storeId, [images.url('/img/shelf.jpg')], `${day}T08:00:00Z`]]);
-  expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+  expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
   const visits = await fetch(`${stack.baseUrl}/api/visits?storeid=${storeId}&startdate=${day}&enddate=${day}`);
   expect(await visits.json()).toMatchObject({ results: [{ store_id: storeId, data: [{ date: day }] }] });
 }
@@ -286,7 +286,7 @@ describe('replaying the event log', () => {
         });
         const { job_id: newJob } = (await response.json()) as { job_id: number };
         expect(newJob).toBeGreaterThan(Math.max(...jobIds));
-        expect(await waitForTerminal(restoredStack.baseUrl, newJob)).toEqual({ status: 'completed', job_id: newJob });
+        expect(await waitForTerminal(restoredStack, newJob)).toEqual({ status: 'completed', job_id: newJob });
         const visits = await fetch(`${restoredStack.baseUrl}/api/visits?storeid=S00000202&startdate=2024-02-02`);
         expect(await visits.json()).toMatchObject({
           results: [{ data: [{ date: '2024-02-02', perimeter: [expect.any(Number)] }] }],
@@ -319,7 +319,7 @@ describe('replaying the event log', () => {
     const big = await submit([['S01408764', urls, '2024-03-02T07:00:00Z']]);
     const output = await replay();
     expect(output).toContain('switched by the projection');
-    expect(await waitForTerminal(stack.baseUrl, big)).toEqual({ status: 'completed', job_id: big });
+    expect(await waitForTerminal(stack, big)).toEqual({ status: 'completed', job_id: big });
     const visits = await fetch(`${stack.baseUrl}/api/visits?storeid=S01408764&startdate=2024-03-02&enddate=2024-03-02`);
     const [result] = ((await visits.json()) as { results: Array<{ data: Array<{ perimeter: number[] }> }> }).results;
     expect(result!.data[0]!.perimeter).toHaveLength(400);

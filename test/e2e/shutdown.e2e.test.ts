@@ -87,7 +87,7 @@ it('finishes in-flight images on SIGTERM itself, exits 0, and the job completes 
 
   await stack.start('projection');
   await stack.start('image-processor');
-  expect(await waitForTerminal(stack.baseUrl, jobId)).toEqual({ status: 'completed', job_id: jobId });
+  expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
   const active = await new ProjectionState(environment.db).active();
   const records = await environment.db.collection(readModelCollections(active.visits).images).countDocuments({ jobId });
   expect(records).toBe(40);

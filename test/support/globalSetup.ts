@@ -4,7 +4,7 @@
  * FerretDB that this setup installs and starts if needed. No test ever mocks either.
  */
 import type { ChildProcess } from 'node:child_process';
-import { ensureFerretDb, ensureRabbitMq } from '../../infra/local/services';
+import { ensureFerretDb, ensureRabbitMq, servingSqliteDir } from '../../infra/local/services';
 
 interface Started {
   ferretDb?: ChildProcess;
@@ -60,6 +60,13 @@ export default async function globalSetup(): Promise<void> {
   if (needMongo) {
     started.ferretDb = await ensureFerretDb(say);
     process.env.MONGO_URL = 'mongodb://127.0.0.1:27017';
+    // Another checkout's FerretDB, when it was already running: its SQLite files are where the
+    // services and tests index reads by _id, not this checkout's .data/ferretdb.
+    const sqliteDir = servingSqliteDir(27017);
+    if (sqliteDir && !process.env.FERRETDB_SQLITE_DIR) {
+      process.env.FERRETDB_SQLITE_DIR = sqliteDir;
+      if (!started.ferretDb) say(`reusing the FerretDB already on 27017 (SQLite data in ${sqliteDir})`);
+    }
   }
   say(`using local services: ${process.env.AMQP_URL} ${process.env.MONGO_URL}`);
 }

@@ -127,15 +127,34 @@ export async function startStack(environment: TestEnvironment, extraEnv: Record<
   };
 }
 
-/** Polls a job until it leaves "ongoing" (or the time runs out, which fails the test with the last answer). */
-export async function waitForTerminal(baseUrl: string, jobId: number, timeoutMs = 90_000): Promise<unknown> {
+/** What every service of a stack last wrote (warnings and errors under the tests' log level). */
+export function recentOutput(stack: Pick<Stack, 'services'>): string {
+  return [...stack.services.values()]
+    .map(
+      (service) =>
+        `--- ${service.name} (exit ${service.child.exitCode ?? service.child.signalCode ?? 'running'}):\n${service.output.join('').slice(-4_000)}`,
+    )
+    .join('\n');
+}
+
+/**
+ * Polls a job until it leaves "ongoing". When the time runs out the test fails with the last answer
+ * and what each service of the stack last logged, so a stuck pipeline says where it stuck.
+ */
+export async function waitForTerminal(
+  stack: Pick<Stack, 'baseUrl' | 'services'>,
+  jobId: number,
+  timeoutMs = 90_000,
+): Promise<unknown> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    const response = await fetch(`${baseUrl}/api/status?jobid=${jobId}`);
+    const response = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`);
     last = await response.json();
     if (response.status === 200 && (last as { status: string }).status !== 'ongoing') return last;
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`job ${jobId} still not settled after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  throw new Error(
+    `job ${jobId} still not settled after ${timeoutMs} ms: ${JSON.stringify(last)}\n${recentOutput(stack)}`,
+  );
 }

@@ -265,7 +265,7 @@ describe('one writer decides what is served', () => {
 
 describe('reads by _id on the embedded database', () => {
   it('are index lookups in every generation the projection opens or a replay builds', async () => {
-    const idLookups = new IdLookups(environment.db, logger);
+    const idLookups = new IdLookups(environment.db, logger, process.env.FERRETDB_SQLITE_DIR);
     if ((await idLookups.file()) === undefined) {
       // A real MongoDB serves _id from its own index; nothing is added (see idLookups.int.test.ts).
       return expect(idLookups.ensure(['anything'])).resolves.toBeUndefined();

@@ -10,7 +10,11 @@ let environment: TestEnvironment;
 let lookups: IdLookups;
 beforeAll(async () => {
   environment = await createTestEnvironment('idlookups');
-  lookups = new IdLookups(environment.db, createLogger('id-lookups', 'silent' as 'info'));
+  lookups = new IdLookups(
+    environment.db,
+    createLogger('id-lookups', 'silent' as 'info'),
+    process.env.FERRETDB_SQLITE_DIR,
+  );
 });
 afterAll(async () => {
   await environment.cleanup();
