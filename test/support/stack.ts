@@ -127,14 +127,23 @@ export async function startStack(environment: TestEnvironment, extraEnv: Record<
   };
 }
 
-/** What every service of a stack last wrote (warnings and errors under the tests' log level). */
-export function recentOutput(stack: Pick<Stack, 'services'>): string {
-  return [...stack.services.values()]
-    .map(
-      (service) =>
-        `--- ${service.name} (exit ${service.child.exitCode ?? service.child.signalCode ?? 'running'}):\n${service.output.join('').slice(-4_000)}`,
-    )
-    .join('\n');
+/**
+ * What every service of a stack says of itself now (its `/health` details: the projection's lag,
+ * the processor's in-flight count, broker stats) and what it last wrote (warnings and errors under
+ * the tests' log level).
+ */
+export async function describeStack(stack: Pick<Stack, 'services' | 'ports'>): Promise<string> {
+  const parts = await Promise.all(
+    [...stack.services.values()].map(async (service) => {
+      const port = stack.ports[service.name];
+      const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) })
+        .then(async (response) => `${response.status} ${await response.text()}`)
+        .catch((error: unknown) => `no answer (${String(error)})`);
+      const state = service.child.exitCode ?? service.child.signalCode ?? 'running';
+      return `--- ${service.name} (${state}), /health: ${health}\n${service.output.join('').slice(-4_000)}`;
+    }),
+  );
+  return parts.join('\n');
 }
 
 /**
@@ -142,7 +151,7 @@ export function recentOutput(stack: Pick<Stack, 'services'>): string {
  * and what each service of the stack last logged, so a stuck pipeline says where it stuck.
  */
 export async function waitForTerminal(
-  stack: Pick<Stack, 'baseUrl' | 'services'>,
+  stack: Pick<Stack, 'baseUrl' | 'services' | 'ports'>,
   jobId: number,
   timeoutMs = 90_000,
 ): Promise<unknown> {
@@ -155,6 +164,6 @@ export async function waitForTerminal(
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(
-    `job ${jobId} still not settled after ${timeoutMs} ms: ${JSON.stringify(last)}\n${recentOutput(stack)}`,
+    `job ${jobId} still not settled after ${timeoutMs} ms: ${JSON.stringify(last)}\n${await describeStack(stack)}`,
   );
 }

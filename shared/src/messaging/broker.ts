@@ -377,7 +377,16 @@ export class Broker {
     });
     await channel.prefetch(spec.prefetch);
     const { consumerTag } = await channel.consume(spec.queue, (message) => {
-      if (message) spec.onDelivery(this.toDelivery(channel, spec.queue, message));
+      if (message) {
+        spec.onDelivery(this.toDelivery(channel, spec.queue, message));
+        return;
+      }
+      // The broker cancelled the consumer (its queue was deleted, or its quorum queue went away):
+      // the channel and connection stay up, so without this the service would look healthy and
+      // never receive again. Starting over re-declares the topology and consumes anew.
+      if (this.consumerChannels.get(spec)?.channel !== channel) return;
+      this.logger.warn({ queue: spec.queue }, 'the broker cancelled a consumer; reconnecting to resume it');
+      this.restartIfCurrent(connection);
     });
     this.consumerChannels.set(spec, { channel, consumerTag });
   }

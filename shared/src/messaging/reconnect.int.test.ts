@@ -89,3 +89,51 @@ describe('the broker after RabbitMQ closes its connection', () => {
     }
   });
 });
+
+describe('the broker after RabbitMQ cancels its consumer', () => {
+  it('declares the queue again and resumes consuming, though its connection never dropped', async () => {
+    const broker = new Broker(
+      environment.amqpUrl,
+      environment.topology,
+      createLogger('reconnect', 'silent' as 'info'),
+      { connectionName: `cancelled-${environment.prefix}` },
+    );
+    const admin = await amqp.connect(environment.amqpUrl);
+    try {
+      const received: string[] = [];
+      await broker.start();
+      const queue = environment.topology.names.imageRequestsQueue;
+      await broker.consume({
+        queue,
+        prefetch: 10,
+        onDelivery: (delivery: Delivery) => {
+          received.push(delivery.content.toString());
+          delivery.ack();
+        },
+      });
+      await broker.publish('', queue, 'before');
+      await until(() => received.includes('"before"'));
+
+      // Deleting the queue makes RabbitMQ cancel the consumer (basic.cancel); nothing else happens.
+      await (await admin.createChannel()).deleteQueue(queue);
+      await until(async () => {
+        const check = await admin.createChannel();
+        check.on('error', () => undefined);
+        try {
+          return (await check.checkQueue(queue)).consumerCount === 1;
+        } catch {
+          return false;
+        } finally {
+          await check.close().catch(() => undefined);
+        }
+      });
+      await broker.publish('', queue, 'after');
+      await until(() => received.includes('"after"'));
+      expect(received).toEqual(['"before"', '"after"']);
+      expect(broker.stats.reconnects).toBe(1);
+    } finally {
+      await broker.close();
+      await admin.close();
+    }
+  });
+});
