@@ -78,7 +78,11 @@ it('finishes in-flight images on SIGTERM itself, exits 0, and the job completes 
   const pending = await peekAll(names.imageRequestsQueue);
   channel.nackAll(true); // gives the peeked requests back, for the restarted processor
   const dropped = pending.filter(({ imageId, redelivered }) => redelivered && !settled.includes(imageId));
-  expect(dropped).toEqual([]);
+  // Only images the processor said it handed back (it gives up waiting on them after 20 s, which a
+  // loaded machine can take) may come back unsettled (one may still finish as the channels close);
+  // anything else would be work dropped.
+  const handedBack = Number(/"handedBack":(\d+)/.exec(output)?.[1] ?? 0);
+  expect(dropped.length).toBeLessThanOrEqual(handedBack);
   expect(pending.length).toBeGreaterThan(0); // the SIGTERM did come mid-job
   expect(new Set(settled).size).toBe(settled.length); // no image settled twice
   expect([...new Set([...settled, ...pending.map(({ imageId }) => imageId)])].sort()).toEqual(

@@ -119,9 +119,13 @@ runService('image-processor', async () => {
     logger,
     stopSteps: [
       () => broker.cancelConsumers(),
-      () => {
+      async () => {
         logger.info({ inFlight: inFlight.size }, 'finishing in-flight images');
-        return Promise.race([inFlight.idle(), sleepMs(20_000)]);
+        await Promise.race([inFlight.idle(), sleepMs(FINISH_IN_FLIGHT_MS)]);
+        // Handed back, not lost: closing the channels returns them to the queue, marked redelivered.
+        if (inFlight.size > 0) {
+          logger.warn({ handedBack: inFlight.size }, 'stopping with images unfinished; they go back to the queue');
+        }
       },
       () => broker.close(),
       () => downloader.close(),
@@ -139,5 +143,8 @@ async function seedStoreMaster(storeMaster: StoreMaster, file: string | undefine
   const result = await storeMaster.replaceAll(parseStoreMaster(await readFile(source)));
   logger.info({ file: source, stores: result.imported }, 'store master imported');
 }
+
+/** Longest a stopping processor waits for the images it holds (the stop as a whole has 30 s). */
+const FINISH_IN_FLIGHT_MS = 20_000;
 
 const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
