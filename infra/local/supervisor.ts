@@ -24,6 +24,8 @@ const configSchema = z.object({
   IMAGE_PROCESSORS: env.int(1, 1, 64),
   /** The stack lock, and FerretDB's data when `npm start` starts FerretDB; relative to the checkout. */
   RP_DATA_DIR: env.string('.data'),
+  /** Where `npm start` looks for, or starts, this checkout's FerretDB (when MONGO_URL is not set). */
+  FERRETDB_PORT: env.int(27017, 1, 65_535),
   /** The gateway's keys; only whether there are any matters here. */
   API_KEYS: z.string().optional(),
   ...internalTokenShape,
@@ -237,10 +239,14 @@ async function main(): Promise<void> {
 
   if (!process.env.AMQP_URL) startedRabbitMq = await ensureRabbitMq(say);
   if (!process.env.MONGO_URL) {
-    ferretDb = await ensureFerretDb(say, join(dataDir, 'ferretdb'));
+    const ownDir = join(dataDir, 'ferretdb');
+    const port = config.FERRETDB_PORT;
+    refuseForeignFerretDb(port, ownDir);
+    ferretDb = await ensureFerretDb(say, ownDir, port);
+    if (!ferretDb) say(`reusing the FerretDB already on 127.0.0.1:${port} (data in ${ownDir})`);
+    if (port !== 27017) process.env.MONGO_URL = `mongodb://127.0.0.1:${port}`;
     // The services index reads by _id in FerretDB's SQLite files (shared/src/mongo/idLookups.ts).
-    // When another checkout's FerretDB already serves 27017, its files are the ones to index.
-    process.env.FERRETDB_SQLITE_DIR ??= servingSqliteDir(27017) ?? join(dataDir, 'ferretdb');
+    process.env.FERRETDB_SQLITE_DIR ??= ownDir;
     ferretDb?.once(
       'exit',
       (code) => !stopping && say(`FerretDB exited (code ${code}); services will retry until it is back`),
@@ -256,6 +262,22 @@ async function main(): Promise<void> {
   // `npm run cluster` names its own cluster's UI.
   const rabbitUi = process.env.RABBITMQ_UI_URL ?? 'http://localhost:15672';
   say(`Retail Pulse is starting: API on http://localhost:${config.PORT}, RabbitMQ UI on ${rabbitUi} (guest/guest)`);
+}
+
+/**
+ * A FerretDB that another checkout (or stack) started holds that one's data: a stack attached to
+ * it would answer from jobs and images it never received. Refused, with the ways out; a server
+ * that is not such a FerretDB (a MongoDB the user runs) is theirs to choose with MONGO_URL.
+ */
+function refuseForeignFerretDb(port: number, ownDir: string): void {
+  const serving = servingSqliteDir(port);
+  if (serving === undefined || resolve(serving) === resolve(ownDir)) return;
+  throw new StackRefused(
+    [
+      `npm start refused: 127.0.0.1:${port} is served by a FerretDB holding other data (${serving}), not this checkout's (${ownDir}).`,
+      `Stop that FerretDB, set FERRETDB_PORT to run one of this checkout's own on another port, or set MONGO_URL=mongodb://127.0.0.1:${port} to use that data on purpose.`,
+    ].join('\n'),
+  );
 }
 
 main().catch((error: unknown) => {

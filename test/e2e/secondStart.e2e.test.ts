@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensureFerretDb, portOpen } from '../../infra/local/services';
 import { freePort, serviceEnv } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
 
@@ -43,7 +44,11 @@ async function freePorts(): Promise<Ports> {
   return ports;
 }
 
-function startSupervisor(ports: Ports, stackDataDir: string): Supervisor {
+function startSupervisor(
+  ports: Ports,
+  stackDataDir: string,
+  extraEnv: Record<string, string | undefined> = {},
+): Supervisor {
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/supervisor.ts'], {
     cwd: root,
     // Its own process group, so that a supervisor that will not stop is killed with its services.
@@ -58,6 +63,7 @@ function startSupervisor(ports: Ports, stackDataDir: string): Supervisor {
       STATUS_API_PORT: String(ports['status-api']),
       PROJECTION_HEALTH_PORT: String(ports.projection),
       PROCESSOR_HEALTH_PORT: String(ports['image-processor']),
+      ...extraEnv,
     },
   });
   const supervisor: Supervisor = {
@@ -183,5 +189,32 @@ it('stops the stack with one line, instead of restarting forever, when a service
       expect(await healthy(ports[name])).toBe(false);
   } finally {
     await new Promise((resolveClose) => (squatter ? squatter.close(resolveClose) : resolveClose(undefined)));
+  }
+});
+
+it('never attaches to a FerretDB that holds other data, and leaves running the one it reused', async () => {
+  const foreign = dataDir();
+  const port = await freePort();
+  const ferretDb = await ensureFerretDb(() => undefined, join(foreign, 'ferretdb'), port);
+  if (!ferretDb) throw new Error(`127.0.0.1:${port} was taken before the test's FerretDB could listen there`);
+  try {
+    // No MONGO_URL: npm start looks for its own FerretDB on FERRETDB_PORT and finds another's.
+    const database = { MONGO_URL: undefined, FERRETDB_PORT: String(port) };
+    const refused = startSupervisor(await freePorts(), dataDir(), database);
+    expect(await within(refused.exited, 60_000, 'the refusal')).toBe(1);
+    expect(refused.stderr.join('')).toContain(
+      `npm start refused: 127.0.0.1:${port} is served by a FerretDB holding other data (${join(foreign, 'ferretdb')})`,
+    );
+
+    // Its own data directory: reused, said so, and still running once the stack has stopped.
+    const ports = await freePorts();
+    const own = startSupervisor(ports, foreign, database);
+    await waitUntilServing(own, ports);
+    expect(own.stdout.join('')).toContain(`reusing the FerretDB already on 127.0.0.1:${port}`);
+    expect(await stop(own)).toBe(0);
+    expect(ferretDb.exitCode).toBeNull();
+    expect(await portOpen(port)).toBe(true);
+  } finally {
+    ferretDb.kill('SIGTERM');
   }
 });

@@ -4,10 +4,14 @@
  * FerretDB that this setup installs and starts if needed. No test ever mocks either.
  */
 import type { ChildProcess } from 'node:child_process';
-import { ensureFerretDb, ensureRabbitMq, servingSqliteDir } from '../../infra/local/services';
+import { join } from 'node:path';
+import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../../infra/local/services';
+import { freePort } from './stack';
 
 interface Started {
   ferretDb?: ChildProcess;
+  /** The started FerretDB's data, removed at the end of the run. */
+  ferretDbDir?: string;
   containers: Array<{ stop: () => Promise<unknown> }>;
 }
 
@@ -58,15 +62,16 @@ export default async function globalSetup(): Promise<void> {
     process.env.AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
   }
   if (needMongo) {
-    started.ferretDb = await ensureFerretDb(say);
-    process.env.MONGO_URL = 'mongodb://127.0.0.1:27017';
-    // Another checkout's FerretDB, when it was already running: its SQLite files are where the
-    // services and tests index reads by _id, not this checkout's .data/ferretdb.
-    const sqliteDir = servingSqliteDir(27017);
-    if (sqliteDir && !process.env.FERRETDB_SQLITE_DIR) {
-      process.env.FERRETDB_SQLITE_DIR = sqliteDir;
-      if (!started.ferretDb) say(`reusing the FerretDB already on 27017 (SQLite data in ${sqliteDir})`);
-    }
+    // A FerretDB of this run's own, on a free port, with its data in a directory of its own: a
+    // FerretDB some other checkout or run started is never used, nor stopped under it.
+    const port = await freePort();
+    const dataDir = join(projectRoot, '.data', 'test-ferretdb', process.env.RP_TEST_RUN_ID);
+    started.ferretDb = await ensureFerretDb(say, dataDir, port);
+    if (!started.ferretDb) throw new Error(`127.0.0.1:${port} was taken before this run's FerretDB could listen there`);
+    started.ferretDbDir = dataDir;
+    process.env.MONGO_URL = `mongodb://127.0.0.1:${port}`;
+    // Where the services and tests index reads by _id (shared/src/mongo/idLookups.ts).
+    process.env.FERRETDB_SQLITE_DIR = dataDir;
   }
   say(`using local services: ${process.env.AMQP_URL} ${process.env.MONGO_URL}`);
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { stopClusterStartedBy } from './cluster';
 
 export default async function globalTeardown(): Promise<void> {
@@ -5,5 +6,12 @@ export default async function globalTeardown(): Promise<void> {
   const started = globalThis.retailPulseTestInfra;
   if (!started) return;
   await Promise.all(started.containers.map((container) => container.stop()));
-  if (started.ferretDb) started.ferretDb.kill('SIGTERM');
+  const ferretDb = started.ferretDb;
+  if (ferretDb && ferretDb.exitCode === null && ferretDb.signalCode === null) {
+    await new Promise<void>((resolve) => {
+      ferretDb.once('exit', () => resolve());
+      ferretDb.kill('SIGTERM');
+    });
+  }
+  if (started.ferretDbDir) rmSync(started.ferretDbDir, { recursive: true, force: true });
 }
