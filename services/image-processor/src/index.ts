@@ -29,6 +29,8 @@ const configSchema = z
     IMAGE_CONNECT_TIMEOUT_MS: env.int(5_000, 1),
     IMAGE_TIMEOUT_MS: env.int(15_000, 1),
     IMAGE_MAX_BYTES: env.int(20 * 1024 * 1024, 1),
+    /** Bytes of image bodies held at once, across all downloads (JPEG and PNG keep only their header). */
+    IMAGE_MEMORY_BUDGET_BYTES: env.int(128 * 1024 * 1024, 1024 * 1024),
     IMAGE_MAX_PIXELS: env.int(100_000_000, 1),
     IMAGE_MAX_REDIRECTS: env.int(3, 0, 20),
     IMAGE_CONNECTIONS_PER_HOST: env.int(64, 1, 10_000),
@@ -59,6 +61,7 @@ runService('image-processor', async () => {
     connectTimeoutMs: config.IMAGE_CONNECT_TIMEOUT_MS,
     totalTimeoutMs: config.IMAGE_TIMEOUT_MS,
     maxBytes: config.IMAGE_MAX_BYTES,
+    memoryBudgetBytes: config.IMAGE_MEMORY_BUDGET_BYTES,
     maxRedirects: config.IMAGE_MAX_REDIRECTS,
     allowPrivateNetworks: config.IMAGE_ALLOW_PRIVATE_NETWORKS,
     connectionsPerHost: config.IMAGE_CONNECTIONS_PER_HOST,
@@ -108,7 +111,7 @@ runService('image-processor', async () => {
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
       logger,
     ),
-    details: () => ({ inFlight: inFlight.size, processed, broker: broker.stats }),
+    details: () => ({ inFlight: inFlight.size, processed, bodyBytes: downloader.budget.stats, broker: broker.stats }),
   });
   logger.info(
     { concurrency: config.IMAGE_CONCURRENCY, healthPort: config.PROCESSOR_HEALTH_PORT },

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { SERVED_IMAGES, startImageServer, type ImageServer } from '../../../../test/support/imageServer';
+import { PHOTO, SERVED_IMAGES, startImageServer, type ImageServer } from '../../../../test/support/imageServer';
+import { readHeaderSize } from '../process/header';
 import { DownloadError, ImageDownloader, type DownloadLimits } from './download';
 
 const limits: DownloadLimits = {
@@ -9,6 +10,7 @@ const limits: DownloadLimits = {
   maxRedirects: 3,
   allowPrivateNetworks: true,
   connectionsPerHost: 8,
+  memoryBudgetBytes: 64 * 1024 * 1024,
 };
 
 let server: ImageServer;
@@ -43,6 +45,33 @@ describe('ImageDownloader against a real HTTP server', () => {
     const metadata = await sharp(Buffer.concat(downloaded.chunks)).metadata();
     expect(downloaded.size).toBe(Buffer.concat(downloaded.chunks).length);
     expect([metadata.width, metadata.height]).toEqual([image.width, image.height]);
+  });
+
+  it('keeps of a JPEG only the bytes up to the end of its header, reads the rest and drops it', async () => {
+    const photos = downloader();
+    const downloaded = await photos.download(server.url(PHOTO.path));
+    expect(downloaded.size).toBe(174_461);
+    expect(downloaded.kept).toBe(Buffer.concat(downloaded.chunks).length);
+    expect(downloaded.kept).toBeLessThan(downloaded.size);
+    expect(readHeaderSize(Buffer.concat(downloaded.chunks))).toEqual({ width: 1280, height: 960, format: 'jpeg' });
+    expect(photos.budget.stats.held).toBe(downloaded.kept);
+    downloaded.release();
+    downloaded.release(); // again: nothing more is given back
+    expect(photos.budget.stats.held).toBe(0);
+  });
+
+  it('keeps a body with no header it can read whole, within the memory budget', async () => {
+    const tiff = await downloader().download(server.url('/img/receipt.tiff'));
+    expect(tiff.kept).toBe(tiff.size);
+
+    // A body that never shows a header holds the whole budget, waits half the download's time for
+    // more, then fails as a transient failure of its own, giving every byte back.
+    const small = downloader({ memoryBudgetBytes: 256 * 1024, maxBytes: 4 * 1024 * 1024 });
+    const error = await failure(small.download(server.url('/img/endless.jpg')));
+    expect(error.failure).toEqual({ kind: 'memory_budget' });
+    expect(error.message).toMatch(/^the processor held its whole memory budget \(262144 bytes\) for 750 ms: /);
+    expect(small.budget.stats).toMatchObject({ held: 0, total: 262_144 });
+    expect(small.budget.stats.peak).toBeLessThanOrEqual(262_144);
   });
 
   it('follows a redirect to the image', async () => {

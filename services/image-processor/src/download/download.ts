@@ -2,7 +2,9 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { redactSecrets } from '@retail-pulse/shared/config';
+import { readHeaderSize } from '../process/header';
 import { isRefusedAddress } from './addressGuard';
+import { ByteBudget } from './byteBudget';
 
 export interface DownloadLimits {
   connectTimeoutMs: number;
@@ -12,7 +14,15 @@ export interface DownloadLimits {
   allowPrivateNetworks: boolean;
   /** Keep-alive connections per image host. */
   connectionsPerHost: number;
+  /** Bytes of bodies held at once across every download in flight (`IMAGE_MEMORY_BUDGET_BYTES`). */
+  memoryBudgetBytes: number;
 }
+
+/**
+ * How far into a body its JPEG or PNG header is looked for. Past that (other formats, or a header
+ * this far in) the body is kept whole, for sharp.
+ */
+const HEADER_SEARCH_BYTES = 1024 * 1024;
 
 /**
  * What went wrong with a download, as a fact about the attempt. Whether it is worth another
@@ -28,6 +38,8 @@ export type DownloadFailure =
         | 'too_many_redirects'
         | 'wrong_content_type'
         | 'too_many_bytes'
+        // the processor held as many bytes of bodies as it may for as long as the download could wait
+        | 'memory_budget'
         | 'timeout'
         | 'connect_timeout'
         | 'host_not_found'
@@ -50,12 +62,19 @@ export class DownloadError extends Error {
 }
 
 export interface Downloaded {
-  /** The body as it arrived, in chunks: measuring reads the header from the first, nothing is copied. */
+  /**
+   * As much of the body as measuring needs, as it arrived, in chunks: the first bytes up to the end
+   * of a JPEG or PNG header (the rest was read, counted and dropped), or the whole body otherwise.
+   */
   chunks: Buffer[];
-  /** Bytes in all. */
+  /** Bytes of the body in all. */
   size: number;
+  /** Bytes of it kept in `chunks`. */
+  kept: number;
   contentType: string | undefined;
   finalUrl: string;
+  /** Gives the kept bytes back to the memory budget; call once measured. Safe to call again. */
+  release: () => void;
 }
 
 const ACCEPTED_TYPES = /^(image\/|application\/octet-stream|binary\/octet-stream)/i;
@@ -82,8 +101,13 @@ function guardedLookup(allowPrivateNetworks: boolean): LookupFunction {
 /** Pooled keep-alive HTTP client for image downloads, with every limit enforced. */
 export class ImageDownloader {
   private readonly agent: Dispatcher;
+  readonly budget: ByteBudget;
+  /** Half the download's time: a wait for room fails as itself, before the download times out. */
+  private readonly budgetWaitMs: number;
 
   constructor(private readonly limits: DownloadLimits) {
+    this.budget = new ByteBudget(limits.memoryBudgetBytes);
+    this.budgetWaitMs = Math.floor(limits.totalTimeoutMs / 2);
     this.agent = new Agent({
       connections: limits.connectionsPerHost,
       keepAliveTimeout: 30_000,
@@ -171,9 +195,15 @@ export class ImageDownloader {
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let kept = 0;
+    let headerKept = false;
+    const release = () => {
+      this.budget.release(kept);
+      kept = 0;
+    };
     try {
-      for await (const chunk of body) {
-        size += (chunk as Buffer).length;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        size += chunk.length;
         if (size > this.limits.maxBytes) {
           body.destroy();
           throw new DownloadError(
@@ -181,13 +211,26 @@ export class ImageDownloader {
             `image is larger than the ${this.limits.maxBytes}-byte limit: ${url}`,
           );
         }
-        chunks.push(chunk as Buffer);
+        if (headerKept) continue; // read to the end, as a download does, but not held
+        if (!(await this.budget.take(chunk.length, this.budgetWaitMs))) {
+          body.on('error', () => undefined).destroy();
+          throw new DownloadError(
+            { kind: 'memory_budget' },
+            `the processor held its whole memory budget (${this.budget.total} bytes) for ${this.budgetWaitMs} ms: ${url}`,
+          );
+        }
+        chunks.push(chunk);
+        kept += chunk.length;
+        if (kept <= HEADER_SEARCH_BYTES) {
+          headerKept = readHeaderSize(chunks.length === 1 ? chunk : Buffer.concat(chunks)) !== undefined;
+        }
       }
     } catch (error) {
+      release();
       if (error instanceof DownloadError) throw error;
       throw classifyNetworkError(signal.aborted ? signal.reason : error, url, this.limits);
     }
-    return { chunks, size, contentType, finalUrl: url };
+    return { chunks, size, kept, contentType, finalUrl: url, release };
   }
 }
 

@@ -44,6 +44,7 @@ const REPORTED_KIND: Record<ProcessingFailure['kind'], ImageFailureKind> = {
   http_status: 'http_status',
   wrong_content_type: 'not_an_image',
   too_many_bytes: 'too_large',
+  memory_budget: 'download',
   timeout: 'download',
   connect_timeout: 'download',
   host_not_found: 'download',

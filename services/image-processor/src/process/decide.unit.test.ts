@@ -78,6 +78,7 @@ const EXPECTED_BY_KIND: Record<
   host_not_found: { reportedAs: 'download', transient: false },
   wrong_content_type: { reportedAs: 'not_an_image', transient: false },
   too_many_bytes: { reportedAs: 'too_large', transient: false },
+  memory_budget: { reportedAs: 'download', transient: true },
   unreadable_image: { reportedAs: 'not_an_image', transient: false },
   too_many_pixels: { reportedAs: 'too_large', transient: false },
   unknown_store: { reportedAs: 'unknown_store', transient: false },

@@ -46,6 +46,7 @@ beforeAll(async () => {
     maxRedirects: 3,
     allowPrivateNetworks: true,
     connectionsPerHost: 8,
+    memoryBudgetBytes: 64 * 1024 * 1024,
   });
   deps = {
     broker,

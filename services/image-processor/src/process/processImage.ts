@@ -43,7 +43,12 @@ async function attempt(request: ImageRequested, deps: ProcessorDependencies): Pr
   if (!store) return { type: 'failed', failure: { kind: 'unknown_store' }, reason: `unknown store_id ${storeId}` };
   try {
     const downloaded = await deps.downloader.download(url);
-    const size = await measureImage(downloaded.chunks, settings.maxPixels);
+    let size;
+    try {
+      size = await measureImage(downloaded.chunks, settings.maxPixels);
+    } finally {
+      downloaded.release();
+    }
     const gpuDelay = settings.gpuDelayMinMs + Math.random() * (settings.gpuDelayMaxMs - settings.gpuDelayMinMs);
     if (gpuDelay > 0) await sleep(gpuDelay);
     return { type: 'measured', store, size, bytes: downloaded.size };
