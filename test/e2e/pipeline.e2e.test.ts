@@ -1,6 +1,7 @@
 import { SERVED_IMAGES, startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+import { until } from '../support/until';
 
 /**
  * The running stack over HTTP: every service its own process, real RabbitMQ and MongoDB-protocol
@@ -294,6 +295,16 @@ describe('many jobs at once', () => {
         });
       } else expect(final).toEqual({ status: 'completed', job_id: ids[index] });
     });
+    // Every body held while measuring was given back to the processor's memory budget.
+    const processorHealth = async () =>
+      (await (await fetch(`http://127.0.0.1:${stack.ports['image-processor']}/health`)).json()) as {
+        inFlight: number;
+        bodyBytes: { held: number; peak: number; total: number };
+      };
+    await until(async () => (await processorHealth()).inFlight === 0); // the last acks follow the settle closely
+    const processor = await processorHealth();
+    expect(processor.bodyBytes).toMatchObject({ held: 0, total: 128 * 1024 * 1024 });
+    expect(processor.bodyBytes.peak).toBeGreaterThan(0);
     const visits = JSON.parse((await get('/api/visits?area=7100015&startdate=2024-03-01&enddate=2024-03-01')).text);
     const perimetersOf = (storeId: string) =>
       visits.results.find((result: { store_id: string }) => result.store_id === storeId).data[0].perimeter.length;
