@@ -11,6 +11,13 @@ if ! command -v sqlite3 >/dev/null 2>&1; then
   (apt-get install -y sqlite3 >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y sqlite3 >/dev/null)) ||
     echo "[deps] could not install sqlite3: reads on FerretDB stay scans"
 fi
+# Debian's Chromium renders the API reference page (/docs) in its browser test; playwright-core drives
+# it and never downloads a browser of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "[deps] installing chromium (Debian package)"
+  (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)) ||
+    echo "[deps] could not install chromium: the browser test of /docs cannot run"
+fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[deps] installing npm dependencies"
   npm install --no-save --no-audit --no-fund

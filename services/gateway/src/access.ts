@@ -79,9 +79,19 @@ export class RateLimiter {
 /**
  * Lets a request in, or throws the answer: 401 without a valid key (when keys are configured),
  * 429 with Retry-After past its client's rate. A client is its key, or its address without keys.
+ *
+ * A `public` resource (the API's document and reference page) needs no key: it describes the
+ * contract, holds no data, and a browser opening /docs cannot send a header on navigation. It
+ * still counts against its client's rate, by address.
  */
-export function admit(request: IncomingMessage, apiKeys: ApiKeys, rateLimiter: RateLimiter): void {
+export function admit(
+  request: IncomingMessage,
+  apiKeys: ApiKeys,
+  rateLimiter: RateLimiter,
+  access: { public: boolean } = { public: false },
+): void {
   const key = presentedKey(request);
+  if (access.public) return limit(rateLimiter, `ip:${request.socket.remoteAddress ?? ''}`);
   if (!apiKeys.allows(key)) {
     throw new HttpError(
       401,
@@ -89,7 +99,11 @@ export function admit(request: IncomingMessage, apiKeys: ApiKeys, rateLimiter: R
       { 'WWW-Authenticate': 'Bearer' },
     );
   }
-  const waitSeconds = rateLimiter.take(apiKeys.enabled ? `key:${key}` : `ip:${request.socket.remoteAddress ?? ''}`);
+  limit(rateLimiter, apiKeys.enabled ? `key:${key}` : `ip:${request.socket.remoteAddress ?? ''}`);
+}
+
+function limit(rateLimiter: RateLimiter, client: string): void {
+  const waitSeconds = rateLimiter.take(client);
   if (waitSeconds !== undefined) {
     throw new HttpError(429, { error: 'too many requests; slow down' }, { 'Retry-After': String(waitSeconds) });
   }

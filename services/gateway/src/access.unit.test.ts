@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ApiKeys, presentedKey, RateLimiter } from './access';
+import { admit, ApiKeys, presentedKey, RateLimiter } from './access';
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
@@ -39,5 +39,26 @@ describe('RateLimiter', () => {
   it('is off at rate 0', () => {
     const limiter = new RateLimiter(0, 0);
     for (let index = 0; index < 100; index++) expect(limiter.take('a')).toBeUndefined();
+  });
+});
+
+describe('admit', () => {
+  const from = (address: string, headers: Record<string, string> = {}) =>
+    ({ headers, socket: { remoteAddress: address } }) as unknown as IncomingMessage;
+
+  it('asks a key of the API when keys are configured, and none of the public reference', () => {
+    const keys = new ApiKeys('k1');
+    const limiter = new RateLimiter(0, 1);
+    expect(() => admit(from('10.0.0.1'), keys, limiter)).toThrow('a valid API key is required');
+    expect(() => admit(from('10.0.0.1'), keys, limiter, { public: true })).not.toThrow();
+    expect(() => admit(from('10.0.0.1', { 'x-api-key': 'k1' }), keys, limiter)).not.toThrow();
+  });
+
+  it('counts the public reference against its client address', () => {
+    const limiter = new RateLimiter(1, 1, () => 0);
+    const keys = new ApiKeys('k1');
+    admit(from('10.0.0.1'), keys, limiter, { public: true });
+    expect(() => admit(from('10.0.0.1'), keys, limiter, { public: true })).toThrow('too many requests');
+    expect(() => admit(from('10.0.0.2'), keys, limiter, { public: true })).not.toThrow();
   });
 });

@@ -4,6 +4,7 @@ import { createJsonApi } from '@retail-pulse/shared/http';
 import type { Health } from '@retail-pulse/shared/service';
 import { admit, type ApiKeys, type RateLimiter } from './access';
 import type { UpstreamService } from './forward';
+import { ApiReference } from './reference';
 import { readRequestBody } from './requestBody';
 import { routeOf, type Upstreams } from './routes';
 
@@ -22,8 +23,10 @@ export interface GatewayOptions {
  * The one base URL clients use: one Koa app on the shared JSON API wiring (security headers, the
  * one error path). A request is routed (404/405), let in (401/429), its body read and decoded
  * within the limit (413/415/400), and handed whole to the service behind, whose answer it gets.
+ * The API's own description (/openapi.json, /docs) the gateway serves itself, to anyone.
  */
 export function createGatewayApp(options: GatewayOptions): Koa {
+  const reference = new ApiReference();
   return createJsonApi({
     logger: options.logger,
     // Clients talk to the gateway directly: a client is its socket's address, whatever it claims.
@@ -32,6 +35,10 @@ export function createGatewayApp(options: GatewayOptions): Koa {
     mount: (app) =>
       app.use(async (ctx) => {
         const route = routeOf(ctx.method, ctx.path);
+        if ('reference' in route) {
+          admit(ctx.req, options.apiKeys, options.rateLimiter, { public: true });
+          return reference.serve(ctx, route.reference);
+        }
         admit(ctx.req, options.apiKeys, options.rateLimiter);
         const body = ctx.method === 'POST' ? await readRequestBody(ctx.req, options.maxBodyBytes) : undefined;
         await options.upstreams[route.upstream].forward(ctx, body);

@@ -11,15 +11,24 @@ export interface Upstreams {
   statusApi: Upstream;
 }
 
-export interface Route {
-  upstream: keyof Upstreams;
-  methods: readonly string[];
-}
+/** What the gateway serves itself: the API's OpenAPI document and its reference page (reference.ts). */
+export type ReferenceResource = 'document' | 'page' | 'asset';
 
-/** The public API, once: which service answers each path, and to which methods. */
+/** A path's route: a service behind the gateway, or a resource of the gateway's own, and the methods it takes. */
+export type Route =
+  | { upstream: keyof Upstreams; methods: readonly string[] }
+  | { reference: ReferenceResource; methods: readonly string[] };
+
+/**
+ * The public API, once: which service answers each path, and to which methods. Every path here is
+ * in the OpenAPI document (shared/src/contracts/api), which routes.unit.test.ts checks.
+ */
 const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
   { path: /^\/api\/submit\/?$/, route: { upstream: 'ingest', methods: ['POST'] } },
   { path: /^\/api\/(status|visits)\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  { path: /^\/openapi\.json$/, route: { reference: 'document', methods: ['GET', 'HEAD'] } },
+  { path: /^\/docs\/?$/, route: { reference: 'page', methods: ['GET', 'HEAD'] } },
+  { path: /^\/docs\/[^/]+$/, route: { reference: 'asset', methods: ['GET', 'HEAD'] } },
 ];
 
 /** The route for a request path (without its query), if the API has one. */

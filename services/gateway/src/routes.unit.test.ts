@@ -1,4 +1,6 @@
-import { routeFor } from './routes';
+import { apiRoutes } from '@retail-pulse/shared/contracts/api';
+import { HttpError } from '@retail-pulse/shared/http';
+import { routeFor, routeOf } from './routes';
 
 describe('routeFor', () => {
   it.each([
@@ -8,11 +10,59 @@ describe('routeFor', () => {
     ['/api/visits', 'statusApi', 'GET'],
     ['/api/visits/', 'statusApi', 'GET'],
   ])('%s → %s (%s)', (path, upstream, method) => {
-    expect(routeFor(path)?.upstream).toBe(upstream);
-    expect(routeFor(path)?.methods).toContain(method);
+    const route = routeFor(path);
+    expect(route && 'upstream' in route ? route.upstream : undefined).toBe(upstream);
+    expect(route?.methods).toContain(method);
   });
 
-  it.each(['/', '/api', '/api/submitx', '/api/status/1', '/admin', '/health'])('%s has no route', (path) =>
-    expect(routeFor(path)).toBeUndefined(),
+  it.each([
+    ['/openapi.json', 'document'],
+    ['/docs', 'page'],
+    ['/docs/', 'page'],
+    ['/docs/swagger-ui.css', 'asset'],
+  ])('%s is the reference %s, served by the gateway', (path, resource) => {
+    const route = routeFor(path);
+    expect(route && 'reference' in route ? route.reference : undefined).toBe(resource);
+    expect(route?.methods).toEqual(['GET', 'HEAD']);
+  });
+
+  it.each(['/', '/api', '/api/submitx', '/api/status/1', '/admin', '/health', '/openapi.yaml', '/docs/a/b'])(
+    '%s has no route',
+    (path) => expect(routeFor(path)).toBeUndefined(),
   );
+});
+
+describe('the route table and the OpenAPI document', () => {
+  /** A request path an operation's template stands for: `/docs/{file}` → `/docs/file`. */
+  const concrete = (template: string) => template.replace(/\{([^}]+)\}/g, '$1');
+
+  it.each(apiRoutes.map((route) => [route.method.toUpperCase(), route.path] as const))(
+    'documented %s %s is routed',
+    (method, path) => {
+      expect(() => routeOf(method, concrete(path))).not.toThrow();
+    },
+  );
+
+  it('documents every path the gateway routes, and no method it refuses', () => {
+    const routed = ['/api/submit/', '/api/status', '/api/visits', '/openapi.json', '/docs', '/docs/file'];
+    for (const path of routed) {
+      const documented = apiRoutes.filter((route) => concrete(route.path) === path);
+      expect(documented.map((route) => route.method.toUpperCase()).sort()).toEqual(
+        routeFor(path)!.methods.filter((method) => method !== 'HEAD'),
+      );
+    }
+  });
+
+  it('answers 405 with Allow for a method a documented path does not take', () => {
+    const refusal = (() => {
+      try {
+        routeOf('POST', '/openapi.json');
+      } catch (error) {
+        return error as HttpError;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(HttpError);
+    expect(refusal?.status).toBe(405);
+    expect(refusal?.headers).toEqual({ Allow: 'GET, HEAD' });
+  });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
+import { DEFAULT_SUBMIT_LIMITS } from '@retail-pulse/shared/contracts/api';
 import { closeServer, serveApi } from '@retail-pulse/shared/http';
 import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
@@ -15,9 +16,10 @@ const configSchema = z.object({
   INGEST_BIND: env.string('127.0.0.1'),
   INGEST_PORT: env.int(8081, 0, 65_535),
   MAX_BODY_BYTES: env.int(5 * 1024 * 1024, 1_024),
-  MAX_VISITS_PER_JOB: env.int(10_000, 1),
-  MAX_IMAGES_PER_JOB: env.int(20_000, 1),
-  MAX_URL_LENGTH: env.int(2_048, 16),
+  // The defaults the API document states.
+  MAX_VISITS_PER_JOB: env.int(DEFAULT_SUBMIT_LIMITS.maxVisitsPerJob, 1),
+  MAX_IMAGES_PER_JOB: env.int(DEFAULT_SUBMIT_LIMITS.maxImagesPerJob, 1),
+  MAX_URL_LENGTH: env.int(DEFAULT_SUBMIT_LIMITS.maxUrlLength, 16),
 });
 
 runService('ingest', async () => {

@@ -8,9 +8,13 @@ import { answerMalformedRequests, MAX_HEADER_BYTES } from './framing';
 import { requireInternalToken } from './internalToken';
 import { SECURITY_HEADERS } from './securityHeaders';
 
+/**
+ * A page meant for a browser (the gateway's /docs) sets the headers it needs instead in
+ * `ctx.state.securityHeaders`; every other answer gets the JSON API's.
+ */
 async function securityHeaders(ctx: Context, next: Next): Promise<void> {
   await next();
-  ctx.set(SECURITY_HEADERS);
+  ctx.set({ ...SECURITY_HEADERS, ...(ctx.state as { securityHeaders?: Record<string, string> }).securityHeaders });
 }
 
 export interface JsonApiOptions {

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { Logger } from '@retail-pulse/shared/config';
 import { jobSubmittedEventId, metadataFor, type JobSubmitted } from '@retail-pulse/shared/contracts';
+import type { SubmitResponse } from '@retail-pulse/shared/contracts/api';
 import { serviceUnavailable } from '@retail-pulse/shared/http';
 import { BrokerUnavailableError, type Broker } from '@retail-pulse/shared/messaging';
 import type { JobIdAllocator } from './jobIds';
@@ -53,6 +54,6 @@ export function submitJobRoute(deps: SubmitDependencies) {
       deps.logger.warn({ err: String(error), jobId }, 'could not record the job receipt');
     }
     ctx.status = 201;
-    ctx.body = { job_id: jobId };
+    ctx.body = { job_id: jobId } satisfies SubmitResponse;
   };
 }

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { redactSecrets } from '@retail-pulse/shared/config';
+import { jobIdParam, unknownJobBody, type JobStatusBody } from '@retail-pulse/shared/contracts/api';
 import { HttpError } from '@retail-pulse/shared/http';
 import {
   jobStatusOf,
@@ -10,16 +11,10 @@ import {
 } from '@retail-pulse/shared/readModels';
 import type { ActiveReadModels } from '../readModels';
 
-/** The SPEC's status answer: the API's own names, shaped here at the edge. */
-export type JobStatusBody =
-  | { status: 'ongoing' | 'completed'; job_id: number }
-  | { status: 'failed'; job_id: number; error: Array<{ store_id: string; error: string }> };
-
 /** `jobid` must be a positive integer in decimal; anything else is answered like an unknown job. */
 export function parseJobId(raw: unknown): number | undefined {
-  if (typeof raw !== 'string' || !/^[0-9]{1,15}$/.test(raw)) return undefined;
-  const jobId = Number(raw);
-  return Number.isSafeInteger(jobId) && jobId > 0 ? jobId : undefined;
+  const parsed = jobIdParam.safeParse(raw);
+  return parsed.success ? Number(parsed.data) : undefined;
 }
 
 /** Reasons are redacted again here: logs written before the processor redacted them still hold credentials. */
@@ -33,7 +28,7 @@ export function statusBodyOf(jobId: number, status: JobStatus): JobStatusBody {
 }
 
 /** The SPEC's answer for an unknown or malformed job id: 400 with an empty object. */
-export const unknownJob = () => new HttpError(400, {});
+export const unknownJob = () => new HttpError(400, unknownJobBody.parse({}));
 
 /** Answers kept in memory, each map bounded: terminal answers, and jobs known to be ongoing. */
 const CACHE_SIZE = 100_000;

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import type { StoreVisitsBody, VisitsResponse } from '@retail-pulse/shared/contracts/api';
 import { badRequest } from '@retail-pulse/shared/http';
 import { findStoreVisits, type StoreVisits } from '@retail-pulse/shared/readModels';
 import type { StoreMaster } from '@retail-pulse/shared/storeMaster';
@@ -6,14 +7,7 @@ import type { ActiveReadModels } from '../readModels';
 import type { VisitsParams } from './params';
 
 /** One store of the SPEC's visits answer: the API's own names, shaped here at the edge. */
-export interface VisitsResult {
-  store_id: string;
-  area: string;
-  store_name: string;
-  data: Array<{ date: string; perimeter: number[] }>;
-}
-
-export function visitsResultOf(store: StoreVisits): VisitsResult {
+export function visitsResultOf(store: StoreVisits): StoreVisitsBody {
   return {
     store_id: store.storeId,
     area: store.areaCode,
@@ -30,7 +24,7 @@ export class VisitsQuery {
   ) {}
 
   /** Visits of one area and/or store within a date range; unknown areas and stores are a 400. */
-  async find(params: VisitsParams, generation?: string): Promise<{ results: VisitsResult[] }> {
+  async find(params: VisitsParams, generation?: string): Promise<VisitsResponse> {
     if (params.storeId !== undefined) {
       const store = await this.storeMaster.findById(params.storeId);
       if (!store) throw badRequest(`unknown store_id: ${params.storeId}`);

@@ -1,0 +1,35 @@
+/**
+ * The public HTTP API, once: the zod schemas the services validate requests with and shape their
+ * answers by, and the route declarations the OpenAPI document is built from. A new route is a
+ * declaration beside its schemas, listed in `apiRoutes`.
+ */
+import { openApiDocument } from './openapi';
+import { referenceRoutes } from './reference';
+import type { ApiRoute } from './route';
+import { statusRoutes } from './status';
+import { submitRoutes } from './submit';
+import { visitsRoutes } from './visits';
+
+export * from './openapi';
+export * from './reference';
+export * from './route';
+export * from './status';
+export * from './submit';
+export * from './visits';
+
+/** Every route the gateway serves, in the order the document lists them. */
+export const apiRoutes: readonly ApiRoute[] = [...submitRoutes, ...statusRoutes, ...visitsRoutes, ...referenceRoutes];
+
+/** The document the gateway serves at /openapi.json. */
+export function retailPulseOpenApi(): Record<string, unknown> {
+  return openApiDocument(apiRoutes, {
+    title: 'Retail Pulse',
+    version: '0.1.0',
+    description:
+      'Store-visit images: submit a job of visits with image URLs, follow its status, query the measured ' +
+      'perimeters per store and day. Every route is on one base URL (the gateway). When the gateway has ' +
+      '`API_KEYS`, every route but this document and its page needs a key (`X-API-Key` or ' +
+      '`Authorization: Bearer`). A path without a route answers 404, a method a path does not take 405 ' +
+      '(`components.responses`).',
+  });
+}

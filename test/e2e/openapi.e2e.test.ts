@@ -1,0 +1,213 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { retailPulseOpenApi } from '@retail-pulse/shared/contracts/api';
+import { startImageServer, type ImageServer } from '../support/imageServer';
+import { DocumentedAnswers } from '../support/openapi';
+import { startStack, waitForTerminal, type Stack } from '../support/stack';
+import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+
+/**
+ * Every documented route and answer, asked of the running stack through the gateway, each answer
+ * checked against the document the gateway serves; then the reference page in Debian's Chromium.
+ */
+let environment: TestEnvironment;
+let images: ImageServer;
+let stack: Stack;
+let answers: DocumentedAnswers;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('openapi');
+  images = await startImageServer();
+  stack = await startStack(environment, { IMAGE_MAX_ATTEMPTS: '1', MAX_VISITS_PER_JOB: '2' });
+  const served = await fetch(`${stack.baseUrl}/openapi.json`);
+  answers = new DocumentedAnswers((await served.json()) as Record<string, unknown>);
+});
+
+afterAll(async () => {
+  await stack?.stopAll();
+  await images?.close();
+  await environment?.cleanup();
+});
+
+interface Asked {
+  status: number;
+  body: unknown;
+}
+
+/** Asks the gateway, and checks the answer against the document's for `documented` (path template and method). */
+async function ask(
+  documented: { path: string; method: string } | { component: string },
+  path: string,
+  init: RequestInit = {},
+): Promise<Asked> {
+  const response = await fetch(`${stack.baseUrl}${path}`, init);
+  const contentType = response.headers.get('content-type');
+  const text = await response.text();
+  const body = contentType?.startsWith('application/json') ? (JSON.parse(text) as unknown) : text;
+  const answer =
+    'component' in documented
+      ? answers.componentAnswer(documented.component)
+      : answers.answerOf(documented.path, documented.method, response.status);
+  expect({
+    path,
+    status: response.status,
+    problems: answers.problems(answer, { contentType, body, headers: response.headers }),
+  }).toEqual({ path, status: response.status, problems: [] });
+  return { status: response.status, body };
+}
+
+const submitRoute = { path: '/api/submit/', method: 'post' };
+const statusRoute = { path: '/api/status', method: 'get' };
+const visitsRoute = { path: '/api/visits', method: 'get' };
+const json = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+const visit = (storeId: string, urls: string[]) => ({
+  store_id: storeId,
+  image_url: urls,
+  visit_time: '2024-02-11T10:00:00Z',
+});
+
+describe('the document the gateway serves', () => {
+  it('is the one built from the schemas, and describes itself', async () => {
+    const asked = await ask({ path: '/openapi.json', method: 'get' }, '/openapi.json');
+    expect(asked.body).toEqual(retailPulseOpenApi());
+  });
+});
+
+describe('every documented answer, from the running stack', () => {
+  it('submit: 201, 400, 413 and 415', async () => {
+    const accepted = await ask(
+      submitRoute,
+      '/api/submit/',
+      json({ count: 1, visits: [visit('S00339218', [images.url('/img/shelf.jpg')])] }),
+    );
+    expect(accepted.status).toBe(201);
+    await ask(submitRoute, '/api/submit', json({ count: 3, visits: [] }));
+    const notJson = await ask(submitRoute, '/api/submit/', { ...json({}), body: '{"count":' });
+    expect(notJson).toEqual({ status: 400, body: { error: 'request body is not valid JSON' } });
+    const three = [1, 2, 3].map(() => visit('S00339218', [images.url('/img/shelf.jpg')]));
+    expect((await ask(submitRoute, '/api/submit/', json({ count: 3, visits: three }))).status).toBe(413);
+    const text = await ask(submitRoute, '/api/submit/', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    });
+    expect(text.status).toBe(415);
+    const encoded = await ask(submitRoute, '/api/submit/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' },
+      body: gzipSync('{}'),
+    });
+    expect(encoded.status).toBe(415);
+  });
+
+  it('status: ongoing or completed, failed, and 400 {} for an unknown job', async () => {
+    const ok = (
+      await ask(
+        submitRoute,
+        '/api/submit/',
+        json({ count: 1, visits: [visit('S00339218', [images.url('/img/shelf.jpg')])] }),
+      )
+    ).body as { job_id: number };
+    expect((await ask(statusRoute, `/api/status?jobid=${ok.job_id}`)).status).toBe(200);
+    await waitForTerminal(stack, ok.job_id);
+    expect((await ask(statusRoute, `/api/status?jobid=${ok.job_id}`)).body).toEqual({
+      status: 'completed',
+      job_id: ok.job_id,
+    });
+
+    const bad = (
+      await ask(
+        submitRoute,
+        '/api/submit/',
+        json({ count: 1, visits: [visit('S99999999', [images.url('/img/shelf.jpg')])] }),
+      )
+    ).body as { job_id: number };
+    await waitForTerminal(stack, bad.job_id);
+    const failed = await ask(statusRoute, `/api/status?jobid=${bad.job_id}`);
+    expect(failed.body).toMatchObject({ status: 'failed', error: [{ store_id: 'S99999999' }] });
+
+    expect(await ask(statusRoute, '/api/status?jobid=999999999')).toEqual({ status: 400, body: {} });
+    expect(await ask(statusRoute, '/api/status?jobid=abc')).toEqual({ status: 400, body: {} });
+    expect((await ask(statusRoute, '/api/status/?jobid=1&generation=nope')).status).toBe(400);
+  });
+
+  it('visits: 200 and 400', async () => {
+    const found = await ask(visitsRoute, '/api/visits?area=7100015&startdate=2024-02-11&enddate=2024-02-11');
+    expect((found.body as { results: unknown[] }).results.length).toBeGreaterThan(0);
+    expect((await ask(visitsRoute, '/api/visits/?area=123')).body).toEqual({ error: 'unknown area: 123' });
+    expect((await ask(visitsRoute, '/api/visits?enddate=tomorrow')).status).toBe(400);
+  });
+
+  it('the gateway: 404 and 405, the page and its files', async () => {
+    expect((await ask({ component: 'NotFound' }, '/api/unknown')).status).toBe(404);
+    const refused = await ask({ component: 'MethodNotAllowed' }, '/api/status', { method: 'DELETE' });
+    expect(refused.status).toBe(405);
+    expect((await ask({ component: 'MethodNotAllowed' }, '/openapi.json', { method: 'POST' })).status).toBe(405);
+    expect((await ask({ path: '/docs', method: 'get' }, '/docs')).status).toBe(200);
+    expect((await ask({ path: '/docs/{file}', method: 'get' }, '/docs/swagger-ui.css')).status).toBe(200);
+    expect((await ask({ path: '/docs/{file}', method: 'get' }, '/docs/nothing.js')).status).toBe(404);
+  });
+});
+
+describe('the reference page', () => {
+  it('renders every route in a real browser, offline, without console errors', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      // Anything the page fetches from elsewhere than the gateway fails the test: it must work offline.
+      page.on('request', (request) => {
+        if (!request.url().startsWith(stack.baseUrl) && !request.url().startsWith('data:'))
+          problems.push(request.url());
+      });
+      await page.goto(`${stack.baseUrl}/docs`);
+      await page.locator('.opblock').first().waitFor();
+      const shown = await page.locator('.opblock-summary-path').allInnerTexts();
+      expect(shown.map((path) => path.replace(/\u200b/g, '').trim()).sort()).toEqual([
+        '/api/status',
+        '/api/submit/',
+        '/api/visits',
+        '/docs',
+        '/docs/{file}',
+        '/openapi.json',
+      ]);
+      await page.locator('.opblock-summary-path', { hasText: '/api/status' }).first().click();
+      await page.locator('.responses-table').first().waitFor();
+      const dir = mkdtempSync(join(tmpdir(), 'rp-docs-'));
+      await page.screenshot({ path: join(dir, 'docs.png'), fullPage: false });
+      process.stdout.write(`[openapi e2e] screenshot of /docs: ${join(dir, 'docs.png')}\n`);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('while the service behind is away', () => {
+  it('submit answers the documented 503', async () => {
+    await stack.stop('ingest');
+    const down = await ask(
+      submitRoute,
+      '/api/submit/',
+      json({ count: 1, visits: [visit('S00339218', ['https://x.example/a.jpg'])] }),
+    );
+    expect(down).toEqual({ status: 503, body: { error: 'service temporarily unavailable; retry shortly' } });
+    await stack.stop('status-api');
+    expect((await ask(statusRoute, '/api/status?jobid=1')).status).toBe(503);
+    expect((await ask(visitsRoute, '/api/visits')).status).toBe(503);
+  });
+});
