@@ -71,7 +71,7 @@ const getJobStatus: ApiRoute = {
     },
     400: {
       description:
-        'No such job, or a malformed `jobid`: an empty object, as the SPEC says. An unknown `generation` is ' +
+        'No such job, or a malformed `jobid`: an empty object, as the API has always answered. An unknown `generation` is ' +
         'named in an `error`.',
       schema: z.union([unknownJobBody, errorBody]),
       examples: { unknownJob: { value: {} }, unknownGeneration: errorExample('unknown generation: 99') },
