@@ -285,6 +285,16 @@ export async function ensureRabbitCluster(say: Say, options: { management?: bool
     if (!existsSync(join(seed.dir, 'mnesia')) && !(await nodeRunning(seed))) {
       for (const node of clusterNodes) rmSync(join(node.dir, 'joined'), { force: true });
     }
+    for (const node of clusterNodes) {
+      // Its ports answer, but no process of this checkout's data holds them: another checkout's
+      // cluster, with its own Erlang cookie. Using it would fail on every CLI call; say so instead.
+      if ((await nodeRunning(node)) && nodePid(node) === undefined) {
+        throw new Error(
+          `RabbitMQ node ${node.name} answers on 127.0.0.1:${node.amqpPort}, but not from this checkout's ${clusterDir}: ` +
+            'another checkout runs the cluster on these ports; stop it there (npm run cluster -- stop) and try again',
+        );
+      }
+    }
     await Promise.all(
       clusterNodes.map(async (node) => {
         if (await nodeRunning(node)) {
