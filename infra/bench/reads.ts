@@ -71,7 +71,11 @@ async function main(): Promise<void> {
       const started = Date.now();
       const rebuilt = await rebuild(db, logger, { idLookups });
       const replaySeconds = (Date.now() - started) / 1000;
-      await new ProjectionState(db).setActive({ jobStatus: rebuilt.generation, visits: rebuilt.generation });
+      await new ProjectionState(db).setActive({
+        jobStatus: rebuilt.generation,
+        visits: rebuilt.generation,
+        jobs: rebuilt.generation,
+      });
       const images = await db.collection(`rm${rebuilt.generation}_images`).estimatedDocumentCount();
       const jobs = await db.collection(`rm${rebuilt.generation}_job_outcomes`).estimatedDocumentCount();
       const readModels = new ActiveReadModels(db);

@@ -20,6 +20,7 @@ export interface Route {
 const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
   { path: /^\/api\/submit\/?$/, route: { upstream: 'ingest', methods: ['POST'] } },
   { path: /^\/api\/(status|visits)\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  { path: /^\/api\/jobs(\/[^/]+(\/images)?)?\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
 ];
 
 /** The route for a request path (without its query), if the API has one. */
