@@ -5,7 +5,9 @@
  * code, serves the rebuilt generation, then times the reads the status API makes — a job's status,
  * one store's visits over 30 days, one area's visits over 30 days — with the status API's own
  * query code, one at a time, and prints p50/p99 for each size and the growth between the first
- * and the last (the curve).
+ * and the last (the curve). Then it folds jobs of 1,000 images each into the jobs model (the
+ * projection's own JobsModel) and times a job's detail and a page of 100 of its images
+ * (`GET /api/jobs/{id}` and `/api/jobs/{id}/images`) with the status API's query code.
  *
  *   npm run bench:reads -- [--events 100000,1000000] [--samples 200] [--keep]
  *
@@ -16,10 +18,15 @@ import { createLogger } from '@retail-pulse/shared/config';
 import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import { imagesCursor } from '@retail-pulse/shared/readModels';
+import { JobsModel } from '../../services/projection/src/jobs/model';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
+import { JobsQuery } from '../../services/status-api/src/jobs/query';
 import { JobStatusQuery } from '../../services/status-api/src/jobStatus/query';
 import { ActiveReadModels } from '../../services/status-api/src/readModels';
 import { VisitsQuery } from '../../services/status-api/src/visits/query';
+import { aJobSubmitted, anImageProcessed } from '../../test/support/builders';
 import { prng } from '../../test/support/prng';
 import { ensureFerretDb } from '../local/services';
 import { writeHistory } from './history';
@@ -36,6 +43,9 @@ const samples = Number(values.samples);
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const dbName = process.env.MONGO_DB ?? 'retail_pulse_bench_reads';
 const DAY_MS = 86_400_000;
+/** Jobs of this many images are folded into the jobs model to time its reads. */
+const IMAGES_PER_JOB = 1_000;
+const BENCH_JOBS = 20;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
@@ -54,7 +64,8 @@ async function main(): Promise<void> {
   const logger = createLogger('bench', 'warn');
   const ferretDb = process.env.MONGO_URL ? undefined : await ensureFerretDb((line) => console.log(line));
   const { client, db } = await connectMongo(mongoUrl, dbName);
-  const idLookups = new IdLookups(db, logger);
+  // The FerretDB serving MONGO_URL may keep its files elsewhere (another checkout's): FERRETDB_SQLITE_DIR says where.
+  const idLookups = new IdLookups(db, logger, process.env.FERRETDB_SQLITE_DIR);
   const curve: Array<Record<string, unknown>> = [];
   try {
     for (const events of sizes) {
@@ -71,7 +82,11 @@ async function main(): Promise<void> {
       const started = Date.now();
       const rebuilt = await rebuild(db, logger, { idLookups });
       const replaySeconds = (Date.now() - started) / 1000;
-      await new ProjectionState(db).setActive({ jobStatus: rebuilt.generation, visits: rebuilt.generation });
+      await new ProjectionState(db).setActive({
+        jobStatus: rebuilt.generation,
+        visits: rebuilt.generation,
+        jobs: rebuilt.generation,
+      });
       const images = await db.collection(`rm${rebuilt.generation}_images`).estimatedDocumentCount();
       const jobs = await db.collection(`rm${rebuilt.generation}_job_outcomes`).estimatedDocumentCount();
       const readModels = new ActiveReadModels(db);
@@ -81,6 +96,27 @@ async function main(): Promise<void> {
         const from = Date.UTC(2024, 0, 1) + Math.floor(random() * 335) * DAY_MS;
         return { from: new Date(from), until: new Date(from + 30 * DAY_MS) };
       };
+      // Jobs of 1,000 images above the history's, folded as the projection folds them (not logged:
+      // this database is the bench's own and is dropped).
+      const jobsModel = new JobsModel(db, new ProjectionState(db), rebuilt.generation);
+      await jobsModel.load();
+      const firstBenchJob = jobs + 1_000;
+      let position = rebuilt.lastPosition;
+      for (let index = 0; index < BENCH_JOBS; index++) {
+        const jobId = firstBenchJob + index;
+        const events = [
+          aJobSubmitted({
+            jobId,
+            visits: Array.from({ length: 10 }, () => ({ imageUrls: urls(IMAGES_PER_JOB / 10) })),
+          }),
+          ...Array.from({ length: IMAGES_PER_JOB }, (_, ordinal) =>
+            anImageProcessed({ jobId, visitIndex: Math.floor(ordinal / 100), imageIndex: ordinal % 100 }),
+          ),
+        ].map((event): RecordedEvent => ({ ...event, position: ++position }));
+        await jobsModel.fold(events, { verifyTerminal: false });
+      }
+      const jobsQuery = new JobsQuery(db, readModels);
+      const benchJob = () => String(firstBenchJob + Math.floor(random() * BENCH_JOBS));
       const row = {
         events,
         images,
@@ -93,6 +129,13 @@ async function main(): Promise<void> {
           visits.find({ storeId: `RP${String(1 + Math.floor(random() * 4944)).padStart(5, '0')}`, ...window() }),
         ),
         areaVisits30dMs: await timed(() => visits.find({ area: random() < 0.5 ? '7100015' : '7100016', ...window() })),
+        jobDetail1000ImagesMs: await timed(() => jobsQuery.detail(benchJob(), {})),
+        imagesPage100Of1000Ms: await timed(() => {
+          const jobId = benchJob();
+          const offset = Math.floor(random() * 9) * 100;
+          const cursor = imagesCursor.encode({ jobId: Number(jobId), offset });
+          return jobsQuery.images(jobId, offset === 0 ? { limit: '100' } : { limit: '100', cursor });
+        }),
       };
       console.log(JSON.stringify(row));
       curve.push(row);
@@ -120,6 +163,8 @@ async function main(): Promise<void> {
     ferretDb?.kill('SIGTERM');
   }
 }
+
+const urls = (count: number) => Array.from({ length: count }, (_, index) => `https://images.example/${index}.jpg`);
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -62,7 +62,11 @@ async function main(): Promise<void> {
     peakRssMb: Math.round(peakRss / 2 ** 20),
   };
   if (values.hash) {
-    const hashed = await hashReadModels(db, { jobStatus: result.generation, visits: result.generation });
+    const hashed = await hashReadModels(db, {
+      jobStatus: result.generation,
+      visits: result.generation,
+      jobs: result.generation,
+    });
     Object.assign(figures, { hash: hashed.hash });
   }
   console.log(JSON.stringify(figures));

@@ -409,7 +409,11 @@ async function main(): Promise<void> {
   const totalImages = [...accepted.values()].reduce((sum, job) => sum + job.images, 0);
   const served = await hashReadModels(environment.db, await new ProjectionState(environment.db).active());
   const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));
-  const fresh = await hashReadModels(environment.db, { jobStatus: replayed.generation, visits: replayed.generation });
+  const fresh = await hashReadModels(environment.db, {
+    jobStatus: replayed.generation,
+    visits: replayed.generation,
+    jobs: replayed.generation,
+  });
   const { connection } = await connectToAnyNode(amqpUrl);
   const channel = await connection.createChannel();
   const deadLetters = (await channel.checkQueue(environment.topology.names.deadLetterQueue)).messageCount;

@@ -62,6 +62,9 @@ async function ask(
 const submitRoute = { path: '/api/submit/', method: 'post' };
 const statusRoute = { path: '/api/status', method: 'get' };
 const visitsRoute = { path: '/api/visits', method: 'get' };
+const jobsRoute = { path: '/api/jobs', method: 'get' };
+const jobRoute = { path: '/api/jobs/{job_id}', method: 'get' };
+const imagesRoute = { path: '/api/jobs/{job_id}/images', method: 'get' };
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -145,6 +148,28 @@ describe('every documented answer, from the running stack', () => {
     expect((await ask(visitsRoute, '/api/visits?enddate=tomorrow')).status).toBe(400);
   });
 
+  it('jobs: a listing, a detail and an images page, their 400s and 404s', async () => {
+    const urls = ['/img/shelf.jpg', '/img/front.png', '/img/missing.jpg'].map((path) => images.url(path));
+    const { job_id: jobId } = (
+      await ask(submitRoute, '/api/submit/', json({ count: 1, visits: [visit('S00339218', urls)] }))
+    ).body as { job_id: number };
+    await waitForTerminal(stack, jobId);
+    const detail = await ask(jobRoute, `/api/jobs/${jobId}`);
+    expect(detail.body).toMatchObject({ job_id: jobId, status: 'failed', images: { total: 3, failed: 1 } });
+    const page = await ask(imagesRoute, `/api/jobs/${jobId}/images?limit=2`);
+    const { next_cursor: cursor } = page.body as { next_cursor: string };
+    const rest = await ask(imagesRoute, `/api/jobs/${jobId}/images?limit=2&cursor=${encodeURIComponent(cursor)}`);
+    expect(rest.body).toMatchObject({ images: [{ status: 'failed', perimeter: null }], next_cursor: null });
+    const listed = await ask(jobsRoute, '/api/jobs?status=failed&limit=5');
+    expect((listed.body as { jobs: Array<{ job_id: number }> }).jobs.map((job) => job.job_id)).toContain(jobId);
+
+    expect((await ask(jobRoute, '/api/jobs/999999999')).status).toBe(404);
+    expect((await ask(jobRoute, '/api/jobs/abc')).status).toBe(400);
+    expect((await ask(imagesRoute, `/api/jobs/${jobId}/images?limit=5000`)).status).toBe(400);
+    expect((await ask(imagesRoute, '/api/jobs/999999999/images')).status).toBe(404);
+    expect((await ask(jobsRoute, '/api/jobs?status=lost')).status).toBe(400);
+  });
+
   it('the gateway: 404 and 405, the page and its files', async () => {
     expect((await ask({ component: 'NotFound' }, '/api/unknown')).status).toBe(404);
     const refused = await ask({ component: 'MethodNotAllowed' }, '/api/status', { method: 'DELETE' });
@@ -178,6 +203,9 @@ describe('the reference page', () => {
       await page.locator('.opblock').first().waitFor();
       const shown = await page.locator('.opblock-summary-path').allInnerTexts();
       expect(shown.map((path) => path.replace(/\u200b/g, '').trim()).sort()).toEqual([
+        '/api/jobs',
+        '/api/jobs/{job_id}',
+        '/api/jobs/{job_id}/images',
         '/api/status',
         '/api/submit/',
         '/api/visits',

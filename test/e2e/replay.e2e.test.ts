@@ -141,7 +141,7 @@ describe('replaying the event log', () => {
         .catch(() => undefined);
     }
     const first = await replay();
-    expect(first).toMatch(/rebuilt jobStatus, visits as generation \d+: \d+ events/);
+    expect(first).toMatch(/rebuilt jobStatus, visits, jobs as generation \d+: \d+ events/);
     expect(hashOf(first)).toBe(servedHash);
     // The live projection switches: the API answers from the rebuilt generation.
     expect(first).toContain('switched by the projection');

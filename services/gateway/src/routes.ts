@@ -26,6 +26,7 @@ export type Route =
 const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
   { path: /^\/api\/submit\/?$/, route: { upstream: 'ingest', methods: ['POST'] } },
   { path: /^\/api\/(status|visits)\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  { path: /^\/api\/jobs(\/[^/]+(\/images)?)?\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
   { path: /^\/openapi\.json$/, route: { reference: 'document', methods: ['GET', 'HEAD'] } },
   { path: /^\/docs\/?$/, route: { reference: 'page', methods: ['GET', 'HEAD'] } },
   { path: /^\/docs\/[^/]+$/, route: { reference: 'asset', methods: ['GET', 'HEAD'] } },

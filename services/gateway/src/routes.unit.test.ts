@@ -9,6 +9,11 @@ describe('routeFor', () => {
     ['/api/status', 'statusApi', 'GET'],
     ['/api/visits', 'statusApi', 'GET'],
     ['/api/visits/', 'statusApi', 'GET'],
+    ['/api/jobs', 'statusApi', 'GET'],
+    ['/api/jobs/', 'statusApi', 'GET'],
+    ['/api/jobs/12', 'statusApi', 'GET'],
+    ['/api/jobs/12/images', 'statusApi', 'GET'],
+    ['/api/jobs/x/', 'statusApi', 'GET'],
   ])('%s → %s (%s)', (path, upstream, method) => {
     const route = routeFor(path);
     expect(route && 'upstream' in route ? route.upstream : undefined).toBe(upstream);
@@ -26,10 +31,19 @@ describe('routeFor', () => {
     expect(route?.methods).toEqual(['GET', 'HEAD']);
   });
 
-  it.each(['/', '/api', '/api/submitx', '/api/status/1', '/admin', '/health', '/openapi.yaml', '/docs/a/b'])(
-    '%s has no route',
-    (path) => expect(routeFor(path)).toBeUndefined(),
-  );
+  it.each([
+    '/',
+    '/api',
+    '/api/submitx',
+    '/api/status/1',
+    '/admin',
+    '/health',
+    '/openapi.yaml',
+    '/docs/a/b',
+    '/api/jobs/1/2',
+    '/api/jobs//images',
+    '/api/jobs/1/images/x',
+  ])('%s has no route', (path) => expect(routeFor(path)).toBeUndefined());
 });
 
 describe('the route table and the OpenAPI document', () => {
@@ -44,7 +58,17 @@ describe('the route table and the OpenAPI document', () => {
   );
 
   it('documents every path the gateway routes, and no method it refuses', () => {
-    const routed = ['/api/submit/', '/api/status', '/api/visits', '/openapi.json', '/docs', '/docs/file'];
+    const routed = [
+      '/api/submit/',
+      '/api/status',
+      '/api/visits',
+      '/api/jobs',
+      '/api/jobs/job_id',
+      '/api/jobs/job_id/images',
+      '/openapi.json',
+      '/docs',
+      '/docs/file',
+    ];
     for (const path of routed) {
       const documented = apiRoutes.filter((route) => concrete(route.path) === path);
       expect(documented.map((route) => route.method.toUpperCase()).sort()).toEqual(

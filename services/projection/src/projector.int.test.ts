@@ -168,7 +168,7 @@ describe('a log written before ImageProcessed v2', () => {
     await new ProjectionState(environment.db).reserveThrough(documents.length, 50);
 
     const result = await rebuild(environment.db, logger);
-    expect(result).toMatchObject({ events: 3, lastPosition: 3, models: ['jobStatus', 'visits'] });
+    expect(result).toMatchObject({ events: 3, lastPosition: 3, models: ['jobStatus', 'visits', 'jobs'] });
     const names = readModelCollections(result.generation);
     expect(await environment.db.collection(names.jobOutcomes).findOne({ _id: '50' as never })).toMatchObject({
       status: 'completed',
@@ -194,9 +194,17 @@ describe('one writer decides what is served', () => {
     const projector = await newProjector();
     await projector.project(jobEvents(1, 2));
     const rebuilt = await rebuild(environment.db, logger);
-    await new ProjectionState(environment.db).setActive({ jobStatus: rebuilt.generation, visits: rebuilt.generation });
+    await new ProjectionState(environment.db).setActive({
+      jobStatus: rebuilt.generation,
+      visits: rebuilt.generation,
+      jobs: rebuilt.generation,
+    });
     await projector.project(jobEvents(2, 1));
-    expect(projector.generations).toEqual({ jobStatus: rebuilt.generation, visits: rebuilt.generation });
+    expect(projector.generations).toEqual({
+      jobStatus: rebuilt.generation,
+      visits: rebuilt.generation,
+      jobs: rebuilt.generation,
+    });
     expect(await outcome(rebuilt.generation, 2)).toMatchObject({ status: 'completed', totalImages: 1 });
     expect(await outcome(rebuilt.generation, 1)).toMatchObject({ status: 'completed', totalImages: 2 });
   });
@@ -224,20 +232,31 @@ describe('one writer decides what is served', () => {
       version: 1 as const,
       data: { generations: { visits: generation }, requestedAt: now.toISOString(), expiresAt },
     });
-    expect(await projector.switchGenerations(request(5, '2026-12-01T10:01:00Z'))).toEqual({ jobStatus: 1, visits: 1 });
+    expect(await projector.switchGenerations(request(5, '2026-12-01T10:01:00Z'))).toEqual({
+      jobStatus: 1,
+      visits: 1,
+      jobs: 1,
+    });
     const rebuilt = await rebuild(environment.db, logger, { models: ['visits'] });
     expect(await projector.switchGenerations(request(rebuilt.generation, '2026-12-01T09:59:59Z'))).toEqual({
       jobStatus: 1,
       visits: 1,
+      jobs: 1,
     });
     expect(await projector.switchGenerations(request(rebuilt.generation, '2026-12-01T10:01:00Z'))).toEqual({
       jobStatus: 1,
       visits: rebuilt.generation,
+      jobs: 1,
     });
-    expect(await new ProjectionState(environment.db).active()).toEqual({ jobStatus: 1, visits: rebuilt.generation });
+    expect(await new ProjectionState(environment.db).active()).toEqual({
+      jobStatus: 1,
+      visits: rebuilt.generation,
+      jobs: 1,
+    });
     expect(await projector.switchGenerations(request(1, '2026-12-01T10:01:00Z'))).toEqual({
       jobStatus: 1,
       visits: rebuilt.generation,
+      jobs: 1,
     });
   });
 

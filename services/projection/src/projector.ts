@@ -12,6 +12,7 @@ import {
 } from '@retail-pulse/shared/contracts';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { EventLog } from './eventLog';
+import { JobsModel } from './jobs/model';
 import { JobStatusModel } from './jobStatus/model';
 import type { ReadModel, SettledListener } from './readModel';
 import { VisitsModel } from './visits/model';
@@ -28,6 +29,8 @@ export function createReadModel(
       return new JobStatusModel(db, state, generation, onSettled);
     case 'visits':
       return new VisitsModel(db, state, generation);
+    case 'jobs':
+      return new JobsModel(db, state, generation);
     default: {
       const unknown: never = name;
       throw new Error(`no read model named ${String(unknown)}`);

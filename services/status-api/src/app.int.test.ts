@@ -17,6 +17,7 @@ import { VisitsModel } from '../../projection/src/visits/model';
 import { anImageFailed, anImageProcessed, recorded } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createStatusApp } from './app';
+import { JobsQuery } from './jobs/query';
 import { JobStatusQuery } from './jobStatus/query';
 import { ActiveReadModels } from './readModels';
 import { VisitsQuery } from './visits/query';
@@ -81,6 +82,7 @@ beforeAll(async () => {
   const app = createStatusApp({
     jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
     visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),
+    jobs: new JobsQuery(db, new ActiveReadModels(db, 0)),
     health: { readiness: new Readiness({ database: { probe: databaseProbe(db) } }, logger) },
     logger,
   });
@@ -160,7 +162,7 @@ describe('status API on a real MongoDB-protocol server', () => {
       failedImages: 0,
       position: 12,
     });
-    await new ProjectionState(db).setActive({ jobStatus: 2, visits: 2 });
+    await new ProjectionState(db).setActive({ jobStatus: 2, visits: 2, jobs: 2 });
     expect(await get('/api/status?jobid=11')).toEqual({ status: 200, body: '{"status":"completed","job_id":11}' });
     expect(JSON.parse((await get('/api/visits?area=100')).body)).toEqual({ results: [] });
   });

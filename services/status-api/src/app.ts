@@ -4,6 +4,7 @@ import type { Logger } from '@retail-pulse/shared/config';
 import { createJsonApi } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
+import type { JobsQuery } from './jobs/query';
 import { parseJobId, unknownJob, type JobStatusQuery } from './jobStatus/query';
 import { parseVisitsParams } from './visits/params';
 import type { VisitsQuery } from './visits/query';
@@ -11,6 +12,7 @@ import type { VisitsQuery } from './visits/query';
 export interface StatusAppOptions {
   jobStatus: JobStatusQuery;
   visits: VisitsQuery;
+  jobs: JobsQuery;
   health: Health;
   /** When set, only requests forwarded by the gateway (carrying it) are answered. */
   internalToken?: string;
@@ -31,6 +33,15 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   });
   router.get(['/api/visits', '/api/visits/'], async (ctx) => {
     ctx.body = await options.visits.find(parseVisitsParams(ctx.query), optionalString(ctx.query.generation));
+  });
+  router.get(['/api/jobs', '/api/jobs/'], async (ctx) => {
+    ctx.body = await options.jobs.list(ctx.query);
+  });
+  router.get(['/api/jobs/:jobId', '/api/jobs/:jobId/'], async (ctx) => {
+    ctx.body = await options.jobs.detail(ctx.params.jobId!, ctx.query);
+  });
+  router.get(['/api/jobs/:jobId/images', '/api/jobs/:jobId/images/'], async (ctx) => {
+    ctx.body = await options.jobs.images(ctx.params.jobId!, ctx.query);
   });
   return createJsonApi({
     ...options,

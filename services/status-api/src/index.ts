@@ -7,6 +7,7 @@ import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail
 import { Readiness, runService } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
+import { JobsQuery } from './jobs/query';
 import { JobStatusQuery } from './jobStatus/query';
 import { ActiveReadModels } from './readModels';
 import { VisitsQuery } from './visits/query';
@@ -47,6 +48,7 @@ runService('status-api', async () => {
   const app = createStatusApp({
     jobStatus,
     visits: new VisitsQuery(db, readModels, storeMaster),
+    jobs: new JobsQuery(db, readModels),
     health: {
       readiness: new Readiness(
         {

@@ -5,3 +5,4 @@ export * from './ids';
 export * from './projectionMessages';
 export * from './readModels';
 export * from './text';
+export * from './api/jobs';

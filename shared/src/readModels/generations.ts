@@ -16,15 +16,18 @@ export function readModelCollections(generation: number) {
     images: `rm${generation}_images`,
     /** The visits query's buckets: per store and day, per area and day, and their directories. */
     visits: `rm${generation}_visits`,
+    /** The jobs routes' documents: job details, image pages, listing blocks (shared/src/readModels/jobs). */
+    jobs: `rm${generation}_jobs`,
   };
 }
 export type ReadModelCollections = ReturnType<typeof readModelCollections>;
 
-/** The collections of the active generations: job status from one, visits from the other. */
+/** The collections of the active generations: each read model's from its own. */
 export function activeCollections(active: ActiveGenerations): ReadModelCollections {
   const jobStatus = readModelCollections(active.jobStatus);
   const visits = readModelCollections(active.visits);
-  return { ...jobStatus, images: visits.images, visits: visits.visits };
+  const jobs = readModelCollections(active.jobs);
+  return { ...jobStatus, images: visits.images, visits: visits.visits, jobs: jobs.jobs };
 }
 
 /** Indexes the queries need on a real MongoDB (FerretDB accepts and keeps them too). */

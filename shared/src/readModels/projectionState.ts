@@ -53,10 +53,14 @@ export class ProjectionState {
     await this.collection.replaceOne({ _id: document._id }, document, { upsert: true });
   }
 
-  /** The generations the API serves; generation 1 of everything on a new installation. */
+  /**
+   * The generations the API serves; generation 1 of everything on a new installation. A model
+   * added after the installation's last switch (jobs) starts at generation 1, which the
+   * projection builds from the log when it first opens it.
+   */
   async active(): Promise<ActiveGenerations> {
-    const active = await this.get<ActiveGenerationDocument>('active');
-    return active ? { jobStatus: active.jobStatus, visits: active.visits } : { jobStatus: 1, visits: 1 };
+    const active: Partial<ActiveGenerations> | null = await this.get<ActiveGenerationDocument>('active');
+    return { jobStatus: active?.jobStatus ?? 1, visits: active?.visits ?? 1, jobs: active?.jobs ?? 1 };
   }
 
   async setActive(generations: ActiveGenerations): Promise<void> {

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import { insertIdempotent } from '@retail-pulse/shared/mongo';
 import {
   evolveJob,
+  forkProgress,
   jobKey,
   outcomeOf,
   readModelCollections,
@@ -81,12 +82,13 @@ export class JobStatusModel implements ReadModel {
   async fold(events: RecordedEvent[], options: FoldOptions): Promise<void> {
     const fresh = events.filter((event) => event.position > this.position);
     if (fresh.length === 0) return;
-    const settledJobs = options.verifyTerminal ? await this.settledAmong(fresh) : new Set<number>();
+    const settledJobs = await this.settledAmong(fresh, options.verifyTerminal);
     const touched = new Map<number, JobProgress>();
     for (const event of fresh) {
       const jobId = event.data.jobId;
       if (settledJobs.has(jobId)) continue;
-      touched.set(jobId, evolveJob(touched.get(jobId) ?? this.progress.get(jobId), event));
+      const known = touched.get(jobId) ?? forkOf(this.progress.get(jobId));
+      touched.set(jobId, evolveJob(known, event));
     }
     const outcomes: JobOutcomeDocument[] = [];
     const opened: JobProgress[] = [];
@@ -136,10 +138,19 @@ export class JobStatusModel implements ReadModel {
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  private async settledAmong(events: RecordedEvent[]): Promise<Set<number>> {
-    const unknown = [...new Set(events.map((event) => event.data.jobId))].filter(
-      (jobId) => !this.progress.has(jobId) && !this.reopened.has(jobId),
-    );
+  /**
+   * Jobs of the batch that settled earlier, so their events are skipped. Only a job absent from
+   * memory can be one: on catch-up any such job; live, one whose first event here is an image's
+   * outcome (a late second outcome of an image of a settled job, processed again) — a job that
+   * starts with its JobSubmitted is new.
+   */
+  private async settledAmong(events: RecordedEvent[], verifyTerminal: boolean): Promise<Set<number>> {
+    const firstOf = new Map<number, RecordedEvent>();
+    for (const event of events) if (!firstOf.has(event.data.jobId)) firstOf.set(event.data.jobId, event);
+    const unknown = [...firstOf.entries()]
+      .filter(([jobId]) => !this.progress.has(jobId) && !this.reopened.has(jobId))
+      .filter(([, first]) => verifyTerminal || first.type !== 'JobSubmitted')
+      .map(([jobId]) => jobId);
     const settled = new Set<number>();
     await Promise.all(
       unknown.map(async (jobId) => {
@@ -149,4 +160,9 @@ export class JobStatusModel implements ReadModel {
     );
     return settled;
   }
+}
+
+/** Folding a batch into a copy: a batch that fails leaves the counts in memory as they were. */
+function forkOf(progress: JobProgress | undefined): JobProgress | undefined {
+  return progress && forkProgress(progress);
 }

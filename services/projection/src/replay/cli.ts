@@ -17,7 +17,7 @@ import { hashReadModels } from './contentHash';
 import { progressReporter } from './progress';
 import { rebuild, switchTo } from './rebuild';
 
-const usage = `usage: npm run replay -- [--model jobStatus|visits] [--as-of <RFC 3339 time> | --as-of-position <n>] [--no-switch] [--page-size <n>]`;
+const usage = `usage: npm run replay -- [--model jobStatus|visits|jobs] [--as-of <RFC 3339 time> | --as-of-position <n>] [--no-switch] [--page-size <n>]`;
 
 function fail(message: string): never {
   console.error(`replay: ${message}\n${usage}`);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from 'mongodb';
+import type { ReadModelName } from '@retail-pulse/shared/contracts';
 import { readModelCollections } from '@retail-pulse/shared/readModels';
 
 /** JSON with keys sorted at every level, so equal documents serialise equally. */
@@ -40,7 +41,7 @@ export async function hashCollections(
 /** Hashes the given generation of each read model, under generation-independent roles. */
 export async function hashReadModels(
   db: Db,
-  generations: Partial<Record<'jobStatus' | 'visits', number>>,
+  generations: Partial<Record<ReadModelName, number>>,
 ): Promise<{ hash: string; documents: number }> {
   const roles: Record<string, string> = {};
   if (generations.jobStatus !== undefined) {
@@ -53,5 +54,6 @@ export async function hashReadModels(
     roles[names.images] = 'images';
     roles[names.visits] = 'visits';
   }
+  if (generations.jobs !== undefined) roles[readModelCollections(generations.jobs).jobs] = 'jobs';
   return hashCollections(db, roles);
 }

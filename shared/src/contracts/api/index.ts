@@ -3,6 +3,7 @@
  * answers by, and the route declarations the OpenAPI document is built from. A new route is a
  * declaration beside its schemas, listed in `apiRoutes`.
  */
+import { jobsRoutes } from './jobs';
 import { openApiDocument } from './openapi';
 import { referenceRoutes } from './reference';
 import type { ApiRoute } from './route';
@@ -10,6 +11,7 @@ import { statusRoutes } from './status';
 import { submitRoutes } from './submit';
 import { visitsRoutes } from './visits';
 
+export * from './jobs';
 export * from './openapi';
 export * from './reference';
 export * from './route';
@@ -18,7 +20,13 @@ export * from './submit';
 export * from './visits';
 
 /** Every route the gateway serves, in the order the document lists them. */
-export const apiRoutes: readonly ApiRoute[] = [...submitRoutes, ...statusRoutes, ...visitsRoutes, ...referenceRoutes];
+export const apiRoutes: readonly ApiRoute[] = [
+  ...submitRoutes,
+  ...statusRoutes,
+  ...visitsRoutes,
+  ...jobsRoutes,
+  ...referenceRoutes,
+];
 
 /** The document the gateway serves at /openapi.json. */
 export function retailPulseOpenApi(): Record<string, unknown> {

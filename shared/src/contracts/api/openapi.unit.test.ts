@@ -42,6 +42,9 @@ describe('the OpenAPI document', () => {
     const paths = document.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
     for (const route of apiRoutes) expect(paths[route.path]?.[route.method]).toBeDefined();
     expect(Object.keys(paths).sort()).toEqual([
+      '/api/jobs',
+      '/api/jobs/{job_id}',
+      '/api/jobs/{job_id}/images',
       '/api/status',
       '/api/submit/',
       '/api/visits',
@@ -83,23 +86,23 @@ describe('the OpenAPI document', () => {
   });
 
   it('lets a route be added by declaring it', () => {
-    const jobDetail: ApiRoute = {
-      method: 'get',
-      path: '/api/jobs/{job_id}',
-      operationId: 'getJob',
-      summary: 'Job detail',
+    const cancel: ApiRoute = {
+      method: 'post',
+      path: '/api/jobs/{job_id}/cancel',
+      operationId: 'cancelJob',
+      summary: 'Cancel a job',
       tags: ['jobs'],
       pathParams: z.object({ job_id: z.string().regex(/^[0-9]+$/) }),
       responses: {
-        200: { description: 'The job.', schema: z.object({ job_id: z.number() }).meta({ id: 'JobDetail' }) },
+        200: { description: 'The job.', schema: z.object({ job_id: z.number() }).meta({ id: 'CancelledJob' }) },
       },
     };
-    const extended = openApiDocument([...apiRoutes, jobDetail], { title: 't', version: '1', description: 'd' });
+    const extended = openApiDocument([...apiRoutes, cancel], { title: 't', version: '1', description: 'd' });
     const paths = extended.paths as Record<string, Record<string, { parameters: unknown[] }>>;
-    expect(paths['/api/jobs/{job_id}']?.get?.parameters).toEqual([
+    expect(paths['/api/jobs/{job_id}/cancel']?.post?.parameters).toEqual([
       { name: 'job_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
     ]);
-    expect((extended.components as { schemas: Record<string, unknown> }).schemas.JobDetail).toBeDefined();
+    expect((extended.components as { schemas: Record<string, unknown> }).schemas.CancelledJob).toBeDefined();
   });
 
   it('refuses two routes with one method and path', () => {

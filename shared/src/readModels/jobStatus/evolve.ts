@@ -14,10 +14,30 @@ export interface JobProgress {
   openedAt: number;
   /** Position of the last event folded into this progress: refolding never counts an event twice. */
   lastPosition: number;
+  /**
+   * The images with an outcome folded: an image's first outcome (lowest position) counts, a later
+   * one (processed again after a redelivery, under another event id) changes nothing.
+   */
+  settledImages: ReadonlySet<string>;
 }
 
 function jobIdOf(event: RecordedEvent): number {
   return event.data.jobId;
+}
+
+/**
+ * The set with one more image. Copying the set per image would make a job of n images cost n²:
+ * the set grows in place, which is safe because a progress is only ever folded forward from the
+ * newest one (the projection forks a progress before folding a batch into it, `forkProgress`).
+ */
+function withImage(images: ReadonlySet<string>, imageId: string): ReadonlySet<string> {
+  (images as Set<string>).add(imageId);
+  return images;
+}
+
+/** A copy whose later folds leave this progress as it is: for a batch that may fail and be folded again. */
+export function forkProgress(progress: JobProgress): JobProgress {
+  return { ...progress, settledImages: new Set(progress.settledImages) };
 }
 
 function withFailure(failures: JobFailure[], entry: JobFailure): JobFailure[] {
@@ -39,8 +59,12 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
     submittedAt: null,
     openedAt: event.position,
     lastPosition: 0,
+    settledImages: new Set(),
   };
   if (state && event.position <= state.lastPosition) return state;
+  if (event.type !== 'JobSubmitted' && current.settledImages.has(event.data.imageId)) {
+    return { ...current, lastPosition: event.position };
+  }
   const lastPosition = event.position;
   switch (event.type) {
     case 'JobSubmitted':
@@ -51,11 +75,17 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
         lastPosition,
       };
     case 'ImageProcessed':
-      return { ...current, succeeded: current.succeeded + 1, lastPosition };
+      return {
+        ...current,
+        succeeded: current.succeeded + 1,
+        settledImages: withImage(current.settledImages, event.data.imageId),
+        lastPosition,
+      };
     case 'ImageFailed':
       return {
         ...current,
         failed: current.failed + 1,
+        settledImages: withImage(current.settledImages, event.data.imageId),
         failures: withFailure(current.failures, { storeId: event.data.storeId, reason: event.data.reason }),
         lastPosition,
       };

@@ -1,6 +1,6 @@
 import { aJobSubmitted, anImageFailed, anImageProcessed, at, given, recorded } from '../../../../test/support/builders';
 import type { RecordedEvent } from '../../contracts/events';
-import { evolveJob, outcomeOf, type JobProgress } from './evolve';
+import { evolveJob, forkProgress, outcomeOf, type JobProgress } from './evolve';
 
 const submitted = (position: number, images = 3) => at(position, aJobSubmitted({ jobId: 7, images }));
 const processed = (position: number, imageIndex: number) => at(position, anImageProcessed({ jobId: 7, imageIndex }));
@@ -75,6 +75,29 @@ describe('job status fold', () => {
         submittedAt: aJobSubmitted({ jobId: 7 }).metadata.occurredAt,
         openedAt: 1,
         lastPosition: 2,
+        settledImages: new Set(['7:0:1']),
       });
+  });
+});
+
+describe('job status fold under redelivery', () => {
+  it('counts an image once when it gets a second outcome under another event id', () => {
+    const again = { ...failed(4, 0), eventId: 'processed-again' };
+    const progress = progressAfter([submitted(1, 2), processed(2, 0), processed(3, 1), again]);
+    expect(progress).toMatchObject({ succeeded: 2, failed: 0, lastPosition: 4 });
+    expect(outcomeOf(progress)).toMatchObject({ status: 'completed', failedImages: 0, failures: [] });
+  });
+
+  it('does not settle a job early when one image is reported twice', () => {
+    const progress = progressAfter([submitted(1, 2), processed(2, 0), { ...processed(3, 0), eventId: 'twice' }]);
+    expect(progress).toMatchObject({ succeeded: 1 });
+    expect(outcomeOf(progress)).toBeUndefined();
+  });
+
+  it('leaves a forked progress alone', () => {
+    const before = progressAfter([submitted(1, 2), processed(2, 0)]);
+    const fork = forkProgress(before);
+    evolveJob(fork, processed(3, 1));
+    expect(evolveJob(before, processed(3, 1))).toMatchObject({ succeeded: 2 });
   });
 });

@@ -1,0 +1,246 @@
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import {
+  blockOf,
+  evolveJobView,
+  imagePageDocumentOf,
+  jobDocumentOf,
+  jobsKeys,
+  jobStateOf,
+  jobSummaryOf,
+  readModelCollections,
+  type JobBlockDocument,
+  type JobDocument,
+  type JobsDocument,
+  type JobsHeadDocument,
+  type JobSummaryEntry,
+  type JobView,
+  type OpenJobsDocument,
+  type ProjectionState,
+} from '@retail-pulse/shared/readModels';
+import type { FoldOptions, ReadModel } from '../readModel';
+
+/** Listing blocks kept in memory once read or written: the newest ones are the ones that change. */
+const CACHE_BLOCKS = 1_000;
+
+interface Block {
+  below: number | null;
+  /** Job id → its summary. */
+  jobs: Map<number, JobSummaryEntry>;
+}
+
+/**
+ * The jobs read model: each job's detail, its images in pages of fixed size in submission order,
+ * and the listing blocks, all documents read by `_id`. The projection is the single writer: a
+ * job's view lives in memory from its first event until it settles, and each batch writes the
+ * documents it changed, whole, in one bulk write. `o|open` names the jobs in memory and where
+ * their first event is; after a restart the log is refolded from the oldest of them, and jobs
+ * already settled are skipped.
+ */
+export class JobsModel implements ReadModel {
+  readonly name = 'jobs' as const;
+  private readonly views = new Map<number, JobView>();
+  /** Jobs named by `o|open` at load: folded from scratch when their events come again. */
+  private readonly reopened = new Set<number>();
+  private readonly blocks = new Map<number, Block>();
+  private top: number | null = null;
+  /** Blocks (and the head) changed in memory and not yet stored. */
+  private readonly dirtyBlocks = new Set<number>();
+  private headDirty = false;
+  private deferred = false;
+  private position = 0;
+  private readonly names;
+
+  constructor(
+    private readonly db: Db,
+    private readonly state: ProjectionState,
+    readonly generation: number,
+  ) {
+    this.names = readModelCollections(generation);
+  }
+
+  get checkpoint(): number {
+    return this.position;
+  }
+
+  get collections(): string[] {
+    return [this.names.jobs];
+  }
+
+  private get collection(): Collection<JobsDocument> {
+    return this.db.collection<JobsDocument>(this.names.jobs);
+  }
+
+  async load(): Promise<void> {
+    this.dirtyBlocks.clear();
+    this.headDirty = false;
+    this.position = (await this.state.checkpoint(this.name, this.generation)) ?? 0;
+    this.views.clear();
+    this.reopened.clear();
+    this.blocks.clear();
+    const [open, head] = await Promise.all([
+      this.collection.findOne({ _id: jobsKeys.open() }) as Promise<OpenJobsDocument | null>,
+      this.collection.findOne({ _id: jobsKeys.head() }) as Promise<JobsHeadDocument | null>,
+    ]);
+    this.top = head?.top ?? null;
+    for (const [jobId, openedAt] of JSON.parse(open?.jobs ?? '[]') as Array<[number, number]>) {
+      this.reopened.add(jobId);
+      this.position = Math.min(this.position, openedAt - 1);
+    }
+  }
+
+  setDeferred(deferred: boolean): void {
+    this.deferred = deferred;
+  }
+
+  async fold(events: RecordedEvent[], options: FoldOptions): Promise<void> {
+    const fresh = events.filter((event) => event.position > this.position);
+    if (fresh.length === 0) return;
+    const settled = await this.settledAmong(fresh, options.verifyTerminal);
+    const before = new Map<number, JobView | undefined>();
+    const touched = new Map<number, JobView>();
+    for (const event of fresh) {
+      const jobId = event.data.jobId;
+      if (settled.has(jobId)) continue;
+      if (!touched.has(jobId)) {
+        const known = this.views.get(jobId);
+        before.set(jobId, known);
+        this.reopened.delete(jobId);
+      }
+      touched.set(jobId, evolveJobView(touched.get(jobId) ?? this.views.get(jobId), event));
+    }
+
+    const writes: JobsDocument[] = [];
+    const summaries: JobSummaryEntry[] = [];
+    let openChanged = false;
+    for (const [jobId, view] of touched) {
+      const previous = before.get(jobId);
+      if (!previous) openChanged = true;
+      const document = jobDocumentOf(view);
+      if (!document) continue;
+      writes.push(document);
+      view.pages.forEach((page, index) => {
+        if (previous?.layout && previous.pages[index] === page) return;
+        writes.push(imagePageDocumentOf(view, index));
+      });
+      summaries.push(jobSummaryOf(view)!);
+      if (document.state !== 'ongoing') openChanged = true;
+    }
+    writes.push(...(await this.blockWrites(summaries)));
+
+    // Memory moves on only once the writes are stored: a batch that fails is folded again whole.
+    const views = new Map(this.views);
+    for (const [jobId, view] of touched) {
+      if (jobStateOf(view) === 'ongoing') views.set(jobId, view);
+      else views.delete(jobId);
+    }
+    if (openChanged) writes.push(openDocumentOf(views));
+    await this.write(writes);
+    this.dirtyBlocks.clear();
+    this.headDirty = false;
+    this.views.clear();
+    for (const [jobId, view] of views) this.views.set(jobId, view);
+    this.position = fresh[fresh.length - 1]!.position;
+    if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);
+  }
+
+  async flush(): Promise<void> {
+    await this.write([openDocumentOf(this.views)]);
+    await this.state.saveCheckpoint(this.name, this.generation, this.position);
+  }
+
+  /**
+   * Jobs whose events in this batch must be skipped because they settled earlier. Only a job
+   * absent from memory can be one: a late outcome of a settled job (an image processed again),
+   * or, on catch-up after a restart, any job the refold passes that settled meanwhile. A job
+   * first seen with its JobSubmitted in a live batch is new; no read is needed for it.
+   */
+  private async settledAmong(events: RecordedEvent[], verifyTerminal: boolean): Promise<Set<number>> {
+    const firstOf = new Map<number, RecordedEvent>();
+    for (const event of events) if (!firstOf.has(event.data.jobId)) firstOf.set(event.data.jobId, event);
+    const unknown = [...firstOf.entries()]
+      .filter(([jobId]) => !this.views.has(jobId) && !this.reopened.has(jobId))
+      .filter(([, first]) => verifyTerminal || first.type !== 'JobSubmitted')
+      .map(([jobId]) => jobId);
+    const settled = new Set<number>();
+    await Promise.all(
+      unknown.map(async (jobId) => {
+        const document = (await this.collection.findOne(
+          { _id: jobsKeys.job(jobId) },
+          { projection: { state: 1 } },
+        )) as Pick<JobDocument, 'state'> | null;
+        if (document && document.state !== 'ongoing') settled.add(jobId);
+      }),
+    );
+    return settled;
+  }
+
+  /** The listing blocks the summaries change (and the head, when a new top block appears). */
+  private async blockWrites(summaries: JobSummaryEntry[]): Promise<JobsDocument[]> {
+    const changed = this.dirtyBlocks;
+    for (const summary of summaries) {
+      const number = blockOf(summary[0]);
+      let block = await this.block(number);
+      if (!block) {
+        block = { below: null, jobs: new Map() };
+        if (this.top === null || number > this.top) {
+          block.below = this.top;
+          this.top = number;
+          this.headDirty = true;
+        } else {
+          // A block below the top (ids handed out out of order): linked in where it belongs.
+          let above = this.top;
+          let aboveBlock = (await this.block(above))!;
+          while (aboveBlock.below !== null && aboveBlock.below > number) {
+            above = aboveBlock.below;
+            aboveBlock = (await this.block(above))!;
+          }
+          block.below = aboveBlock.below;
+          aboveBlock.below = number;
+          changed.add(above);
+        }
+        this.blocks.set(number, block);
+      }
+      block.jobs.set(summary[0], summary);
+      changed.add(number);
+    }
+    const writes: JobsDocument[] = [...changed].map((number): JobBlockDocument => {
+      const block = this.blocks.get(number)!;
+      const jobs = [...block.jobs.values()].sort((a, b) => b[0] - a[0]);
+      return { _id: jobsKeys.block(number), block: number, below: block.below, jobs: JSON.stringify(jobs) };
+    });
+    if (this.headDirty) writes.push({ _id: jobsKeys.head(), top: this.top! } satisfies JobsHeadDocument);
+    for (const number of this.blocks.keys()) {
+      if (this.blocks.size <= CACHE_BLOCKS) break;
+      if (!changed.has(number)) this.blocks.delete(number);
+    }
+    return writes;
+  }
+
+  private async block(number: number): Promise<Block | undefined> {
+    const cached = this.blocks.get(number);
+    if (cached) return cached;
+    const document = (await this.collection.findOne({ _id: jobsKeys.block(number) })) as JobBlockDocument | null;
+    if (!document) return undefined;
+    const block: Block = {
+      below: document.below,
+      jobs: new Map((JSON.parse(document.jobs) as JobSummaryEntry[]).map((entry) => [entry[0], entry])),
+    };
+    this.blocks.set(number, block);
+    return block;
+  }
+
+  private async write(documents: JobsDocument[]): Promise<void> {
+    const operations: AnyBulkWriteOperation<JobsDocument>[] = documents.map((document) => ({
+      replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
+    }));
+    for (let start = 0; start < operations.length; start += 1_000) {
+      await this.collection.bulkWrite(operations.slice(start, start + 1_000), { ordered: false });
+    }
+  }
+}
+
+function openDocumentOf(views: Map<number, JobView>): OpenJobsDocument {
+  const jobs = [...views.values()].map((view) => [view.jobId, view.openedAt]);
+  return { _id: jobsKeys.open(), jobs: JSON.stringify(jobs) };
+}

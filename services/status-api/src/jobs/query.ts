@@ -1,0 +1,165 @@
+import type { Db } from 'mongodb';
+import { redactSecrets } from '@retail-pulse/shared/config';
+import { collectionNames } from '@retail-pulse/shared/mongo';
+import {
+  describeZodError,
+  imagesQuerySchema,
+  jobIdParamSchema,
+  jobsQuerySchema,
+  type JobDetailBody,
+  type JobImageBody,
+  type JobImagesPageBody,
+  type JobsPageBody,
+} from '@retail-pulse/shared/contracts';
+import { badRequest, HttpError, serviceUnavailable } from '@retail-pulse/shared/http';
+import {
+  imagesCursor,
+  jobKey,
+  JobsReader,
+  jobsCursor,
+  type ImageEntry,
+  type JobReceiptDocument,
+  type JobSummaryEntry,
+} from '@retail-pulse/shared/readModels';
+import type { z } from 'zod';
+import type { ActiveReadModels } from '../readModels';
+
+const counts = (total: number, succeeded: number, failed: number) => ({
+  total,
+  succeeded,
+  failed,
+  pending: total - succeeded - failed,
+});
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw badRequest(describeZodError(parsed.error));
+  return parsed.data as z.output<S>;
+}
+
+/** A query parameter given once; a repeated one is refused. */
+function singleValues(query: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) throw badRequest(`${name} must be given once`);
+    values[name] = value;
+  }
+  return values;
+}
+
+/** Reasons are redacted at the edge, as in the status answer: older logs may hold credentials. */
+function imageBodyOf([
+  url,
+  storeId,
+  visitTime,
+  state,
+  width,
+  height,
+  perimeter,
+  reason,
+  attempts,
+]: ImageEntry): JobImageBody {
+  return {
+    url: redactSecrets(url),
+    store_id: storeId,
+    visit_time: visitTime,
+    status: state,
+    width,
+    height,
+    perimeter,
+    ...(reason !== null ? { error: redactSecrets(reason) } : {}),
+    attempts,
+  };
+}
+
+const summaryBodyOf = ([jobId, state, total, succeeded, failed, submittedAt]: JobSummaryEntry) => ({
+  job_id: jobId,
+  status: state,
+  images: counts(total, succeeded, failed),
+  submitted_at: submittedAt,
+});
+
+/** The jobs routes' answers, from the jobs read model: each a few lookups by `_id`. */
+export class JobsQuery {
+  private readonly reader: JobsReader;
+
+  constructor(
+    private readonly db: Db,
+    private readonly readModels: ActiveReadModels,
+  ) {
+    this.reader = new JobsReader(db);
+  }
+
+  async detail(rawJobId: string, query: Record<string, string | string[] | undefined>): Promise<JobDetailBody> {
+    const jobId = parse(jobIdParamSchema, rawJobId);
+    const { generation } = singleValues(query);
+    const names = await this.readModels.resolve(generation);
+    const job = await this.reader.job(names.jobs, jobId);
+    if (!job) return this.absent(jobId, generation === undefined);
+    const { document } = job;
+    return {
+      job_id: jobId,
+      status: document.state,
+      images: counts(document.total, document.succeeded, document.failed),
+      submitted_at: document.submittedAt,
+      ...(document.settledAt !== null ? { settled_at: document.settledAt } : {}),
+      visits: job.visits.map(([storeId, visitTime, total, succeeded, failed]) => ({
+        store_id: storeId,
+        visit_time: visitTime,
+        images: counts(total, succeeded, failed),
+      })),
+    };
+  }
+
+  async images(rawJobId: string, query: Record<string, string | string[] | undefined>): Promise<JobImagesPageBody> {
+    const jobId = parse(jobIdParamSchema, rawJobId);
+    const params = parse(imagesQuerySchema, singleValues(query));
+    let offset = 0;
+    if (params.cursor !== undefined) {
+      const cursor = imagesCursor.decode(params.cursor);
+      if (!cursor || cursor.jobId !== jobId) throw badRequest('cursor is not one this API gave for this job');
+      offset = cursor.offset;
+    }
+    const names = await this.readModels.resolve(params.generation);
+    const slice = await this.reader.images(names.jobs, jobId, offset, params.limit);
+    if (!slice) return this.absent(jobId, params.generation === undefined);
+    const next = offset + slice.images.length;
+    return {
+      images: slice.images.map(imageBodyOf),
+      next_cursor: next < slice.total ? imagesCursor.encode({ jobId, offset: next }) : null,
+    };
+  }
+
+  async list(query: Record<string, string | string[] | undefined>): Promise<JobsPageBody> {
+    const params = parse(jobsQuerySchema, singleValues(query));
+    const state = params.status ?? null;
+    let from: { block: number; before: number } | undefined;
+    if (params.cursor !== undefined) {
+      const cursor = jobsCursor.decode(params.cursor);
+      if (!cursor) throw badRequest('cursor is not one this API gave');
+      if (cursor.state !== state) throw badRequest('cursor belongs to a listing with another status filter');
+      from = { block: cursor.block, before: cursor.before };
+    }
+    const names = await this.readModels.resolve(params.generation);
+    const page = await this.reader.listing(names.jobs, { from, state: state ?? undefined, limit: params.limit });
+    return {
+      jobs: page.jobs.map(summaryBodyOf),
+      next_cursor: page.next ? jobsCursor.encode({ ...page.next, state }) : null,
+    };
+  }
+
+  /**
+   * A job not in the jobs model: unknown (404), or accepted by the ingest and not folded yet
+   * (its receipt exists), which lasts one projection batch unless the projection is behind: 503,
+   * to be retried.
+   */
+  private async absent(jobId: number, served: boolean): Promise<never> {
+    const receipt = served
+      ? await this.db
+          .collection<JobReceiptDocument>(collectionNames.jobReceipts)
+          .findOne({ _id: jobKey(jobId) }, { projection: { _id: 1 } })
+      : null;
+    if (receipt) throw serviceUnavailable(`job ${jobId} is accepted and not yet folded; retry shortly`, 1);
+    throw new HttpError(404, { error: `no job ${jobId}` });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The jobs read model's documents: written by the projection, read by the status API, each one
+ * by its string `_id` (the only read the embedded database serves from an index, docs/DATABASE.md).
+ * Lists are packed as one JSON string per document, so a read decodes one field, not many
+ * subdocuments. Every key lives in one collection per generation (`rm<N>_jobs`):
+ *
+ * - `j|<jobId>`: a job's counts, per-visit counts and times (the job detail);
+ * - `p|<jobId>|<page>`: `IMAGES_PER_PAGE` images of a job in submission order (the images route);
+ * - `L|<block>`: the summaries of the jobs with ids in one block of `JOBS_PER_BLOCK`, newest
+ *   first, linked to the next lower block that holds a job (the listing); `L|head` names the top block;
+ * - `o|open`: the jobs the projection holds in memory, with their first position (its restart point).
+ */
+
+export const IMAGES_PER_PAGE = 200;
+export const JOBS_PER_BLOCK = 100;
+
+export const jobsKeys = {
+  job: (jobId: number) => `j|${jobId}`,
+  page: (jobId: number, page: number) => `p|${jobId}|${page}`,
+  block: (block: number) => `L|${block}`,
+  head: () => 'L|head',
+  open: () => 'o|open',
+};
+
+export const blockOf = (jobId: number): number => Math.floor(jobId / JOBS_PER_BLOCK);
+
+export type JobState = 'ongoing' | 'completed' | 'failed';
+export type ImageState = 'pending' | 'succeeded' | 'failed';
+
+export interface ImageCounts {
+  total: number;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * One image as a page holds it:
+ * [url, storeId, visitTime, state, width, height, perimeter, reason, attempts].
+ */
+export type ImageEntry = [
+  url: string,
+  storeId: string,
+  visitTime: string,
+  state: ImageState,
+  width: number | null,
+  height: number | null,
+  perimeter: number | null,
+  reason: string | null,
+  attempts: number,
+];
+
+/** One visit's counts in a job document: [storeId, visitTime, total, succeeded, failed]. */
+export type VisitCountsEntry = [storeId: string, visitTime: string, total: number, succeeded: number, failed: number];
+
+/** One job of a listing block: [jobId, state, total, succeeded, failed, submittedAt]. */
+export type JobSummaryEntry = [
+  jobId: number,
+  state: JobState,
+  total: number,
+  succeeded: number,
+  failed: number,
+  submittedAt: string,
+];
+
+export interface JobDocument extends ImageCounts {
+  _id: string;
+  jobId: number;
+  state: JobState;
+  submittedAt: string;
+  settledAt: string | null;
+  /** JSON of VisitCountsEntry[], in submission order. */
+  visits: string;
+}
+
+export interface ImagePageDocument {
+  _id: string;
+  jobId: number;
+  page: number;
+  /** Images of the whole job: a reader knows from any page where the job ends. */
+  total: number;
+  /** JSON of ImageEntry[]. */
+  entries: string;
+}
+
+export interface JobBlockDocument {
+  _id: string;
+  block: number;
+  /** The next lower block holding a job, or null. */
+  below: number | null;
+  /** JSON of JobSummaryEntry[], highest job id first. */
+  jobs: string;
+}
+
+export interface JobsHeadDocument {
+  _id: string;
+  top: number;
+}
+
+export interface OpenJobsDocument {
+  _id: string;
+  /** JSON of [jobId, openedAt][]. */
+  jobs: string;
+}
+
+export type JobsDocument = JobDocument | ImagePageDocument | JobBlockDocument | JobsHeadDocument | OpenJobsDocument;
