@@ -81,6 +81,15 @@ export class RateLimiter {
  * 429 with Retry-After past its client's rate. A client is its key, or its address without keys.
  */
 export function admit(request: IncomingMessage, apiKeys: ApiKeys, rateLimiter: RateLimiter): void {
+  const key = requireKey(request, apiKeys);
+  const waitSeconds = rateLimiter.take(apiKeys.enabled ? `key:${key}` : `ip:${request.socket.remoteAddress ?? ''}`);
+  if (waitSeconds !== undefined) {
+    throw new HttpError(429, { error: 'too many requests; slow down' }, { 'Retry-After': String(waitSeconds) });
+  }
+}
+
+/** The key a request presents, or the 401 when keys are configured and it presents no valid one. */
+export function requireKey(request: IncomingMessage, apiKeys: ApiKeys): string | undefined {
   const key = presentedKey(request);
   if (!apiKeys.allows(key)) {
     throw new HttpError(
@@ -89,8 +98,5 @@ export function admit(request: IncomingMessage, apiKeys: ApiKeys, rateLimiter: R
       { 'WWW-Authenticate': 'Bearer' },
     );
   }
-  const waitSeconds = rateLimiter.take(apiKeys.enabled ? `key:${key}` : `ip:${request.socket.remoteAddress ?? ''}`);
-  if (waitSeconds !== undefined) {
-    throw new HttpError(429, { error: 'too many requests; slow down' }, { 'Retry-After': String(waitSeconds) });
-  }
+  return key;
 }

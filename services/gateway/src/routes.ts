@@ -12,14 +12,17 @@ export interface Upstreams {
 }
 
 export interface Route {
+  /** The route's pattern, as the metrics name it (never the raw path). */
+  pattern: string;
   upstream: keyof Upstreams;
   methods: readonly string[];
 }
 
 /** The public API, once: which service answers each path, and to which methods. */
 const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
-  { path: /^\/api\/submit\/?$/, route: { upstream: 'ingest', methods: ['POST'] } },
-  { path: /^\/api\/(status|visits)\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  { path: /^\/api\/submit\/?$/, route: { pattern: '/api/submit', upstream: 'ingest', methods: ['POST'] } },
+  { path: /^\/api\/status\/?$/, route: { pattern: '/api/status', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  { path: /^\/api\/visits\/?$/, route: { pattern: '/api/visits', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
 ];
 
 /** The route for a request path (without its query), if the API has one. */

@@ -4,6 +4,7 @@ import { jobSubmittedEventId, metadataFor, type JobSubmitted } from '@retail-pul
 import { serviceUnavailable } from '@retail-pulse/shared/http';
 import { BrokerUnavailableError, type Broker } from '@retail-pulse/shared/messaging';
 import type { JobIdAllocator } from './jobIds';
+import type { SubmitMetrics } from './metrics';
 import type { JobReceipts } from './receipts';
 import { parseSubmitRequest, type SubmitLimits } from './request';
 
@@ -12,6 +13,7 @@ export interface SubmitDependencies {
   jobIds: JobIdAllocator;
   receipts: JobReceipts;
   limits: SubmitLimits;
+  metrics: SubmitMetrics;
   logger: Logger;
 }
 
@@ -52,6 +54,7 @@ export function submitJobRoute(deps: SubmitDependencies) {
       // The job is durably accepted; without the receipt, status finds it once the projection folds it.
       deps.logger.warn({ err: String(error), jobId }, 'could not record the job receipt');
     }
+    deps.metrics.accepted(request.imageCount);
     ctx.status = 201;
     ctx.body = { job_id: jobId };
   };
