@@ -4,7 +4,7 @@
  * repository's schema/compose-spec.json), and the cluster override gives every service that speaks
  * to RabbitMQ and MongoDB all three nodes and members of the cluster it defines.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Ajv from 'ajv';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json';
@@ -16,6 +16,9 @@ const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 
 interface ComposeService {
   hostname?: string;
+  image?: string;
+  ports?: string[];
+  volumes?: string[];
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
   command?: string[];
@@ -62,6 +65,48 @@ describe('compose files', () => {
         ['mongo-replica-set', 'rabbitmq-2', 'rabbitmq-3'].sort(),
       );
     }
+  });
+
+  it('runs Prometheus and Grafana on loopback ports, on configs and a dashboard that exist', () => {
+    const { prometheus, grafana } = base.services;
+    expect(prometheus?.image).toMatch(/^prom\/prometheus:v2\./);
+    expect(grafana?.image).toMatch(/^grafana\/grafana:/);
+    expect(prometheus?.ports).toEqual(['127.0.0.1:9090:9090']);
+    expect(grafana?.ports).toEqual(['127.0.0.1:3000:3000']);
+    const mounts = (service: ComposeService | undefined): Record<string, string> =>
+      Object.fromEntries((service?.volumes ?? []).map((volume) => volume.split(':').slice(0, 2).reverse()));
+    expect(mounts(prometheus)['/etc/prometheus/prometheus.yml']).toBe('./infra/prometheus/prometheus.compose.yml');
+    expect(mounts(cluster.services.prometheus)['/etc/prometheus/prometheus.yml']).toBe(
+      './infra/prometheus/prometheus.compose-cluster.yml',
+    );
+    expect(mounts(grafana)).toMatchObject({
+      '/etc/grafana/provisioning': './infra/grafana/provisioning',
+      '/var/lib/grafana/dashboards': './infra/grafana/dashboards',
+    });
+    for (const service of [prometheus, cluster.services.prometheus, grafana]) {
+      for (const source of Object.values(mounts(service))) {
+        if (source.startsWith('./')) expect(existsSync(resolve(root, source))).toBe(true);
+      }
+    }
+    // RabbitMQ's Prometheus plugin on every node; the metrics ports Prometheus scrapes listen beyond loopback.
+    for (const node of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3']) {
+      expect(mounts(cluster.services[node])['/etc/rabbitmq/enabled_plugins']).toBe('./infra/rabbitmq/enabled_plugins');
+    }
+    expect(read('infra/rabbitmq/enabled_plugins')).toContain('rabbitmq_prometheus');
+    expect(base.services.projection?.environment?.PROJECTION_HEALTH_BIND).toBe('0.0.0.0');
+    expect(base.services['image-processor']?.environment?.PROCESSOR_HEALTH_BIND).toBe('0.0.0.0');
+  });
+
+  it('has Prometheus scrape, in compose, every service and every RabbitMQ node under the shipped job names', () => {
+    const jobs = (path: string) =>
+      (parse(read(path)) as { scrape_configs: Array<{ job_name: string }> }).scrape_configs.map((job) => job.job_name);
+    const shipped = jobs('infra/prometheus/prometheus.yml');
+    expect(jobs('infra/prometheus/prometheus.compose.yml')).toEqual(shipped);
+    expect(jobs('infra/prometheus/prometheus.compose-cluster.yml')).toEqual(shipped);
+    const services = Object.keys(base.services).filter((name) => base.services[name]?.environment?.SERVICE);
+    expect(shipped).toEqual(expect.arrayContaining(services));
+    const clusterConfig = read('infra/prometheus/prometheus.compose-cluster.yml');
+    for (const node of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3']) expect(clusterConfig).toContain(`'${node}:15692'`);
   });
 
   it('forms the RabbitMQ cluster and the replica set from the nodes it runs', () => {

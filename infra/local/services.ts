@@ -1,6 +1,6 @@
 /**
  * Brings up the infrastructure on a machine without Docker: the local RabbitMQ (started if it is
- * installed but stopped, management plugin enabled) and FerretDB (installed with Go if missing,
+ * installed but stopped, management and Prometheus plugins enabled) and FerretDB (installed with Go if missing,
  * started on 127.0.0.1:27017 with its SQLite backend). Reuses whatever already runs.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -67,7 +67,20 @@ export async function ensureRabbitMq(say: Say): Promise<boolean> {
       say(`could not enable the management plugin: ${error.message}`),
     );
   }
+  await ensureRabbitMqPrometheus(say);
   return started;
+}
+
+/** RabbitMQ's Prometheus plugin's port: queue depths as RabbitMQ itself counts them. */
+export const RABBITMQ_PROMETHEUS_PORT = 15692;
+
+/** Makes sure RabbitMQ's Prometheus plugin answers on 15692, enabling it (live, no restart) when it does not. */
+export async function ensureRabbitMqPrometheus(say: Say): Promise<void> {
+  if (await portOpen(RABBITMQ_PROMETHEUS_PORT)) return;
+  say(`enabling the RabbitMQ Prometheus plugin (metrics on http://127.0.0.1:${RABBITMQ_PROMETHEUS_PORT}/metrics)`);
+  await run('rabbitmq-plugins', ['enable', 'rabbitmq_prometheus'], { timeout: 120_000 }).catch((error: Error) =>
+    say(`could not enable the Prometheus plugin: ${error.message}`),
+  );
 }
 
 export async function stopRabbitMq(): Promise<void> {

@@ -90,8 +90,14 @@ export function admit(
   rateLimiter: RateLimiter,
   access: { public: boolean } = { public: false },
 ): void {
-  const key = presentedKey(request);
   if (access.public) return limit(rateLimiter, `ip:${request.socket.remoteAddress ?? ''}`);
+  const key = requireKey(request, apiKeys);
+  limit(rateLimiter, apiKeys.enabled ? `key:${key}` : `ip:${request.socket.remoteAddress ?? ''}`);
+}
+
+/** The key a request presents, or the 401 when keys are configured and it presents no valid one. */
+export function requireKey(request: IncomingMessage, apiKeys: ApiKeys): string | undefined {
+  const key = presentedKey(request);
   if (!apiKeys.allows(key)) {
     throw new HttpError(
       401,
@@ -99,7 +105,7 @@ export function admit(
       { 'WWW-Authenticate': 'Bearer' },
     );
   }
-  limit(rateLimiter, apiKeys.enabled ? `key:${key}` : `ip:${request.socket.remoteAddress ?? ''}`);
+  return key;
 }
 
 function limit(rateLimiter: RateLimiter, client: string): void {

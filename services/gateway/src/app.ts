@@ -2,11 +2,11 @@ import type Koa from 'koa';
 import type { Logger } from '@retail-pulse/shared/config';
 import { createJsonApi } from '@retail-pulse/shared/http';
 import type { Health } from '@retail-pulse/shared/service';
-import { admit, type ApiKeys, type RateLimiter } from './access';
+import { admit, requireKey, type ApiKeys, type RateLimiter } from './access';
 import type { UpstreamService } from './forward';
 import { ApiReference } from './reference';
 import { readRequestBody } from './requestBody';
-import { routeOf, type Upstreams } from './routes';
+import { routeFor, routeOf, type Upstreams } from './routes';
 
 export interface GatewayOptions {
   upstreams: Record<keyof Upstreams, UpstreamService>;
@@ -14,7 +14,10 @@ export interface GatewayOptions {
   rateLimiter: RateLimiter;
   /** Largest request body taken, as sent and as decoded; larger ones are answered 413 here. */
   maxBodyBytes: number;
-  /** Answered before keys and rate limits: probes carry no key. */
+  /**
+   * Health answered before keys and rate limits: probes carry no key. Its metrics on `/metrics`
+   * need a key when keys are configured (this port faces clients), but no rate-limit token.
+   */
   health: Health;
   logger: Logger;
 }
@@ -32,8 +35,10 @@ export function createGatewayApp(options: GatewayOptions): Koa {
     // Clients talk to the gateway directly: a client is its socket's address, whatever it claims.
     trustForwardedFor: false,
     health: options.health,
+    admitScrape: (ctx) => void requireKey(ctx.req, options.apiKeys),
     mount: (app) =>
       app.use(async (ctx) => {
+        (ctx.state as { route?: string }).route = routeFor(ctx.path)?.pattern;
         const route = routeOf(ctx.method, ctx.path);
         if ('reference' in route) {
           admit(ctx.req, options.apiKeys, options.rateLimiter, { public: true });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { closeServer, listen } from '@retail-pulse/shared/http';
-import { Readiness, runService } from '@retail-pulse/shared/service';
+import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
 import { ApiKeys, RateLimiter } from './access';
 import { createGatewayApp } from './app';
 import { UpstreamService } from './forward';
@@ -59,6 +59,7 @@ runService('gateway', async () => {
   };
   const apiKeys = new ApiKeys(config.API_KEYS);
   const health = {
+    metrics: new ServiceMetrics(),
     readiness: new Readiness(
       {
         ingest: { probe: upstreamProbe({ host: config.INGEST_HOST, port: config.INGEST_PORT }) },

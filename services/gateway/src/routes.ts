@@ -15,21 +15,32 @@ export interface Upstreams {
 export type ReferenceResource = 'document' | 'page' | 'asset';
 
 /** A path's route: a service behind the gateway, or a resource of the gateway's own, and the methods it takes. */
-export type Route =
-  | { upstream: keyof Upstreams; methods: readonly string[] }
-  | { reference: ReferenceResource; methods: readonly string[] };
+export type Route = {
+  /** The route's pattern, as the metrics name it (never the raw path). */
+  pattern: string;
+  methods: readonly string[];
+} & ({ upstream: keyof Upstreams } | { reference: ReferenceResource });
 
 /**
  * The public API, once: which service answers each path, and to which methods. Every path here is
  * in the OpenAPI document (shared/src/contracts/api), which routes.unit.test.ts checks.
  */
 const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
-  { path: /^\/api\/submit\/?$/, route: { upstream: 'ingest', methods: ['POST'] } },
-  { path: /^\/api\/(status|visits)\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
-  { path: /^\/api\/jobs(\/[^/]+(\/images)?)?\/?$/, route: { upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
-  { path: /^\/openapi\.json$/, route: { reference: 'document', methods: ['GET', 'HEAD'] } },
-  { path: /^\/docs\/?$/, route: { reference: 'page', methods: ['GET', 'HEAD'] } },
-  { path: /^\/docs\/[^/]+$/, route: { reference: 'asset', methods: ['GET', 'HEAD'] } },
+  { path: /^\/api\/submit\/?$/, route: { pattern: '/api/submit', upstream: 'ingest', methods: ['POST'] } },
+  { path: /^\/api\/status\/?$/, route: { pattern: '/api/status', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  { path: /^\/api\/visits\/?$/, route: { pattern: '/api/visits', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  { path: /^\/api\/jobs\/?$/, route: { pattern: '/api/jobs', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  {
+    path: /^\/api\/jobs\/[^/]+\/?$/,
+    route: { pattern: '/api/jobs/{job_id}', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
+  },
+  {
+    path: /^\/api\/jobs\/[^/]+\/images\/?$/,
+    route: { pattern: '/api/jobs/{job_id}/images', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
+  },
+  { path: /^\/openapi\.json$/, route: { pattern: '/openapi.json', reference: 'document', methods: ['GET', 'HEAD'] } },
+  { path: /^\/docs\/?$/, route: { pattern: '/docs', reference: 'page', methods: ['GET', 'HEAD'] } },
+  { path: /^\/docs\/[^/]+$/, route: { pattern: '/docs/{file}', reference: 'asset', methods: ['GET', 'HEAD'] } },
 ];
 
 /** The route for a request path (without its query), if the API has one. */

@@ -9,12 +9,13 @@ import {
   type Logger,
 } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
-import { Broker, buildTopology, InFlight, subscribe } from '@retail-pulse/shared/messaging';
+import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
-import { Readiness, runService, startHealthServer } from '@retail-pulse/shared/service';
+import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
 import { parseStoreMaster, StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
+import { ImageMetrics } from './metrics';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
 import { StoreCache } from './process/storeCache';
@@ -68,6 +69,9 @@ runService('image-processor', async () => {
   });
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'image-processor' });
   await broker.start();
+  const metrics = new ServiceMetrics();
+  const imageMetrics = new ImageMetrics(metrics);
+  observeBroker(metrics, broker);
   const inFlight = new InFlight();
   const retryPolicy = buildRetryPolicy({
     maxAttempts: config.IMAGE_MAX_ATTEMPTS,
@@ -82,6 +86,7 @@ runService('image-processor', async () => {
     redeliveryLimit: config.REDELIVERY_LIMIT,
     handle: async (job) => {
       const images = await dispatchJob(broker, job);
+      imageMetrics.dispatched(images);
       logger.info({ jobId: job.data.jobId, images }, 'job dispatched');
     },
   });
@@ -97,6 +102,7 @@ runService('image-processor', async () => {
         downloader,
         logger,
         retryPolicy,
+        metrics: imageMetrics,
         settings: {
           maxPixels: config.IMAGE_MAX_PIXELS,
           gpuDelayMinMs: config.GPU_DELAY_MIN_MS,
@@ -112,6 +118,7 @@ runService('image-processor', async () => {
       logger,
     ),
     details: () => ({ inFlight: inFlight.size, processed, bodyBytes: downloader.budget.stats, broker: broker.stats }),
+    metrics,
   });
   logger.info(
     { concurrency: config.IMAGE_CONCURRENCY, healthPort: config.PROCESSOR_HEALTH_PORT },

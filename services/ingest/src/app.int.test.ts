@@ -7,11 +7,12 @@ import { jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { databaseProbe } from '@retail-pulse/shared/mongo';
-import { Readiness } from '@retail-pulse/shared/service';
+import { Readiness, ServiceMetrics } from '@retail-pulse/shared/service';
 import { RawConnection, rawRequest } from '../../../test/support/rawHttp';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
+import { SubmitMetrics } from './submitJob/metrics';
 import { JobReceipts } from './submitJob/receipts';
 
 const logger = createLogger('ingest-test', 'silent' as 'info');
@@ -30,13 +31,16 @@ afterEach(async () => {
 });
 
 async function startIngest(broker: Broker): Promise<{ url: string; server: Server }> {
+  const metrics = new ServiceMetrics();
   const app = createIngestApp({
     broker,
     jobIds: new JobIdAllocator(environment.db, 10),
     receipts: new JobReceipts(environment.db),
     limits,
     maxBodyBytes: 64 * 1024,
+    metrics: new SubmitMetrics(metrics),
     health: {
+      metrics,
       readiness: new Readiness(
         { database: { probe: databaseProbe(environment.db) }, broker: { probe: () => broker.connected } },
         logger,
@@ -56,6 +60,35 @@ const submit = (url: string, body: unknown) =>
   });
 
 describe('ingest on real RabbitMQ and MongoDB', () => {
+  it('counts accepted jobs, and every request by route pattern and status, on /metrics', async () => {
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
+    await broker.start();
+    const { url, server } = await startIngest(broker);
+    try {
+      expect((await submit(url, job)).status).toBe(201);
+      expect((await submit(url, { ...job, count: 2 })).status).toBe(400);
+      expect((await fetch(`${url}/api/submit/a/b?x=1`, { method: 'POST' })).status).toBe(404);
+      const scrape = await fetch(`${url}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await scrape.text();
+      expect(text).toMatch(/^rp_jobs_submitted_total 1$/m);
+      expect(text).toMatch(/^rp_images_submitted_total 1$/m);
+      expect(text).toMatch(/^rp_http_requests_total\{method="POST",route="\/api\/submit",status="201"\} 1$/m);
+      expect(text).toMatch(/^rp_http_requests_total\{method="POST",route="\/api\/submit",status="400"\} 1$/m);
+      expect(text).toMatch(/^rp_http_requests_total\{method="POST",route="unmatched",status="404"\} 1$/m);
+      expect(text).not.toContain('/api/submit/a/b');
+      expect(text).toMatch(
+        /^rp_http_request_duration_seconds_count\{method="POST",route="\/api\/submit",status="201"\} 1$/m,
+      );
+      expect(text).toMatch(/^process_cpu_seconds_total /m);
+      expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await closeServer(server);
+      await broker.close();
+    }
+  });
+
   it('answers 201 only with the JobSubmitted event durably queued, and records a receipt', async () => {
     const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
     await broker.start();

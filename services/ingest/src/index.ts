@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { DEFAULT_SUBMIT_LIMITS } from '@retail-pulse/shared/contracts/api';
 import { closeServer, serveApi } from '@retail-pulse/shared/http';
-import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
+import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
-import { Readiness, runService } from '@retail-pulse/shared/service';
+import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
+import { SubmitMetrics } from './submitJob/metrics';
 import { JobReceipts } from './submitJob/receipts';
 
 const configSchema = z.object({
@@ -36,6 +37,8 @@ runService('ingest', async () => {
     publishWaitMs: 3_000,
   });
   await broker.start();
+  const metrics = new ServiceMetrics();
+  observeBroker(metrics, broker);
   const app = createIngestApp({
     broker,
     jobIds: new JobIdAllocator(db),
@@ -46,7 +49,9 @@ runService('ingest', async () => {
       maxUrlLength: config.MAX_URL_LENGTH,
     },
     maxBodyBytes: config.MAX_BODY_BYTES,
+    metrics: new SubmitMetrics(metrics),
     health: {
+      metrics,
       details: () => ({ broker: broker.stats }),
       readiness: new Readiness(
         { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },

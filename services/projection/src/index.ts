@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { backgroundConfigShape, configureBackgroundStage, commonConfigShape, env } from '@retail-pulse/shared/config';
 import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';
-import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
+import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
-import { Readiness, runService, startHealthServer } from '@retail-pulse/shared/service';
+import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
 import { logSettledJobs } from './jobStatus/settledLog';
+import { ProjectionMetrics } from './metrics';
 import { Projector } from './projector';
 import type { SettledListener } from './readModel';
 
@@ -25,10 +26,14 @@ runService('projection', async () => {
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'projection' });
   await broker.start();
+  const metrics = new ServiceMetrics();
+  observeBroker(metrics, broker);
+  const projectionMetrics = new ProjectionMetrics(metrics);
   // Settled jobs are logged, and announced to the status APIs: a hint that spares them a read
   // (lost if the broker is away, which costs them only that read).
   const onSettled: SettledListener = ({ generation, jobs }) => {
     logSettledJobs(logger, jobs);
+    projectionMetrics.settled(jobs);
     if (!broker.connected) return;
     const notice: JobSettledNotice = {
       generation,
@@ -48,6 +53,7 @@ runService('projection', async () => {
     maxBatch: config.PROJECTION_BATCH_SIZE,
     maxWaitMs: config.PROJECTION_BATCH_WAIT_MS,
   });
+  projectionMetrics.observe(projector, batcher);
   await broker.consume({
     queue: topology.names.projectionQueue,
     prefetch: config.PROJECTION_BATCH_SIZE * 2,
@@ -60,6 +66,7 @@ runService('projection', async () => {
       logger,
     ),
     details: () => ({ lag: batcher.lag, ...projector.status }),
+    metrics,
   });
   logger.info({ healthPort: config.PROJECTION_HEALTH_PORT }, 'projection consuming');
   // While no batch arrives, still notice a switch or an append made by another party.

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { closeServer, serveApi } from '@retail-pulse/shared/http';
-import { Broker, buildTopology } from '@retail-pulse/shared/messaging';
+import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
-import { Readiness, runService } from '@retail-pulse/shared/service';
+import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
 import { JobsQuery } from './jobs/query';
@@ -45,11 +45,14 @@ runService('status-api', async () => {
     onLost: () => jobStatus.feedLost(),
   });
   void broker.start();
+  const metrics = new ServiceMetrics();
+  observeBroker(metrics, broker);
   const app = createStatusApp({
     jobStatus,
     visits: new VisitsQuery(db, readModels, storeMaster),
     jobs: new JobsQuery(db, readModels),
     health: {
+      metrics,
       readiness: new Readiness(
         {
           database: { probe: databaseProbe(db) },

@@ -2,6 +2,7 @@
 export * from './errors';
 export * from './health';
 export * from './internalToken';
+export * from './metrics';
 export * from './requestBody';
 export * from './securityHeaders';
 export * from './server';

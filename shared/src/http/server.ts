@@ -4,6 +4,7 @@ import type { Logger } from '../config/logger';
 import type { Health } from '../service/healthServer';
 import { errorMiddleware } from './errors';
 import { healthMiddleware } from './health';
+import { httpMetricsMiddleware, metricsEndpoint } from './metrics';
 import { answerMalformedRequests, MAX_HEADER_BYTES } from './framing';
 import { requireInternalToken } from './internalToken';
 import { SECURITY_HEADERS } from './securityHeaders';
@@ -23,8 +24,13 @@ export interface JsonApiOptions {
   mount: (app: Koa) => void;
   /** Errors meaning a backing service is away for now: answered 503 with Retry-After. */
   isOutage?: (error: unknown) => boolean;
-  /** Served on `/health`, `/health/live` and `/health/ready`. */
+  /** Served on `/health`, `/health/live` and `/health/ready`, and its metrics on `/metrics`. */
   health: Health;
+  /**
+   * Lets a scrape of `/metrics` in, or throws the answer (the gateway's API keys). Unset: open, as
+   * the health endpoints are, on a port that only this machine reaches.
+   */
+  admitScrape?: (ctx: Context) => void;
   /** When set, every request but the health checks must carry it (see internalToken.ts). */
   internalToken?: string;
   /**
@@ -35,16 +41,20 @@ export interface JsonApiOptions {
 }
 
 /**
- * A JSON API as every service serves one: security headers on every answer (outermost, so error
- * answers carry them too), the one error middleware, the health endpoints, the routes, and a JSON
- * 404 for the rest.
+ * A JSON API as every service serves one: every request counted and timed (outermost, so with
+ * the status the client got), security headers on every answer (so error answers carry them too),
+ * the one error middleware, the health endpoints and `/metrics`, the routes, and a JSON 404 for
+ * the rest.
  */
 export function createJsonApi(options: JsonApiOptions): Koa {
   const app = new Koa();
   app.proxy = options.trustForwardedFor ?? true;
+  const { metrics } = options.health;
+  if (metrics) app.use(httpMetricsMiddleware(metrics));
   app.use(securityHeaders);
   app.use(errorMiddleware(options.logger, options.isOutage));
   app.use(healthMiddleware(options.health));
+  if (metrics) app.use(metricsEndpoint(metrics, options.admitScrape));
   if (options.internalToken !== undefined) app.use(requireInternalToken(options.internalToken));
   options.mount(app);
   app.use((ctx) => {

@@ -82,6 +82,16 @@ export interface BrokerStats {
   redeliveries: number;
 }
 
+/** What became of the messages of one queue (or feed) in this client, for its metrics. */
+export interface QueueCounts {
+  /** Deliveries the broker marked as delivered before. */
+  redelivered: number;
+  /** Deliveries handed back to the queue to be tried again (their handler failed). */
+  requeued: number;
+  /** Messages moved to the dead-letter queue, with a reason. */
+  deadLettered: number;
+}
+
 /**
  * One AMQP connection per service, kept alive: on loss it reconnects — to the next node of the
  * list that answers, with backoff once every node has refused — re-declares the topology and
@@ -98,6 +108,8 @@ export interface BrokerStats {
 export class Broker {
   readonly topology: Topology;
   readonly stats: BrokerStats = { reconnects: 0, publishRetries: 0, redeliveries: 0 };
+  /** Per queue consumed (or feed followed): redeliveries, requeues and dead letters. */
+  readonly queueCounts = new Map<string, QueueCounts>();
   private connection: ChannelModel | undefined;
   private publishChannel: ConfirmChannel | undefined;
   /** A replacement publish channel being opened on the current connection. */
@@ -442,6 +454,13 @@ export class Broker {
         'x-rp-dead-lettered-at': new Date().toISOString(),
       },
     });
+    this.countFor(source).deadLettered++;
+  }
+
+  private countFor(queue: string): QueueCounts {
+    let counts = this.queueCounts.get(queue);
+    if (!counts) this.queueCounts.set(queue, (counts = { redelivered: 0, requeued: 0, deadLettered: 0 }));
+    return counts;
   }
 
   private toDelivery(channel: Channel, queue: string, message: ConsumeMessage): Delivery {
@@ -457,13 +476,21 @@ export class Broker {
       }
     };
     const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
-    if (message.fields.redelivered) this.stats.redeliveries++;
+    const counts = this.countFor(queue);
+    if (message.fields.redelivered) {
+      this.stats.redeliveries++;
+      counts.redelivered++;
+    }
     return {
       content: message.content,
       headers,
       deliveryCount: Number(headers['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0)),
       ack: () => settle(() => channel.ack(message)),
-      requeue: () => settle(() => channel.nack(message, false, true)),
+      requeue: () =>
+        settle(() => {
+          counts.requeued++;
+          channel.nack(message, false, true);
+        }),
       deadLetter: async (reason) => {
         await this.deadLetterRaw(message.content, queue, headers, reason, message.properties.messageId);
         settle(() => channel.ack(message));

@@ -4,6 +4,7 @@ export * from './connect';
 export * from './declare';
 export * from './deadLetters';
 export * from './errors';
+export * from './metrics';
 export * from './nodes';
 export * from './outage';
 export * from './projectionQueue';

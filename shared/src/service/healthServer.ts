@@ -1,11 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { METRICS_PATH, operationalRoute, UNMATCHED_ROUTE, type ServiceMetrics } from './metrics';
 import type { Readiness, ReadinessReport } from './readiness';
 
-/** What a service tells its health endpoints. */
+/** What a service tells its operational endpoints: health, and the metrics a scrape reads. */
 export interface Health {
   readiness: Readiness;
   /** What else `/health` reports (counts, lag, …): for operators and benchmarks, not for probes. */
   details?: () => Record<string, unknown>;
+  /** Served on `/metrics` beside the health endpoints, where given. */
+  metrics?: ServiceMetrics;
 }
 
 export interface HealthAnswer {
@@ -60,10 +63,41 @@ export function serveHealth(
   return true;
 }
 
-/** Serves the health endpoints on a port of their own, for services without an HTTP API. */
+/** Answers a scrape of `/metrics` on a plain Node server; false (nothing sent) for any other request. */
+function serveMetrics(
+  request: IncomingMessage,
+  response: ServerResponse,
+  metrics: ServiceMetrics | undefined,
+): boolean {
+  if (!metrics || pathOf(request.url ?? '/') !== METRICS_PATH || !['GET', 'HEAD'].includes(request.method ?? '')) {
+    return false;
+  }
+  void metrics.exposition().then(({ contentType, body }) => {
+    response.writeHead(200, { 'Content-Type': contentType });
+    response.end(request.method === 'HEAD' ? undefined : body);
+  });
+  return true;
+}
+
+/**
+ * Serves the health endpoints, and `/metrics` when the service has metrics, on a port of their
+ * own, for services without an HTTP API; every answer is counted in the HTTP metrics.
+ */
 export function startHealthServer(port: number, host: string, health: Health): Server {
+  const { metrics } = health;
   const server = createServer((request, response) => {
-    if (serveHealth(request, response, health)) return;
+    if (metrics) {
+      const started = process.hrtime.bigint();
+      response.once('finish', () =>
+        metrics.observeRequest({
+          method: request.method ?? 'GET',
+          route: operationalRoute(pathOf(request.url ?? '/')) ?? UNMATCHED_ROUTE,
+          status: response.statusCode,
+          seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        }),
+      );
+    }
+    if (serveHealth(request, response, health) || serveMetrics(request, response, metrics)) return;
     response.writeHead(404, { 'Content-Type': 'application/json' });
     response.end('{}');
   });

@@ -1,4 +1,5 @@
-/** A service's life: start, readiness and health, stop on a signal. */
+/** A service's life: start, readiness and health, metrics, stop on a signal. */
 export * from './healthServer';
+export * from './metrics';
 export * from './readiness';
 export * from './runService';

@@ -7,10 +7,12 @@ import {
   type ImageRequested,
 } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
+import { ServiceMetrics } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { startImageServer, type ImageServer } from '../../../../test/support/imageServer';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ImageDownloader } from '../download/download';
+import { ImageMetrics } from '../metrics';
 import { processImage, type ProcessorDependencies } from './processImage';
 import { buildRetryPolicy } from './retryPolicy';
 import { StoreCache } from './storeCache';
@@ -31,6 +33,22 @@ let channel: Channel;
 /** A queue of this test's own on the events exchange: the projection's queue allows no basic.get. */
 let settledEvents: string;
 let deps: ProcessorDependencies;
+let metrics: ServiceMetrics;
+
+/**
+ * A sample's value in this test's registry (0 when the series has none yet): `series` names one of
+ * a histogram's (`…_count`), the metric's own name a counter's or gauge's.
+ */
+async function sample(name: string, labels: Record<string, string> = {}, series = name): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric(name)!.get();
+  const found = metric.values.find(
+    (value) =>
+      // A histogram's samples name their series; a counter's and a gauge's do not.
+      ((value as { metricName?: string }).metricName ?? name) === series &&
+      Object.entries(labels).every(([key, v]) => value.labels[key] === v),
+  );
+  return found?.value ?? 0;
+}
 
 beforeAll(async () => {
   environment = await createTestEnvironment('process-image');
@@ -48,8 +66,10 @@ beforeAll(async () => {
     connectionsPerHost: 8,
     memoryBudgetBytes: 64 * 1024 * 1024,
   });
+  metrics = new ServiceMetrics();
   deps = {
     broker,
+    metrics: new ImageMetrics(metrics),
     stores: new StoreCache(new StoreMaster(environment.db)),
     downloader,
     logger,
@@ -163,6 +183,10 @@ describe('processImage against a real image server and RabbitMQ', () => {
       const first = requestFor(path);
       const { url } = first.data;
       const requestsBefore = server.requests();
+      const cause = path.includes('status') ? 'http_status' : path.includes('reset') ? 'connection_failed' : 'timeout';
+      const retriesBefore = await sample('rp_image_retries_total', { cause });
+      const failuresBefore = await sample('rp_image_failures_total', { kind, cause });
+      const failedBefore = await sample('rp_images_processed_total', { outcome: 'failed' });
 
       await processImage(first, deps);
       const second = await retryAt(0);
@@ -183,8 +207,25 @@ describe('processImage against a real image server and RabbitMQ', () => {
       });
       expect(server.requests() - requestsBefore).toBe(3);
       await expectNothingElseQueued();
+      expect(await sample('rp_image_retries_total', { cause })).toBe(retriesBefore + 2);
+      expect(await sample('rp_image_failures_total', { kind, cause })).toBe(failuresBefore + 1);
+      expect(await sample('rp_images_processed_total', { outcome: 'failed' })).toBe(failedBefore + 1);
+      expect(await sample('rp_images_in_flight')).toBe(0);
     },
   );
+
+  it('counts a measured image as succeeded, times its download and measurement, and holds no bytes after', async () => {
+    const downloads = () =>
+      sample('rp_image_download_duration_seconds', { result: 'ok' }, 'rp_image_download_duration_seconds_count');
+    const downloadsBefore = await downloads();
+    await processImage(requestFor('/img/shelf.jpg'), deps);
+    expect(await settledEvent()).toMatchObject({ type: 'ImageProcessed', data: { width: 640, height: 480 } });
+    expect(await sample('rp_images_processed_total', { outcome: 'succeeded' })).toBe(1);
+    expect(await downloads()).toBe(downloadsBefore + 1);
+    expect(await sample('rp_image_downloaded_bytes_total')).toBeGreaterThan(0);
+    expect(await sample('rp_image_bytes_held_bytes')).toBe(0);
+    await expectNothingElseQueued();
+  });
 
   it('fails a 404 at the first attempt, without a retry', async () => {
     const request = requestFor('/img/status-404.jpg');

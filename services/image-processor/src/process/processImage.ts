@@ -3,6 +3,7 @@ import type { Logger } from '@retail-pulse/shared/config';
 import type { ImageRequested } from '@retail-pulse/shared/contracts';
 import type { Broker } from '@retail-pulse/shared/messaging';
 import { DownloadError, type ImageDownloader } from '../download/download';
+import type { ImageMetrics } from '../metrics';
 import { decide, type ImageDecision, type ProcessingOutcome } from './decide';
 import { MeasureError, measureImage } from './measure';
 import type { RetryPolicy } from './retryPolicy';
@@ -21,6 +22,7 @@ export interface ProcessorDependencies {
   downloader: ImageDownloader;
   settings: ProcessorSettings;
   retryPolicy: RetryPolicy;
+  metrics: ImageMetrics;
   logger: Logger;
 }
 
@@ -29,10 +31,21 @@ export interface ProcessorDependencies {
  * once the outcome is confirmed by the broker — only then is the request acked. Anything thrown
  * here is not an image failure and is left to the subscription's redelivery.
  */
-export async function processImage(request: ImageRequested, deps: ProcessorDependencies): Promise<void> {
-  const outcome = await attempt(request, deps);
-  const decision = decide(request, outcome, deps.retryPolicy, { now: new Date(), jitter: Math.random() });
-  await carryOut(decision, deps);
+export function processImage(request: ImageRequested, deps: ProcessorDependencies): Promise<void> {
+  return deps.metrics.inFlightWhile(async () => {
+    const outcome = await attempt(request, deps);
+    const decision = decide(request, outcome, deps.retryPolicy, { now: new Date(), jitter: Math.random() });
+    await carryOut(decision, deps);
+    countSettled(decision, outcome, deps.metrics);
+  });
+}
+
+/** Counts what became of the image once the broker has confirmed it. */
+function countSettled(decision: ImageDecision, outcome: ProcessingOutcome, metrics: ImageMetrics): void {
+  if (decision.type === 'ImageProcessed') return metrics.succeeded();
+  if (outcome.type !== 'failed') return;
+  if (decision.type === 'RetryLater') metrics.retryScheduled(outcome.failure.kind);
+  else metrics.failed(decision.data.kind, outcome.failure.kind);
 }
 
 /** The I/O of one attempt: store lookup, download, measurement, then the GPU stand-in. */
@@ -42,10 +55,10 @@ async function attempt(request: ImageRequested, deps: ProcessorDependencies): Pr
   const store = await deps.stores.lookup(storeId);
   if (!store) return { type: 'failed', failure: { kind: 'unknown_store' }, reason: `unknown store_id ${storeId}` };
   try {
-    const downloaded = await deps.downloader.download(url);
+    const downloaded = await deps.metrics.timeDownload(() => deps.downloader.download(url));
     let size;
     try {
-      size = await measureImage(downloaded.chunks, settings.maxPixels);
+      size = await deps.metrics.measuring(downloaded, () => measureImage(downloaded.chunks, settings.maxPixels));
     } finally {
       downloaded.release();
     }

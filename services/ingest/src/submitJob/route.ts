@@ -5,6 +5,7 @@ import type { SubmitResponse } from '@retail-pulse/shared/contracts/api';
 import { serviceUnavailable } from '@retail-pulse/shared/http';
 import { BrokerUnavailableError, type Broker } from '@retail-pulse/shared/messaging';
 import type { JobIdAllocator } from './jobIds';
+import type { SubmitMetrics } from './metrics';
 import type { JobReceipts } from './receipts';
 import { parseSubmitRequest, type SubmitLimits } from './request';
 
@@ -13,6 +14,7 @@ export interface SubmitDependencies {
   jobIds: JobIdAllocator;
   receipts: JobReceipts;
   limits: SubmitLimits;
+  metrics: SubmitMetrics;
   logger: Logger;
 }
 
@@ -53,6 +55,7 @@ export function submitJobRoute(deps: SubmitDependencies) {
       // The job is durably accepted; without the receipt, status finds it once the projection folds it.
       deps.logger.warn({ err: String(error), jobId }, 'could not record the job receipt');
     }
+    deps.metrics.accepted(request.imageCount);
     ctx.status = 201;
     ctx.body = { job_id: jobId } satisfies SubmitResponse;
   };
