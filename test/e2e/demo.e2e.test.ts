@@ -47,6 +47,7 @@ describe('npm run demo', () => {
     const code = await new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
     clearTimeout(kill);
     const log = output.join('');
+    if (code !== 0) console.log(log);
     expect({ code, completed: /→ \{"status":"completed","job_id":\d+\}/.test(log) }).toEqual({
       code: 0,
       completed: true,

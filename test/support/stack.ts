@@ -5,15 +5,34 @@ import type { TestEnvironment } from './testEnvironment';
 
 const root = resolve(__dirname, '../..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * Ports the tests hand to processes they start, below the kernel's ephemeral range (32768–60999
+ * here): a port from that range, free when picked, can be taken by any outgoing connection before
+ * the process gets to listen on it. Each jest worker picks from a slice of its own, never the same
+ * port twice, and skips the ports the project's own services use.
+ */
+const TEST_PORTS = { first: 20_000, perWorker: 1_500 };
+const RESERVED_PORTS = new Set([25672, 25681, 25682, 25683, 27017, 27018]);
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  const worker = Math.max(1, Number(process.env.JEST_WORKER_ID ?? 1)) - 1;
+  const first = TEST_PORTS.first + (worker % 8) * TEST_PORTS.perWorker;
+  for (let tries = 0; tries < TEST_PORTS.perWorker; tries++) {
+    const port = first + Math.floor(Math.random() * TEST_PORTS.perWorker);
+    if (handedOut.has(port) || RESERVED_PORTS.has(port)) continue;
+    handedOut.add(port);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port left from ${first} to ${first + TEST_PORTS.perWorker - 1}`);
 }
 
 export interface RunningService {
