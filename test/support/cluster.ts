@@ -84,6 +84,7 @@ function readStarted(runId: string): string[] {
 export async function stopClusterStartedBy(runId: string): Promise<void> {
   const names = readStarted(runId);
   if (names.length === 0) return;
+  console.log(`[test teardown] stopping the cluster nodes this run started: ${names.join(', ')}`);
   await stopNodes(names.map(nodeByName));
   rmSync(startedFile, { force: true });
 }
