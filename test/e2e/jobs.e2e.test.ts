@@ -8,6 +8,7 @@ import { imageIdOf, type ImageFailed } from '@retail-pulse/shared/contracts';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
+import { openEventStream } from '../support/sse';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
 import { until } from '../support/until';
 
@@ -211,12 +212,25 @@ describe('the jobs routes on the running stack', () => {
     expect((await get('/api/jobs/424242')).status).toBe(404);
     expect((await get('/api/jobs/x1')).status).toBe(400);
 
+    // Its live progress through the gateway, as a dashboard follows it: ongoing, one image held.
+    const events = await openEventStream(`${stack.baseUrl}/api/jobs/${running}/events`);
+    expect(events.contentType).toBe('text/event-stream; charset=utf-8');
+    const first = await events.next();
+    expect({ id: first?.id, ...JSON.parse(first!.data) }).toMatchObject({
+      id: '251',
+      status: 'ongoing',
+      images: { total: 252, succeeded: 251, pending: 1 },
+    });
+
     // Open the gate: the job settles, completed.
     open = true;
     for (const response of held) response.writeHead(200, { 'content-type': 'image/jpeg' }).end(await heldBody());
     held = [];
     expect(await waitForTerminal(stack, running)).toEqual({ status: 'completed', job_id: running });
+    const streamed: Array<Record<string, unknown>> = [];
+    for (let event = await events.next(); event; event = await events.next()) streamed.push(JSON.parse(event.data));
     const settled = await get(`/api/jobs/${running}`);
+    expect(streamed).toEqual([settled.body]); // the last event is the settled detail, then the stream ends
     expect(settled.body).toMatchObject({
       status: 'completed',
       images: { total: 252, succeeded: 252, failed: 0, pending: 0 },

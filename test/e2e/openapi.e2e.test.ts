@@ -65,6 +65,7 @@ const visitsRoute = { path: '/api/visits', method: 'get' };
 const jobsRoute = { path: '/api/jobs', method: 'get' };
 const jobRoute = { path: '/api/jobs/{job_id}', method: 'get' };
 const imagesRoute = { path: '/api/jobs/{job_id}/images', method: 'get' };
+const eventsRoute = { path: '/api/jobs/{job_id}/events', method: 'get' };
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -163,6 +164,13 @@ describe('every documented answer, from the running stack', () => {
     const listed = await ask(jobsRoute, '/api/jobs?status=failed&limit=5');
     expect((listed.body as { jobs: Array<{ job_id: number }> }).jobs.map((job) => job.job_id)).toContain(jobId);
 
+    const streamed = await ask(eventsRoute, `/api/jobs/${jobId}/events`);
+    expect(streamed.status).toBe(200);
+    expect(streamed.body).toContain(`data: ${JSON.stringify(detail.body)}`);
+    expect((await ask(eventsRoute, `/api/jobs/${jobId}/events`, { headers: { 'last-event-id': '3' } })).status).toBe(
+      204,
+    );
+    expect((await ask(eventsRoute, '/api/jobs/999999999/events')).status).toBe(404);
     expect((await ask(jobRoute, '/api/jobs/999999999')).status).toBe(404);
     expect((await ask(jobRoute, '/api/jobs/abc')).status).toBe(400);
     expect((await ask(imagesRoute, `/api/jobs/${jobId}/images?limit=5000`)).status).toBe(400);
@@ -205,6 +213,7 @@ describe('the reference page', () => {
       expect(shown.map((path) => path.replace(/\u200b/g, '').trim()).sort()).toEqual([
         '/api/jobs',
         '/api/jobs/{job_id}',
+        '/api/jobs/{job_id}/events',
         '/api/jobs/{job_id}/images',
         '/api/status',
         '/api/submit/',

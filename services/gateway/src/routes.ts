@@ -35,6 +35,10 @@ const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
     route: { pattern: '/api/jobs/{job_id}', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
   },
   {
+    path: /^\/api\/jobs\/[^/]+\/events\/?$/,
+    route: { pattern: '/api/jobs/{job_id}/events', upstream: 'statusApi', methods: ['GET'] },
+  },
+  {
     path: /^\/api\/jobs\/[^/]+\/images\/?$/,
     route: { pattern: '/api/jobs/{job_id}/images', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
   },

@@ -13,6 +13,7 @@ describe('routeFor', () => {
     ['/api/jobs/', 'statusApi', 'GET'],
     ['/api/jobs/12', 'statusApi', 'GET'],
     ['/api/jobs/12/images', 'statusApi', 'GET'],
+    ['/api/jobs/12/events', 'statusApi', 'GET'],
     ['/api/jobs/x/', 'statusApi', 'GET'],
   ])('%s → %s (%s)', (path, upstream, method) => {
     const route = routeFor(path);
@@ -64,6 +65,7 @@ describe('the route table and the OpenAPI document', () => {
       '/api/visits',
       '/api/jobs',
       '/api/jobs/job_id',
+      '/api/jobs/job_id/events',
       '/api/jobs/job_id/images',
       '/openapi.json',
       '/docs',

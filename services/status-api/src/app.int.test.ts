@@ -17,6 +17,7 @@ import { VisitsModel } from '../../projection/src/visits/model';
 import { anImageFailed, anImageProcessed, recorded } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createStatusApp } from './app';
+import { JobEvents } from './jobs/events';
 import { JobsQuery } from './jobs/query';
 import { JobStatusQuery } from './jobStatus/query';
 import { ActiveReadModels } from './readModels';
@@ -83,6 +84,11 @@ beforeAll(async () => {
     jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
     visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),
     jobs: new JobsQuery(db, new ActiveReadModels(db, 0)),
+    jobEvents: new JobEvents(new JobsQuery(db, new ActiveReadModels(db, 0)), {
+      pollMs: 50,
+      heartbeatMs: 1_000,
+      logger,
+    }),
     health: { readiness: new Readiness({ database: { probe: databaseProbe(db) } }, logger) },
     logger,
   });

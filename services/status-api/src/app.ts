@@ -4,6 +4,7 @@ import type { Logger } from '@retail-pulse/shared/config';
 import { createJsonApi } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
+import type { JobEvents } from './jobs/events';
 import type { JobsQuery } from './jobs/query';
 import { parseJobId, unknownJob, type JobStatusQuery } from './jobStatus/query';
 import { parseVisitsParams } from './visits/params';
@@ -13,6 +14,7 @@ export interface StatusAppOptions {
   jobStatus: JobStatusQuery;
   visits: VisitsQuery;
   jobs: JobsQuery;
+  jobEvents: JobEvents;
   health: Health;
   /** When set, only requests forwarded by the gateway (carrying it) are answered. */
   internalToken?: string;
@@ -39,6 +41,9 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   });
   router.get(['/api/jobs/:jobId', '/api/jobs/:jobId/'], async (ctx) => {
     ctx.body = await options.jobs.detail(ctx.params.jobId!, ctx.query);
+  });
+  router.get(['/api/jobs/:jobId/events', '/api/jobs/:jobId/events/'], async (ctx) => {
+    await options.jobEvents.serve(ctx, ctx.params.jobId!);
   });
   router.get(['/api/jobs/:jobId/images', '/api/jobs/:jobId/images/'], async (ctx) => {
     ctx.body = await options.jobs.images(ctx.params.jobId!, ctx.query);

@@ -7,6 +7,7 @@ import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail
 import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
+import { JobEvents } from './jobs/events';
 import { JobsQuery } from './jobs/query';
 import { JobStatusQuery } from './jobStatus/query';
 import { ActiveReadModels } from './readModels';
@@ -18,6 +19,8 @@ const configSchema = z.object({
   /** The address the status API listens on: loopback, so that only the gateway on this machine reaches it. */
   STATUS_API_BIND: env.string('127.0.0.1'),
   STATUS_API_PORT: env.int(8082, 0, 65_535),
+  /** How often a job's event stream reads the job again (`GET /api/jobs/{id}/events`). */
+  JOB_EVENTS_POLL_MS: env.int(500, 50, 60_000),
 });
 
 runService('status-api', async () => {
@@ -47,10 +50,13 @@ runService('status-api', async () => {
   void broker.start();
   const metrics = new ServiceMetrics();
   observeBroker(metrics, broker);
+  const jobs = new JobsQuery(db, readModels);
+  const jobEvents = new JobEvents(jobs, { pollMs: config.JOB_EVENTS_POLL_MS, heartbeatMs: 15_000, logger });
   const app = createStatusApp({
     jobStatus,
     visits: new VisitsQuery(db, readModels, storeMaster),
-    jobs: new JobsQuery(db, readModels),
+    jobs,
+    jobEvents,
     health: {
       metrics,
       readiness: new Readiness(
@@ -72,5 +78,14 @@ runService('status-api', async () => {
     internalToken: config.INTERNAL_TOKEN,
     logger,
   });
-  return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => client.close()] };
+  return {
+    logger,
+    stopSteps: [
+      // Open event streams end first (their clients reconnect elsewhere), or the server never closes.
+      () => jobEvents.closeAll(),
+      () => closeServer(server),
+      () => broker.close(),
+      () => client.close(),
+    ],
+  };
 });

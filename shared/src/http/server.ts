@@ -63,6 +63,12 @@ export function createJsonApi(options: JsonApiOptions): Koa {
       ctx.body = { error: `no route for ${ctx.method} ${ctx.path}` };
     }
   });
+  // What goes wrong after an answer began (its body streamed): a client that leaves mid-stream (an
+  // event stream closed, a download cancelled) is ordinary; anything else is logged as one line.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    options.logger.error({ err: error.stack ?? String(error) }, 'answer failed while it was sent');
+  });
   return app;
 }
 

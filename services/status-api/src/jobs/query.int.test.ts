@@ -15,11 +15,13 @@ import { Readiness } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { JobsModel } from '../../../projection/src/jobs/model';
 import { aJobSubmitted, anImageFailed, anImageProcessed, recorded } from '../../../../test/support/builders';
+import { openEventStream, type SseEvent } from '../../../../test/support/sse';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { createStatusApp } from '../app';
 import { JobStatusQuery } from '../jobStatus/query';
 import { ActiveReadModels } from '../readModels';
 import { VisitsQuery } from '../visits/query';
+import { JobEvents } from './events';
 import { JobsQuery } from './query';
 
 /**
@@ -64,6 +66,7 @@ beforeAll(async () => {
     jobStatus: new JobStatusQuery(db, readModels),
     visits: new VisitsQuery(db, readModels, new StoreMaster(db)),
     jobs: new JobsQuery(db, readModels),
+    jobEvents: new JobEvents(new JobsQuery(db, readModels), { pollMs: 50, heartbeatMs: 1_000, logger }),
     health: { readiness: new Readiness({ database: { probe: databaseProbe(db) } }, logger) },
     logger,
   });
@@ -337,5 +340,64 @@ describe('every read of the jobs model', () => {
     expect(await lookups.planOfIdLookup(readModelCollections(1).jobs)).toMatch(
       /^SEARCH .* USING INDEX \S+_rp_id_lookup \(<expr>=\?\)$/,
     );
+  });
+});
+
+describe('job events (Server-Sent Events)', () => {
+  const twoImages = (jobId: number) =>
+    aJobSubmitted({
+      jobId,
+      visits: [
+        { storeId: 'S1', visitTime: '2024-01-21T10:00:00.000Z', imageUrls: ['http://x/a.jpg', 'http://x/b.jpg'] },
+      ],
+    });
+  const parsed = (event: SseEvent | undefined) => ({ id: event?.id, ...(JSON.parse(event!.data) as object) });
+
+  it('sends the detail whenever it changes and a last one when the job settles, then ends', async () => {
+    const jobId = 40;
+    await fold(...next([twoImages(jobId)]));
+    const stream = await openEventStream(`${baseUrl}/api/jobs/${jobId}/events`);
+    expect([stream.status, stream.contentType]).toEqual([200, 'text/event-stream; charset=utf-8']);
+    expect(parsed(await stream.next())).toMatchObject({
+      id: '0',
+      status: 'ongoing',
+      images: { total: 2, succeeded: 0, failed: 0, pending: 2 },
+    });
+    await fold(...next([anImageProcessed({ jobId, visitIndex: 0, imageIndex: 0 })]));
+    expect(parsed(await stream.next())).toMatchObject({ id: '1', status: 'ongoing', images: { succeeded: 1 } });
+    await fold(...next([anImageFailed({ jobId, visitIndex: 0, imageIndex: 1, storeId: 'S1' })]));
+    const last = parsed(await stream.next());
+    expect(last).toMatchObject({ id: '2', status: 'failed', images: { succeeded: 1, failed: 1, pending: 0 } });
+    expect(last).toHaveProperty('settled_at');
+    expect(await stream.next()).toBeUndefined(); // the server ended the stream
+
+    // After settlement: a new client gets the final state at once; one that saw it is told 204.
+    const late = await openEventStream(`${baseUrl}/api/jobs/${jobId}/events`);
+    expect(parsed(await late.next())).toEqual(last);
+    expect(await late.next()).toBeUndefined();
+    const resumed = await openEventStream(`${baseUrl}/api/jobs/${jobId}/events`, { 'last-event-id': '1' });
+    expect(parsed(await resumed.next())).toEqual(last);
+    const done = await openEventStream(`${baseUrl}/api/jobs/${jobId}/events`, { 'last-event-id': '2' });
+    expect(done.status).toBe(204);
+  });
+
+  it('resumes after Last-Event-ID without repeating it, and waits for a job accepted but not folded yet', async () => {
+    const jobId = 41;
+    await environment.db
+      .collection<JobReceiptDocument>(collectionNames.jobReceipts)
+      .insertOne({ _id: jobKey(jobId), jobId, acceptedAt: new Date() });
+    const waiting = await openEventStream(`${baseUrl}/api/jobs/${jobId}/events`, { 'last-event-id': '0' });
+    expect(waiting.status).toBe(200);
+    await fold(...next([twoImages(jobId)]));
+    await fold(...next([anImageProcessed({ jobId, visitIndex: 0, imageIndex: 1 })]));
+    // Id 0 was seen: the first event is the one after it.
+    expect(parsed(await waiting.next())).toMatchObject({ id: '1', images: { succeeded: 1, pending: 1 } });
+    await waiting.close();
+
+    expect((await get('/api/jobs/4242/events')).status).toBe(404);
+    expect(await get('/api/jobs/abc/events')).toEqual({
+      status: 400,
+      body: { error: 'job_id must be a positive integer' },
+    });
   });
 });

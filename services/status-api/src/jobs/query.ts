@@ -79,6 +79,10 @@ const summaryBodyOf = ([jobId, state, total, succeeded, failed, submittedAt]: Jo
   submitted_at: submittedAt,
 });
 
+/** A job accepted and not in the read models yet: 503, to be retried in a moment. */
+const notFoldedYet = (jobId: number) =>
+  serviceUnavailable(`job ${jobId} is accepted and not yet folded; retry shortly`, 1);
+
 /** The jobs routes' answers, from the jobs read model: each a few lookups by `_id`. */
 export class JobsQuery {
   private readonly reader: JobsReader;
@@ -93,6 +97,20 @@ export class JobsQuery {
   async detail(rawJobId: string, query: Record<string, string | string[] | undefined>): Promise<JobDetailBody> {
     const jobId = parse(jobIdParamSchema, rawJobId);
     const { generation } = singleValues(query);
+    const detail = await this.read(jobId, generation);
+    if (detail === 'pending') throw notFoldedYet(jobId);
+    return detail;
+  }
+
+  /**
+   * The served detail, for a stream of it: `'pending'` while the job is accepted and not folded
+   * yet; a malformed id is a 400 and an unknown job a 404, as for the detail.
+   */
+  async watch(rawJobId: string): Promise<JobDetailBody | 'pending'> {
+    return this.read(parse(jobIdParamSchema, rawJobId), undefined);
+  }
+
+  private async read(jobId: number, generation: string | undefined): Promise<JobDetailBody | 'pending'> {
     const names = await this.readModels.resolve(generation);
     const job = await this.reader.job(names.jobs, jobId);
     if (!job) return this.absent(jobId, generation === undefined);
@@ -122,7 +140,10 @@ export class JobsQuery {
     }
     const names = await this.readModels.resolve(params.generation);
     const slice = await this.reader.images(names.jobs, jobId, offset, params.limit);
-    if (!slice) return this.absent(jobId, params.generation === undefined);
+    if (!slice) {
+      await this.absent(jobId, params.generation === undefined);
+      throw notFoldedYet(jobId);
+    }
     const next = offset + slice.images.length;
     return {
       images: slice.images.map(imageBodyOf),
@@ -149,17 +170,16 @@ export class JobsQuery {
   }
 
   /**
-   * A job not in the jobs model: unknown (404), or accepted by the ingest and not folded yet
-   * (its receipt exists), which lasts one projection batch unless the projection is behind: 503,
-   * to be retried.
+   * A job not in the jobs model: unknown (404), or accepted by the ingest and not folded yet (its
+   * receipt exists), which lasts one projection batch unless the projection is behind: `'pending'`.
    */
-  private async absent(jobId: number, served: boolean): Promise<never> {
+  private async absent(jobId: number, served: boolean): Promise<'pending'> {
     const receipt = served
       ? await this.db
           .collection<JobReceiptDocument>(collectionNames.jobReceipts)
           .findOne({ _id: jobKey(jobId) }, { projection: { _id: 1 } })
       : null;
-    if (receipt) throw serviceUnavailable(`job ${jobId} is accepted and not yet folded; retry shortly`, 1);
+    if (receipt) return 'pending';
     throw new HttpError(404, { error: `no job ${jobId}` });
   }
 }

@@ -199,6 +199,38 @@ export const jobsRoutes: ApiRoute[] = [
   },
   {
     method: 'get',
+    path: '/api/jobs/{job_id}/events',
+    operationId: 'followJob',
+    summary: "A job's live progress (Server-Sent Events)",
+    description:
+      'A `text/event-stream`: one event whenever the job changes, its `data` the job detail (as `GET ' +
+      "/api/jobs/{job_id}`), the last one when the job settles, then the stream ends. An event's `id` is the " +
+      'count of images settled when it was sent: reconnecting with the `Last-Event-ID` header resumes after it ' +
+      '(an EventSource does this itself). A job already settled is sent at once. Comment lines keep a quiet ' +
+      'stream open every 15 s.',
+    tags: ['jobs'],
+    pathParams: jobIdPath,
+    responses: {
+      200: {
+        description: 'The stream of events.',
+        contentType: 'text/event-stream',
+        schema: z.string(),
+        examples: {
+          settling: {
+            value:
+              `retry: 1000\n\nid: 2\ndata: ${JSON.stringify(detailExample)}\n\n` +
+              `id: 3\ndata: ${JSON.stringify({ ...detailExample, status: 'completed', images: { total: 3, succeeded: 3, failed: 0, pending: 0 } })}\n\n`,
+          },
+        },
+      },
+      204: { description: '`Last-Event-ID` names the settled state: nothing more will come (an EventSource stops).' },
+      400: badParameter('job_id must be a positive integer'),
+      404: unknownJob,
+      ...gatewayResponses,
+    },
+  },
+  {
+    method: 'get',
     path: '/api/jobs/{job_id}/images',
     operationId: 'listJobImages',
     summary: "A job's images",

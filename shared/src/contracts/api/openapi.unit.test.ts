@@ -44,6 +44,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(paths).sort()).toEqual([
       '/api/jobs',
       '/api/jobs/{job_id}',
+      '/api/jobs/{job_id}/events',
       '/api/jobs/{job_id}/images',
       '/api/status',
       '/api/submit/',
