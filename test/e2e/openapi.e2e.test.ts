@@ -85,13 +85,32 @@ describe('the document the gateway serves', () => {
 });
 
 describe('every documented answer, from the running stack', () => {
-  it('submit: 201, 400, 413 and 415', async () => {
+  it('submit: 201 (and again with an Idempotency-Key), 400, 409, 413 and 415', async () => {
     const accepted = await ask(
       submitRoute,
       '/api/submit/',
       json({ count: 1, visits: [visit('S00339218', [images.url('/img/shelf.jpg')])] }),
     );
     expect(accepted.status).toBe(201);
+    // With an Idempotency-Key, through the gateway: the same job again, then a 409 for another body.
+    const body = { count: 1, visits: [visit('S00339218', [images.url('/img/shelf.jpg?keyed')])] };
+    const withKey = (sent: unknown): RequestInit => ({
+      ...json(sent),
+      headers: { 'content-type': 'application/json', 'idempotency-key': `openapi-${environment.prefix}` },
+    });
+    const keyed = await ask(submitRoute, '/api/submit/', withKey(body));
+    const replayed = await fetch(`${stack.baseUrl}/api/submit/`, withKey(body));
+    expect([replayed.status, await replayed.json(), replayed.headers.get('idempotent-replayed')]).toEqual([
+      201,
+      keyed.body,
+      'true',
+    ]);
+    const otherBody = await ask(
+      submitRoute,
+      '/api/submit/',
+      withKey({ ...body, visits: [visit('S00339218', ['https://x.example/b.jpg'])] }),
+    );
+    expect(otherBody.status).toBe(409);
     await ask(submitRoute, '/api/submit', json({ count: 3, visits: [] }));
     const notJson = await ask(submitRoute, '/api/submit/', { ...json({}), body: '{"count":' });
     expect(notJson).toEqual({ status: 400, body: { error: 'request body is not valid JSON' } });

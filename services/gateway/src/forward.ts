@@ -4,7 +4,15 @@ import { HttpError, INTERNAL_TOKEN_HEADER, serviceUnavailable } from '@retail-pu
 import type { Upstream } from './routes';
 
 /** The request headers the services behind use; nothing else of the client's is handed on. */
-const FORWARDED_HEADERS = ['content-type', 'accept', 'user-agent', 'traceparent', 'tracestate', 'last-event-id'];
+const FORWARDED_HEADERS = [
+  'content-type',
+  'accept',
+  'user-agent',
+  'traceparent',
+  'tracestate',
+  'last-event-id',
+  'idempotency-key',
+];
 
 /** Headers of one hop (RFC 9110 §7.6.1), never passed from the service's answer to the client. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te']);

@@ -13,6 +13,7 @@ import { createTestEnvironment, type TestEnvironment } from '../../../test/suppo
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
+import { IDEMPOTENCY_WINDOW_MS, IdempotencyKeys } from './submitJob/idempotency';
 import { JobReceipts } from './submitJob/receipts';
 
 const logger = createLogger('ingest-test', 'silent' as 'info');
@@ -30,12 +31,16 @@ afterEach(async () => {
   await environment.cleanup();
 });
 
-async function startIngest(broker: Broker): Promise<{ url: string; server: Server }> {
+async function startIngest(
+  broker: Broker,
+  idempotency = new IdempotencyKeys(environment.db),
+): Promise<{ url: string; server: Server }> {
   const metrics = new ServiceMetrics();
   const app = createIngestApp({
     broker,
     jobIds: new JobIdAllocator(environment.db, 10),
     receipts: new JobReceipts(environment.db),
+    idempotency,
     limits,
     maxBodyBytes: 64 * 1024,
     metrics: new SubmitMetrics(metrics),
@@ -188,6 +193,96 @@ describe('ingest on real RabbitMQ and MongoDB', () => {
     } finally {
       connection.close();
       await closeServer(server);
+      await broker.close();
+    }
+  });
+});
+
+describe('submit with an Idempotency-Key', () => {
+  const keyed = (url: string, key: string, body: unknown) =>
+    fetch(`${url}/api/submit/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+      body: JSON.stringify(body),
+    });
+  const jobsPublished = async () => {
+    const connection = await amqp.connect(environment.amqpUrl);
+    try {
+      const channel = await connection.createChannel();
+      return (await channel.checkQueue(environment.topology.names.dispatchQueue)).messageCount;
+    } finally {
+      await connection.close();
+    }
+  };
+
+  it('answers the same job_id for the same body, across restarts and racing submits, and creates one job', async () => {
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
+    await broker.start();
+    let ingest = await startIngest(broker);
+    try {
+      const first = await keyed(ingest.url, 'order-4711', job);
+      expect(first.status).toBe(201);
+      const { job_id: jobId } = (await first.json()) as { job_id: number };
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+
+      // The same job, its fields in another order: the same answer, marked as a replay.
+      const reordered = { visits: job.visits, count: 1 };
+      const again = await keyed(ingest.url, 'order-4711', reordered);
+      expect([again.status, await again.json(), again.headers.get('idempotent-replayed')]).toEqual([
+        201,
+        { job_id: jobId },
+        'true',
+      ]);
+
+      // Another body under the key: refused, naming the job the key stands for.
+      const other = await keyed(ingest.url, 'order-4711', { ...job, visits: [{ ...job.visits[0], store_id: 'S1' }] });
+      expect([other.status, await other.json()]).toEqual([
+        409,
+        { error: `this Idempotency-Key was used within 24 h for another body (job ${jobId})` },
+      ]);
+
+      // A restarted ingest knows the key.
+      await closeServer(ingest.server);
+      ingest = await startIngest(broker);
+      expect(await (await keyed(ingest.url, 'order-4711', job)).json()).toEqual({ job_id: jobId });
+
+      // Ten submits racing with a new key: one job.
+      const raced = await Promise.all(Array.from({ length: 10 }, () => keyed(ingest.url, 'order-4712', job)));
+      const ids = new Set(
+        await Promise.all(raced.map(async (response) => ((await response.json()) as { job_id: number }).job_id)),
+      );
+      expect([raced.map((response) => response.status), ids.size]).toEqual([Array(10).fill(201), 1]);
+      expect(ids.has(jobId)).toBe(false);
+      expect(await jobsPublished()).toBe(2); // order-4711 and order-4712, once each
+
+      // A malformed key is a 400 that creates nothing.
+      const bad = await keyed(ingest.url, 'x'.repeat(256), job);
+      expect([bad.status, await bad.json()]).toEqual([
+        400,
+        { error: 'Idempotency-Key must be 1 to 255 visible ASCII characters' },
+      ]);
+      expect(await jobsPublished()).toBe(2);
+    } finally {
+      await closeServer(ingest.server);
+      await broker.close();
+    }
+  });
+
+  it('stands for its job 24 h: after that the key makes a new one', async () => {
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
+    await broker.start();
+    let now = Date.now();
+    const ingest = await startIngest(broker, new IdempotencyKeys(environment.db, () => now));
+    try {
+      const first = ((await (await keyed(ingest.url, 'daily', job)).json()) as { job_id: number }).job_id;
+      now += IDEMPOTENCY_WINDOW_MS - 1_000;
+      expect(await (await keyed(ingest.url, 'daily', job)).json()).toEqual({ job_id: first });
+      now += 2_000;
+      const later = ((await (await keyed(ingest.url, 'daily', job)).json()) as { job_id: number }).job_id;
+      expect(later).not.toBe(first);
+      expect(await (await keyed(ingest.url, 'daily', job)).json()).toEqual({ job_id: later });
+    } finally {
+      await closeServer(ingest.server);
       await broker.close();
     }
   });

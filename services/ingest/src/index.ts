@@ -8,6 +8,7 @@ import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/serv
 import { createIngestApp } from './app';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
+import { IdempotencyKeys } from './submitJob/idempotency';
 import { JobReceipts } from './submitJob/receipts';
 
 const configSchema = z.object({
@@ -29,6 +30,7 @@ runService('ingest', async () => {
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
     collectionNames.counters,
+    collectionNames.idempotencyKeys,
     collectionNames.jobReceipts,
     collectionNames.projectionState,
   ]);
@@ -43,6 +45,7 @@ runService('ingest', async () => {
     broker,
     jobIds: new JobIdAllocator(db),
     receipts: new JobReceipts(db),
+    idempotency: new IdempotencyKeys(db),
     limits: {
       maxVisitsPerJob: config.MAX_VISITS_PER_JOB,
       maxImagesPerJob: config.MAX_IMAGES_PER_JOB,

@@ -9,6 +9,8 @@ export const collectionNames = {
   /** Jobs the ingest has handed to the broker, so status can answer before the projection folds them. */
   jobReceipts: 'job_receipts',
   counters: 'counters',
+  /** Submits' Idempotency-Keys, by `_id`: the job each created, for 24 h. */
+  idempotencyKeys: 'idempotency_keys',
   /** Checkpoints, the log's high-water marks and the generations served. */
   projectionState: 'projection_state',
 } as const;

@@ -30,7 +30,7 @@ export class OpenApiBuilder {
     this.components.set(id, { json, schema });
   }
 
-  private parametersOf(object: z.ZodObject | undefined, where: 'query' | 'path'): JsonObject[] {
+  private parametersOf(object: z.ZodObject | undefined, where: 'query' | 'path' | 'header'): JsonObject[] {
     if (!object) return [];
     return Object.entries(object.shape).map(([name, field]) => {
       const { description, example, ...schema } = this.schemaOf(field as z.ZodType, 'input');
@@ -67,7 +67,11 @@ export class OpenApiBuilder {
   }
 
   operationOf(route: ApiRoute): JsonObject {
-    const parameters = [...this.parametersOf(route.pathParams, 'path'), ...this.parametersOf(route.query, 'query')];
+    const parameters = [
+      ...this.parametersOf(route.pathParams, 'path'),
+      ...this.parametersOf(route.query, 'query'),
+      ...this.parametersOf(route.headers, 'header'),
+    ];
     const responses = Object.entries(route.responses).map(([status, response]) => [status, this.responseOf(response)]);
     return {
       operationId: route.operationId,

@@ -27,6 +27,8 @@ export interface ApiRoute {
   query?: z.ZodObject;
   /** Path parameters, one per property, named as in `path`. */
   pathParams?: z.ZodObject;
+  /** Request headers the route reads, one per property (named as sent, e.g. `Idempotency-Key`). */
+  headers?: z.ZodObject;
   requestBody?: {
     schema: z.ZodType;
     description?: string;

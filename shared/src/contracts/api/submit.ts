@@ -111,12 +111,31 @@ const submitJob: ApiRoute = {
     'A batch of store visits, each with image URLs. Every image is downloaded and measured asynchronously; ' +
     'the answer comes once the job is durably accepted. `/api/submit/` and `/api/submit` are the same route.',
   tags: ['jobs'],
+  headers: z.object({
+    'Idempotency-Key': z
+      .string()
+      .regex(/^[\x21-\x7e]{1,255}$/)
+      .optional()
+      .meta({
+        description:
+          'Makes a retried submit safe: the same key with the same body within 24 h answers the same `job_id` and ' +
+          'creates nothing (the answer then carries `Idempotent-Replayed: true`); with another body it is a 409. ' +
+          '1 to 255 visible ASCII characters, e.g. a UUID.',
+        example: 'order-4711',
+      }),
+  }),
   requestBody: {
     schema: submitRequestSchema(DEFAULT_SUBMIT_LIMITS),
     examples: { twoVisits: { summary: 'two visits, three images', value: exampleJob } },
   },
   responses: {
-    201: { description: 'Accepted.', schema: submitResponse, examples: { accepted: { value: { job_id: 1 } } } },
+    201: {
+      description:
+        'Accepted (or, with an `Idempotency-Key` seen before, accepted earlier: the same `job_id`, and the header ' +
+        '`Idempotent-Replayed: true`).',
+      schema: submitResponse,
+      examples: { accepted: { value: { job_id: 1 } } },
+    },
     400: {
       description:
         'A field is missing or malformed, `count` differs from the number of visits, or the body is not JSON.',
@@ -126,6 +145,14 @@ const submitJob: ApiRoute = {
         badUrl: errorExample('visits[0].image_url[0]: must be an http or https URL'),
         countMismatch: errorExample('count (3) does not match the number of visits (2)'),
         notJson: errorExample('request body is not valid JSON'),
+      },
+    },
+    409: {
+      description:
+        'The `Idempotency-Key` was used within 24 h for another body, or is being used by a submit right now.',
+      schema: errorBody,
+      examples: {
+        otherBody: errorExample('this Idempotency-Key was used within 24 h for another body (job 7)'),
       },
     },
     413: {
