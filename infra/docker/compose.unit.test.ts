@@ -2,7 +2,8 @@
  * The compose files, checked without a Docker engine: each is valid against the Compose
  * Specification's JSON schema (infra/docker/compose-spec.json, copied from the compose-spec
  * repository's schema/compose-spec.json), and the cluster override gives every service that speaks
- * to RabbitMQ and MongoDB all three nodes and members of the cluster it defines.
+ * to RabbitMQ and MongoDB all three nodes and members of the cluster it defines; every service
+ * sends its traces to the Jaeger it runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -107,6 +108,24 @@ describe('compose files', () => {
     expect(shipped).toEqual(expect.arrayContaining(services));
     const clusterConfig = read('infra/prometheus/prometheus.compose-cluster.yml');
     for (const node of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3']) expect(clusterConfig).toContain(`'${node}:15692'`);
+  });
+
+  it('runs Jaeger and has every service send its traces there with OTLP over HTTP', () => {
+    const { jaeger } = base.services;
+    expect(jaeger?.image).toMatch(/^jaegertracing\/all-in-one:1\./);
+    expect(jaeger?.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
+    expect(jaeger?.ports).toEqual(['127.0.0.1:16686:16686', '127.0.0.1:4318:4318']);
+    const services = Object.entries(base.services).filter(([, service]) => service.environment?.SERVICE);
+    expect(services.map(([name]) => name).sort()).toEqual(
+      ['gateway', 'image-processor', 'ingest', 'projection', 'status-api'].sort(),
+    );
+    for (const [, service] of services) {
+      // `${VAR-default}`: the operator's endpoint (or an empty one: tracing off), else Jaeger's.
+      const endpoint = /^\$\{OTEL_EXPORTER_OTLP_ENDPOINT-(.+)\}$/.exec(
+        String(service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT),
+      )?.[1];
+      expect(endpoint).toBe('http://jaeger:4318');
+    }
   });
 
   it('forms the RabbitMQ cluster and the replica set from the nodes it runs', () => {

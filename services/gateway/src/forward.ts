@@ -1,18 +1,13 @@
+import { trace } from '@opentelemetry/api';
 import type { Context } from 'koa';
 import { errors, Pool } from 'undici';
 import { HttpError, INTERNAL_TOKEN_HEADER, serviceUnavailable } from '@retail-pulse/shared/http';
 import type { Upstream } from './routes';
 
 /** The request headers the services behind use; nothing else of the client's is handed on. */
-const FORWARDED_HEADERS = [
-  'content-type',
-  'accept',
-  'user-agent',
-  'traceparent',
-  'tracestate',
-  'last-event-id',
-  'idempotency-key',
-];
+const FORWARDED_HEADERS = ['content-type', 'accept', 'user-agent', 'last-event-id', 'idempotency-key'];
+/** The client's trace context: handed on as it came when the gateway does not trace. */
+const TRACE_HEADERS = ['traceparent', 'tracestate'];
 
 /** Headers of one hop (RFC 9110 §7.6.1), never passed from the service's answer to the client. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te']);
@@ -51,7 +46,10 @@ export class UpstreamService {
   /** Sends the request on with `body` and makes the service's answer the gateway's, streamed. */
   async forward(ctx: Context, body: Buffer | undefined): Promise<void> {
     const headers: Record<string, string> = { 'x-forwarded-for': ctx.req.socket.remoteAddress ?? '' };
-    for (const name of FORWARDED_HEADERS) {
+    // When the gateway traces, its request span continues the client's trace and undici's
+    // instrumentation sends that span's context on; the client's own headers would be a second copy.
+    const traced = trace.getActiveSpan() !== undefined;
+    for (const name of traced ? FORWARDED_HEADERS : [...FORWARDED_HEADERS, ...TRACE_HEADERS]) {
       const value = ctx.get(name);
       if (value !== '') headers[name] = value;
     }

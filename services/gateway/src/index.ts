@@ -1,3 +1,4 @@
+import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
 import { createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { closeServer, listen } from '@retail-pulse/shared/http';

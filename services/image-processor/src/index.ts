@@ -1,3 +1,4 @@
+import '@retail-pulse/shared/service/instrument';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';

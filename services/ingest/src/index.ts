@@ -1,3 +1,4 @@
+import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { DEFAULT_SUBMIT_LIMITS } from '@retail-pulse/shared/contracts/api';

@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace, type Link } from '@opentelemetry/api';
 import type { Logger } from '@retail-pulse/shared/config';
 import { projectionMessageSchema, type DomainEvent, type SwitchReadModels } from '@retail-pulse/shared/contracts';
 import { parseDelivery, type Delivery } from '@retail-pulse/shared/messaging';
@@ -15,6 +16,8 @@ export interface BatcherOptions {
   switchGenerations: (request: SwitchReadModels) => Promise<unknown>;
   logger: Logger;
 }
+
+const tracer = trace.getTracer('retail-pulse.projection');
 
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
@@ -84,8 +87,32 @@ export class Batcher {
     }
   }
 
+  /**
+   * One batch is one span of its own trace, linked to every event's delivery span: a batch holds
+   * events of many jobs, so it belongs to none of their traces. Each event's delivery span, in
+   * its job's trace, lasts until the batch acks it.
+   */
   private async writeEvents(items: Array<{ delivery: Delivery; event: DomainEvent }>): Promise<void> {
     if (items.length === 0) return;
+    const links: Link[] = [];
+    for (const { delivery } of items) {
+      const linked = trace.getSpanContext(delivery.traceContext);
+      if (linked && isSpanContextValid(linked)) links.push({ context: linked });
+    }
+    await tracer.startActiveSpan(
+      'projection fold',
+      { root: true, links, attributes: { 'rp.batch.events': items.length } },
+      async (span) => {
+        try {
+          await this.writeAndSettle(items);
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async writeAndSettle(items: Array<{ delivery: Delivery; event: DomainEvent }>): Promise<void> {
     const { refused } = await this.withRetry('batch write', () => this.options.write(items.map((item) => item.event)));
     const reasons = new Map(refused.map((entry) => [entry.index, entry.reason]));
     for (const [index, item] of items.entries()) {

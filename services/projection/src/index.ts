@@ -1,3 +1,4 @@
+import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
 import { backgroundConfigShape, configureBackgroundStage, commonConfigShape, env } from '@retail-pulse/shared/config';
 import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';

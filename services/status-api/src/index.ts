@@ -1,3 +1,4 @@
+import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
 import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';

@@ -1,3 +1,4 @@
+import { context, type Context } from '@opentelemetry/api';
 import type { ChannelModel, Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../config/logger';
 import { redactSecrets } from '../config/redact';
@@ -23,6 +24,12 @@ export interface Delivery {
   headers: Record<string, unknown>;
   /** How many times the broker delivered it before (quorum queues count this). */
   deliveryCount: number;
+  /**
+   * The trace context it was delivered in: with tracing on, the consumer span that the amqplib
+   * instrumentation starts as a child of the publisher's `traceparent` header (and ends on
+   * settling). Work done later, away from the delivery (a batch), links to it.
+   */
+  traceContext: Context;
   ack(): void;
   /** Gives the message back to the queue for another delivery. */
   requeue(): void;
@@ -485,6 +492,7 @@ export class Broker {
       content: message.content,
       headers,
       deliveryCount: Number(headers['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0)),
+      traceContext: context.active(),
       ack: () => settle(() => channel.ack(message)),
       requeue: () =>
         settle(() => {

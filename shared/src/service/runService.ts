@@ -1,4 +1,5 @@
 import type { Logger } from '../config/logger';
+import { stopTracing } from './tracing';
 
 /** What a started service hands back: its logger, and the steps that stop it cleanly. */
 export interface StartedService {
@@ -25,6 +26,7 @@ export function runService(name: string, start: () => Promise<StartedService>): 
         setTimeout(() => process.exit(1), STOP_TIMEOUT_MS).unref();
         try {
           for (const step of stopSteps) await step();
+          await stopTracing();
           process.exit(0);
         } catch (error) {
           logger.error({ err: error instanceof Error ? error.stack : String(error) }, 'stopping failed');

@@ -65,7 +65,7 @@ describe('the OpenAPI document', () => {
           const problems = answers.problems(documented, {
             contentType: response.contentType ?? 'application/json',
             body: example.value,
-            headers: new Headers(Object.keys(response.headers ?? {}).map((header) => [header, '1'])),
+            headers: new Headers(Object.keys(response.headers ?? {}).map((header): [string, string] => [header, '1'])),
           });
           expect({ route: `${route.method} ${route.path} ${status} ${name}`, problems }).toEqual({
             route: `${route.method} ${route.path} ${status} ${name}`,
