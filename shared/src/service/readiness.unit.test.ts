@@ -39,9 +39,8 @@ describe('readiness', () => {
       logger,
       { timeoutMs: 50 },
     );
-    const started = Date.now();
+    // The probe never answers: that the check answers at all is the timeout at work (no stopwatch).
     expect(await readiness.check()).toMatchObject({ ready: false, down: ['database'] });
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(aborted).toBe(true);
   });
 
