@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared', '<rootDir>/services', '<rootDir>/test', '<rootDir>/infra'],
+  roots: ['<rootDir>/shared', '<rootDir>/services', '<rootDir>/cli', '<rootDir>/test', '<rootDir>/infra'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   globalSetup: '<rootDir>/test/support/globalSetup.ts',

@@ -1,0 +1,95 @@
+/**
+ * The HTTP API as the CLI uses it: one base URL (the gateway), an optional API key, answers as
+ * JSON; any answer that is not 2xx becomes an ApiError carrying the service's own message.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiOptions {
+  url: string;
+  apiKey?: string;
+}
+
+export class Api {
+  private readonly base: string;
+
+  constructor(private readonly options: ApiOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {}), ...extra };
+  }
+
+  async get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+    const search = new URLSearchParams(
+      Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ).toString();
+    return this.answer<T>(await this.send(`${path}${search ? `?${search}` : ''}`, { headers: this.headers() }));
+  }
+
+  async post<T>(path: string, body: string, headers: Record<string, string> = {}): Promise<T> {
+    const response = await this.send(path, {
+      method: 'POST',
+      headers: this.headers({ 'content-type': 'application/json', ...headers }),
+      body,
+    });
+    return this.answer<T>(response);
+  }
+
+  /** The job's Server-Sent Events, each event's data parsed, until the server ends the stream. */
+  async *events<T>(path: string): AsyncGenerator<T> {
+    const response = await this.send(path, { headers: this.headers({ accept: 'text/event-stream' }) });
+    if (response.status === 204) return;
+    if (!response.ok) await this.answer(response);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffered += decoder.decode(value, { stream: true });
+      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+        const data = buffered
+          .slice(0, end)
+          .split('\n')
+          .filter((line) => line.startsWith('data: '))
+          .map((line) => line.slice(6));
+        buffered = buffered.slice(end + 2);
+        if (data.length > 0) yield JSON.parse(data.join('\n')) as T;
+      }
+    }
+  }
+
+  private async send(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.base}${path}`, init);
+    } catch (error) {
+      const { cause } = error as { cause?: { code?: string; message?: string } };
+      const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+      throw new ApiError(0, `cannot reach ${this.base} (${reason}); is the stack running (npm start)?`);
+    }
+  }
+
+  private async answer<T>(response: Response): Promise<T> {
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text === '' ? {} : JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    if (!response.ok) {
+      const error = (body as { error?: unknown }).error;
+      const message = typeof error === 'string' ? error : `HTTP ${response.status} ${JSON.stringify(body)}`;
+      throw new ApiError(response.status, message);
+    }
+    return body as T;
+  }
+}

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startImageServer, type ImageServer } from '../../test/support/imageServer';
+import { freePort, serviceEnv, startStack, type Stack } from '../../test/support/stack';
+import { createTestEnvironment, type TestEnvironment } from '../../test/support/testEnvironment';
+
+/** `rp`, the command-line client, as a person runs it: its own process, against the running stack. */
+const bin = resolve(__dirname, '../bin/rp.cjs');
+let environment: TestEnvironment;
+let images: ImageServer;
+let stack: Stack;
+let dir: string;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('cli');
+  images = await startImageServer();
+  stack = await startStack(environment, { IMAGE_MAX_ATTEMPTS: '1' });
+  dir = mkdtempSync(join(tmpdir(), 'rp-cli-'));
+});
+afterAll(async () => {
+  await stack?.stopAll();
+  await images?.close();
+  await environment?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `rp args…` (asynchronously: the images it asks for are served by this very process). */
+function rp(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...serviceEnv(environment), RP_URL: stack.baseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+function jobFile(name: string, storeId: string, paths: string[]): string {
+  const file = join(dir, name);
+  const visit = {
+    store_id: storeId,
+    image_url: paths.map((path) => images.url(path)),
+    visit_time: '2024-05-02T10:00:00Z',
+  };
+  writeFileSync(file, JSON.stringify({ count: 1, visits: [visit] }));
+  return file;
+}
+
+describe('rp against the running stack', () => {
+  it('submits and waits for a job, then reads it every way the API offers', async () => {
+    const good = await rp(
+      '--json',
+      'submit',
+      jobFile('good.json', 'S00339218', ['/img/shelf.jpg', '/img/front.png']),
+      '--wait',
+    );
+    expect(good).toMatchObject({ code: 0, stderr: '' });
+    const detail = JSON.parse(good.stdout) as { job_id: number; status: string; images: Record<string, number> };
+    expect(detail).toMatchObject({ status: 'completed', images: { total: 2, succeeded: 2, failed: 0, pending: 0 } });
+    const jobId = String(detail.job_id);
+
+    expect(JSON.parse((await rp('--json', 'status', jobId)).stdout)).toEqual({
+      status: 'completed',
+      job_id: detail.job_id,
+    });
+    expect(JSON.parse((await rp('--json', 'job', jobId)).stdout)).toEqual(detail);
+    const pictures = JSON.parse((await rp('--json', 'images', jobId)).stdout) as {
+      images: Array<{ perimeter: number }>;
+    };
+    expect(pictures.images.map((image) => image.perimeter)).toEqual([2240, 1000]);
+    const visits = JSON.parse(
+      (await rp('--json', 'visits', '--store', 'S00339218', '--from', '2024-05-02', '--to', '2024-05-02')).stdout,
+    ) as { results: Array<{ data: Array<{ perimeter: number[] }> }> };
+    expect(visits.results[0]?.data[0]?.perimeter.sort()).toEqual([1000, 2240]);
+
+    // Watching a settled job shows its final state and ends; people get a line, scripts JSON.
+    const watched = await rp('watch', jobId);
+    expect(watched).toEqual({ code: 0, stdout: `job ${jobId} completed: 2/2 images settled, 0 failed\n`, stderr: '' });
+    const table = await rp('jobs', '--status', 'completed');
+    expect(table.stdout.split('\n')[0]).toBe('job_id  status     images  succeeded  failed  pending  submitted_at');
+    expect(table.stdout).toContain(`${jobId.padEnd(6)}  completed  2       2          0       0`);
+  });
+
+  it('exits 1 for a job that failed, with its reasons, and for an error answer', async () => {
+    const failed = await rp('submit', jobFile('bad.json', 'S99999999', ['/img/shelf.jpg']), '--wait');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/^job \d+: failed — 1 images, 0 succeeded, 1 failed, 0 pending/);
+    const jobId = /^job (\d+)/.exec(failed.stdout)![1]!;
+    const status = await rp('status', jobId);
+    expect(status.stdout).toBe(`job ${jobId}: failed\nstore_id   error\nS99999999  unknown store_id S99999999\n`);
+
+    expect(await rp('job', '999999999')).toEqual({ code: 1, stdout: '', stderr: 'rp: no job 999999999\n' });
+    expect((await rp('jobs', '--status', 'lost')).code).toBe(2);
+    const nobody = await freePort(); // nothing listens there
+    const unreachable = await rp('--url', `http://127.0.0.1:${nobody}`, 'status', '1');
+    expect(unreachable).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `rp: cannot reach http://127.0.0.1:${nobody} (ECONNREFUSED); is the stack running (npm start)?\n`,
+    });
+  });
+
+  it('never makes a second job for the same --key', async () => {
+    const file = jobFile('keyed.json', 'S00339218', ['/img/shelf.jpg?cli-key']);
+    const first = await rp('--json', 'submit', file, '--key', `cli-${environment.prefix}`);
+    const again = await rp('--json', 'submit', file, '--key', `cli-${environment.prefix}`);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(JSON.parse(first.stdout));
+  });
+
+  it("runs the operator tools under the same roof, with this stack's settings", async () => {
+    const letters = await rp('dead-letters', 'list');
+    expect(letters.code).toBe(0);
+    expect(letters.stderr).toContain(`dead-letters: acting on`);
+    expect(letters.stdout).toContain(`0 dead letter(s) shown from ${environment.topology.names.deadLetterQueue}`);
+  });
+});
