@@ -37,3 +37,28 @@ export interface ReadModel {
   /** The collections this generation writes. */
   readonly collections: string[];
 }
+
+/**
+ * Jobs of a batch that settled earlier, so their events are skipped. Only a job absent from
+ * memory (`known` false) can be one: on catch-up (`verifyTerminal`) any such job; live, one whose
+ * first event here is an image's outcome (a late second outcome of an image of a settled job,
+ * processed again) — a job that starts with its JobSubmitted is new, and needs no read.
+ */
+export async function settledAmong(
+  events: RecordedEvent[],
+  options: { verifyTerminal: boolean; known: (jobId: number) => boolean; settled: (jobId: number) => Promise<boolean> },
+): Promise<Set<number>> {
+  const firstOf = new Map<number, RecordedEvent>();
+  for (const event of events) if (!firstOf.has(event.data.jobId)) firstOf.set(event.data.jobId, event);
+  const unknown = [...firstOf.entries()]
+    .filter(([jobId]) => !options.known(jobId))
+    .filter(([, first]) => options.verifyTerminal || first.type !== 'JobSubmitted')
+    .map(([jobId]) => jobId);
+  const settled = new Set<number>();
+  await Promise.all(
+    unknown.map(async (jobId) => {
+      if (await options.settled(jobId)) settled.add(jobId);
+    }),
+  );
+  return settled;
+}

@@ -37,6 +37,19 @@ async function closeConnectionsNamed(name: string): Promise<number> {
   return ours.length;
 }
 
+/** Consumers RabbitMQ counts on `queue` now; 0 while the queue does not exist. */
+async function consumersOf(admin: amqp.ChannelModel, queue: string): Promise<number> {
+  const check = await admin.createChannel();
+  check.on('error', () => undefined);
+  try {
+    return (await check.checkQueue(queue)).consumerCount;
+  } catch {
+    return 0;
+  } finally {
+    await check.close().catch(() => undefined);
+  }
+}
+
 describe('the broker after RabbitMQ closes its connection', () => {
   it('reconnects, declares the topology again and resumes consuming', async () => {
     const name = `reconnect-${environment.prefix}`;
@@ -68,17 +81,7 @@ describe('the broker after RabbitMQ closes its connection', () => {
       await channel.deleteQueue(queue);
       // Let the management API see the connection, then close it from the server side.
       await until(async () => (await closeConnectionsNamed(name)) > 0);
-      await until(async () => {
-        const check = await admin.createChannel();
-        check.on('error', () => undefined);
-        try {
-          return (await check.checkQueue(queue)).consumerCount === 1;
-        } catch {
-          return false;
-        } finally {
-          await check.close().catch(() => undefined);
-        }
-      });
+      await until(async () => (await consumersOf(admin, queue)) === 1);
       expect(broker.connected).toBe(true);
       await broker.publish('', queue, 'after');
       await until(() => received.includes('"after"'));
@@ -116,17 +119,7 @@ describe('the broker after RabbitMQ cancels its consumer', () => {
 
       // Deleting the queue makes RabbitMQ cancel the consumer (basic.cancel); nothing else happens.
       await (await admin.createChannel()).deleteQueue(queue);
-      await until(async () => {
-        const check = await admin.createChannel();
-        check.on('error', () => undefined);
-        try {
-          return (await check.checkQueue(queue)).consumerCount === 1;
-        } catch {
-          return false;
-        } finally {
-          await check.close().catch(() => undefined);
-        }
-      });
+      await until(async () => (await consumersOf(admin, queue)) === 1);
       await broker.publish('', queue, 'after');
       await until(() => received.includes('"after"'));
       expect(received).toEqual(['"before"', '"after"']);

@@ -13,7 +13,7 @@ import {
   type JobProgressDocument,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
-import type { FoldOptions, ReadModel, SettledListener } from '../readModel';
+import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } from '../readModel';
 
 /**
  * The job-status read model: outcomes of settled jobs (inserted once, never changed) and a
@@ -138,27 +138,14 @@ export class JobStatusModel implements ReadModel {
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  /**
-   * Jobs of the batch that settled earlier, so their events are skipped. Only a job absent from
-   * memory can be one: on catch-up any such job; live, one whose first event here is an image's
-   * outcome (a late second outcome of an image of a settled job, processed again) — a job that
-   * starts with its JobSubmitted is new.
-   */
-  private async settledAmong(events: RecordedEvent[], verifyTerminal: boolean): Promise<Set<number>> {
-    const firstOf = new Map<number, RecordedEvent>();
-    for (const event of events) if (!firstOf.has(event.data.jobId)) firstOf.set(event.data.jobId, event);
-    const unknown = [...firstOf.entries()]
-      .filter(([jobId]) => !this.progress.has(jobId) && !this.reopened.has(jobId))
-      .filter(([, first]) => verifyTerminal || first.type !== 'JobSubmitted')
-      .map(([jobId]) => jobId);
-    const settled = new Set<number>();
-    await Promise.all(
-      unknown.map(async (jobId) => {
-        if (await this.outcomeCollection.findOne({ _id: jobKey(jobId) }, { projection: { _id: 1 } }))
-          settled.add(jobId);
-      }),
-    );
-    return settled;
+  /** Jobs of the batch that settled earlier (see `settledAmong`): their events are skipped. */
+  private settledAmong(events: RecordedEvent[], verifyTerminal: boolean): Promise<Set<number>> {
+    return settledAmong(events, {
+      verifyTerminal,
+      known: (jobId) => this.progress.has(jobId) || this.reopened.has(jobId),
+      settled: async (jobId) =>
+        (await this.outcomeCollection.findOne({ _id: jobKey(jobId) }, { projection: { _id: 1 } })) !== null,
+    });
   }
 }
 

@@ -18,7 +18,7 @@ import {
   type OpenJobsDocument,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
-import type { FoldOptions, ReadModel } from '../readModel';
+import { settledAmong, type FoldOptions, type ReadModel } from '../readModel';
 
 /** Listing blocks kept in memory once read or written: the newest ones are the ones that change. */
 const CACHE_BLOCKS = 1_000;
@@ -149,30 +149,19 @@ export class JobsModel implements ReadModel {
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  /**
-   * Jobs whose events in this batch must be skipped because they settled earlier. Only a job
-   * absent from memory can be one: a late outcome of a settled job (an image processed again),
-   * or, on catch-up after a restart, any job the refold passes that settled meanwhile. A job
-   * first seen with its JobSubmitted in a live batch is new; no read is needed for it.
-   */
-  private async settledAmong(events: RecordedEvent[], verifyTerminal: boolean): Promise<Set<number>> {
-    const firstOf = new Map<number, RecordedEvent>();
-    for (const event of events) if (!firstOf.has(event.data.jobId)) firstOf.set(event.data.jobId, event);
-    const unknown = [...firstOf.entries()]
-      .filter(([jobId]) => !this.views.has(jobId) && !this.reopened.has(jobId))
-      .filter(([, first]) => verifyTerminal || first.type !== 'JobSubmitted')
-      .map(([jobId]) => jobId);
-    const settled = new Set<number>();
-    await Promise.all(
-      unknown.map(async (jobId) => {
+  /** Jobs of the batch that settled earlier (see `settledAmong`): their events are skipped. */
+  private settledAmong(events: RecordedEvent[], verifyTerminal: boolean): Promise<Set<number>> {
+    return settledAmong(events, {
+      verifyTerminal,
+      known: (jobId) => this.views.has(jobId) || this.reopened.has(jobId),
+      settled: async (jobId) => {
         const document = (await this.collection.findOne(
           { _id: jobsKeys.job(jobId) },
           { projection: { state: 1 } },
         )) as Pick<JobDocument, 'state'> | null;
-        if (document && document.state !== 'ongoing') settled.add(jobId);
-      }),
-    );
-    return settled;
+        return document !== null && document.state !== 'ongoing';
+      },
+    });
   }
 
   /** The listing blocks the summaries change (and the head, when a new top block appears). */
