@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
 import { freePort, serviceEnv } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
 
@@ -23,6 +23,7 @@ afterAll(async () => {
 });
 
 const env = () => serviceEnv(environment);
+const current = () => new StoreMasterVersions(environment.db).loadCurrent();
 
 const importStores = (file: string) =>
   run(process.execPath, ['--import', 'tsx', 'shared/src/storeMaster/importCli.ts', file], { cwd: root, env: env() });
@@ -64,11 +65,19 @@ describe('the store master', () => {
       'area_code,store_name,store_id\r\n7100015,"PATEL, SONS",S1\r\n7100015,B STORE,S2\r\n7100016,"C ""THE"" SHOP",S3\r\n',
     );
     const { stdout, stderr } = await importStores(file);
-    expect(stderr).toBe(`stores:import: acting on database ${environment.dbName} at ${environment.mongoUrl}\n`);
-    expect(stdout).toMatch(new RegExp(`^imported 3 stores in 2 areas from ${file} \\(0 removed\\) in \\d+ ms\\n$`));
-    const stores = new StoreMaster(environment.db);
-    expect(await stores.findById('S1')).toMatchObject({ storeId: 'S1', areaCode: '7100015', storeName: 'PATEL, SONS' });
-    expect(await stores.findById('S3')).toMatchObject({ storeName: 'C "THE" SHOP' });
+    expect(stderr).toMatch(
+      new RegExp(`^stores:import: acting on database ${environment.dbName} at ${environment.mongoUrl} and broker `),
+    );
+    expect(stdout).toMatch(
+      new RegExp(
+        `^imported 3 stores in 2 areas from ${file} as store master version 1 \\(0 removed\\) in \\d+ ms\\n` +
+          `announced on ${environment.prefix}.store-master: running services switch now\\n$`,
+      ),
+    );
+    const stores = await current();
+    expect(stores.store('S1')).toMatchObject({ storeId: 'S1', areaCode: '7100015', storeName: 'PATEL, SONS' });
+    expect(stores.store('S3')).toMatchObject({ storeName: 'C "THE" SHOP' });
+    expect((await importStores(file)).stdout).toBe(`store master version 1 (3 stores) from ${file} is already current\n`);
   });
 
   it('refuses a file without the columns it needs, with the reason and a failing exit', async () => {
@@ -77,22 +86,22 @@ describe('the store master', () => {
     const failure = await importStores(file).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toMatch(/AreaCode|area/i);
-    expect(await new StoreMaster(environment.db).count()).toBe(3);
+    expect((await current()).size).toBe(3);
   });
 
   it('is kept by an image-processor started without a file, and replaced by one started with a file', async () => {
     await startAndStopProcessor({});
-    expect(await new StoreMaster(environment.db).count()).toBe(3);
+    expect((await current()).size).toBe(3);
     await startAndStopProcessor({ STORE_MASTER_FILE: join(root, 'infra/data/sample-stores.csv') });
-    expect(await new StoreMaster(environment.db).count()).toBe(12);
-    expect(await new StoreMaster(environment.db).findById('S1')).toBeUndefined();
+    expect((await current()).size).toBe(12);
+    expect((await current()).store('S1')).toBeUndefined();
   });
 
   it('is seeded with the sample by an image-processor that finds no stores', async () => {
-    await environment.db.collection('stores').deleteMany({});
+    await environment.db.collection('store_masters').deleteMany({});
     await startAndStopProcessor({});
-    expect(await new StoreMaster(environment.db).count()).toBe(12);
-    expect(await new StoreMaster(environment.db).findById('S00339218')).toMatchObject({
+    expect((await current()).size).toBe(12);
+    expect((await current()).store('S00339218')).toMatchObject({
       storeName: 'SHREE GANESH STORES',
     });
   });
