@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   try {
     const started = Date.now();
-    const logger = createLogger('stores:import', 'warn');
+    // stdout is the command's answer; a handful of version documents needs no lookup index to read fast.
+    const logger = createLogger('stores:import', 'error');
     await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.storeMasters]);
     const versions = new StoreMasterVersions(db);
     await versions.migrateLegacy();
