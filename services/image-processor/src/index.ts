@@ -8,12 +8,7 @@ import {
   env,
   type Logger,
 } from '@retail-pulse/shared/config';
-import {
-  imageRequestedSchema,
-  jobSubmittedSchema,
-  parseStoreMasterImported,
-  storeMasterImported,
-} from '@retail-pulse/shared/contracts';
+import { imageRequestedSchema, jobSubmittedSchema, storeMasterImported } from '@retail-pulse/shared/contracts';
 import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
@@ -184,7 +179,8 @@ async function seedStoreMaster(
   if (!file && (await versions.current())) return migrated;
   const source = file ?? SAMPLE_STORE_MASTER;
   const result = await versions.importVersion(parseStoreMaster(await readFile(source)), source);
-  if (result.created) logger.info({ file: source, version: result.version, stores: result.stores }, 'store master imported');
+  if (result.created)
+    logger.info({ file: source, version: result.version, stores: result.stores }, 'store master imported');
   return result.created ? result : migrated;
 }
 
