@@ -73,5 +73,8 @@ runService('status-api', async () => {
     internalToken: config.INTERNAL_TOKEN,
     logger,
   });
-  return { logger, stopSteps: [() => closeServer(server), () => broker.close(), () => storeMaster.stop(), () => client.close()] };
+  return {
+    logger,
+    stopSteps: [() => closeServer(server), () => broker.close(), () => storeMaster.stop(), () => client.close()],
+  };
 });

@@ -31,7 +31,11 @@ export function parseStoreMasterImported(content: Buffer): StoreMasterImported {
 }
 
 /** The notice for a version just made current. */
-export function storeMasterImported(version: { version: number; stores: number; checksum: string }): StoreMasterImported {
+export function storeMasterImported(version: {
+  version: number;
+  stores: number;
+  checksum: string;
+}): StoreMasterImported {
   return {
     type: 'StoreMasterImported',
     version: 1,

@@ -22,7 +22,9 @@ describe('the packed store master', () => {
     expect(storeMasterChecksum([...stores].reverse())).toBe(storeMasterChecksum(stores));
     const renamed = stores.map((store, index) => (index === 0 ? { ...store, storeName: 'OTHER' } : store));
     const moved = stores.map((store, index) => (index === 0 ? { ...store, areaCode: '73' } : store));
-    expect(new Set([stores, renamed, moved, stores.slice(1)].map((master) => storeMasterChecksum(master))).size).toBe(4);
+    expect(new Set([stores, renamed, moved, stores.slice(1)].map((master) => storeMasterChecksum(master))).size).toBe(
+      4,
+    );
   });
 });
 
