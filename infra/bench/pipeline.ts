@@ -9,6 +9,11 @@
  *   npm run bench -- --processors 1                 one processor only (no curve)
  *   npm run bench -- --images 5000 --images-per-job 50 --concurrency 400 --submit-jobs 2000
  *   npm run bench -- --poll-ms 1000                 clients poll each open job once a second (default 250)
+ *   npm run bench -- --import-master [file.csv]     halfway through the throughput phase, `npm run
+ *                                                   stores:import` a ~5,000-store master (the file, by
+ *                                                   default ../shared/data/StoreMasterAssignment.csv or a
+ *                                                   generated one, plus the sample stores the jobs use)
+ *                                                   and print the images/s just before and after it
  *
  * Each run uses its own database and queue prefix, on the local RabbitMQ and FerretDB (started if
  * missing, as `npm start` does) or on AMQP_URL/MONGO_URL. Every service is its own process; images
@@ -16,18 +21,21 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { createLogger } from '@retail-pulse/shared/config';
 import { buildTopology, deleteTopology, connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
+import { parseStoreMaster } from '@retail-pulse/shared/storeMaster';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
 import { freePort } from '../../test/support/stack';
 import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../local/services';
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   options: {
     images: { type: 'string', default: '20000' },
     'images-per-job': { type: 'string', default: '100' },
@@ -39,8 +47,14 @@ const { values } = parseArgs({
     'poll-ms': { type: 'string', default: '250' },
     'skip-load': { type: 'boolean', default: false },
     'skip-replay': { type: 'boolean', default: false },
+    'import-master': { type: 'boolean', default: false },
   },
+  allowPositionals: true,
 });
+/** The master `--import-master` imports: the file given, else the real one beside the checkout if there, else generated. */
+const masterToImport = values['import-master']
+  ? (positionals[0] ?? resolve(projectRoot, '../shared/data/StoreMasterAssignment.csv'))
+  : undefined;
 const imageCount = Number(values.images);
 const imagesPerJob = Number(values['images-per-job']);
 const delayMode = values.delay === 'zero' ? 'zero' : 'spec';
@@ -176,6 +190,8 @@ interface BenchStack {
   services: Service[];
   prefix: string;
   dbName: string;
+  /** The settings every service of the stack runs with (broker, database, prefix). */
+  env: Record<string, string | undefined>;
   stop: () => Promise<void>;
 }
 
@@ -245,6 +261,7 @@ async function startBenchStack(processors: number): Promise<BenchStack> {
     services,
     prefix,
     dbName,
+    env,
     stop: async () => {
       await api.close();
       await Promise.all(
@@ -341,6 +358,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
       );
     }
   })();
+  const importing = masterToImport ? importMasterMidway(stack, processors) : undefined;
   const pending = Array.from({ length: jobs }, (_, index) => index);
   await Promise.all(
     Array.from({ length: 8 }, async () => {
@@ -352,6 +370,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
     }),
   );
   await poll;
+  const storeMasterImport = await importing;
   const cpuAfter = cpuAccounts(stack);
   sampling = false;
   await sampler;
@@ -369,7 +388,83 @@ async function throughput(stack: BenchStack, images: ImageServer) {
     jobLatencyP99Ms: percentile(latencies, 99),
     maxImageRequestsQueued: maxQueued,
     cpuMsPerImage,
+    ...(storeMasterImport ? { storeMasterImport } : {}),
   };
+}
+
+/** Images the processors have settled so far, from their /health details. */
+async function processedNow(processors: Service[]): Promise<number> {
+  const counts = await Promise.all(
+    processors.map(async (service) => {
+      const health = (await (await fetch(`http://127.0.0.1:${service.port}/health`)).json()) as { processed: number };
+      return health.processed;
+    }),
+  );
+  return counts.reduce((sum, value) => sum + value, 0);
+}
+
+/**
+ * The `--import-master` phase: the throughput from 15 % to 30 % of the images, then `npm run
+ * stores:import` of a ~5,000-store master (one that keeps the stores the bench's jobs use, so the
+ * images still succeed), then the throughput over the next 15 % of the images. Early, while the
+ * work queue is deep, so both windows measure the processor and not the submitting clients.
+ */
+async function importMasterMidway(stack: BenchStack, processors: Service[]) {
+  const at = async (share: number) => {
+    for (;;) {
+      const processed = await processedNow(processors);
+      if (processed >= imageCount * share) return { at: Date.now(), processed, cpu: cpuAccounts(stack) };
+      await sleep(100);
+    }
+  };
+  type Reading = Awaited<ReturnType<typeof at>>;
+  const rate = (from: Reading, to: Reading) => Math.round((to.processed - from.processed) / ((to.at - from.at) / 1000));
+  // CPU per image of the processor and the database: the figures a per-image database read would move.
+  const cpuMsPerImage = (from: Reading, to: Reading) => {
+    const used = cpuBetween(from.cpu, to.cpu, (seconds) => round1((seconds * 1000) / (to.processed - from.processed)));
+    return { 'image-processor': used['image-processor-1'] ?? null, mongodb: used.mongodb ?? null };
+  };
+  const file = masterFile();
+  const a = await at(0.15);
+  const b = await at(0.3);
+  const output = execFileSync(process.execPath, ['--import', 'tsx', 'shared/src/storeMaster/importCli.ts', file], {
+    cwd: projectRoot,
+    env: { ...process.env, ...stack.env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const c = { at: Date.now(), processed: await processedNow(processors), cpu: cpuAccounts(stack) };
+  const d = await at(c.processed / imageCount + 0.15);
+  const result = {
+    file,
+    output: output.trim().split('\n'),
+    importMs: c.at - b.at,
+    imagesPerSecondBefore: rate(a, b),
+    imagesPerSecondAfter: rate(c, d),
+    cpuMsPerImageBefore: cpuMsPerImage(a, b),
+    cpuMsPerImageAfter: cpuMsPerImage(c, d),
+  };
+  say(`store master import: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The master to import with the bench's sample stores added, written to a scratch file. */
+function masterFile(): string {
+  const stores = [
+    ...(masterToImport && existsSync(masterToImport)
+      ? parseStoreMaster(readFileSync(masterToImport))
+      : Array.from({ length: 4944 }, (_, index) => ({
+          areaCode: index < 2472 ? '7100015' : '7100016',
+          storeName: `BENCH STORE ${index}`,
+          storeId: `RP${String(index + 1).padStart(5, '0')}`,
+        }))),
+    ...parseStoreMaster(readFileSync(resolve(projectRoot, 'infra/data/sample-stores.csv'))),
+  ];
+  const quoted = (field: string) => `"${field.replaceAll('"', '""')}"`;
+  const file = join(mkdtempSync(join(tmpdir(), 'rp-bench-master-')), 'master.csv');
+  const rows = stores.map((store) => [store.areaCode, store.storeName, store.storeId].map(quoted).join(','));
+  writeFileSync(file, ['AreaCode,StoreName,StoreID', ...rows].join('\n') + '\n');
+  return file;
 }
 
 /** Phase 2: many small jobs (one visit, 5 images), as fast as 64 concurrent clients can send them. */

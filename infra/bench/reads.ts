@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '@retail-pulse/shared/config';
 import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
-import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { StoreMaster, StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import { imagesCursor } from '@retail-pulse/shared/readModels';
 import { JobsModel } from '../../services/projection/src/jobs/model';
@@ -71,14 +71,18 @@ async function main(): Promise<void> {
     for (const events of sizes) {
       await writeHistory(db, events);
       // The store master of the history: 4,944 stores, the first half in one area.
-      await idLookups.ensure(['stores', 'store_areas', 'job_receipts', 'projection_state', 'events']);
-      await new StoreMaster(db).replaceAll(
+      await idLookups.ensure(['store_masters', 'job_receipts', 'projection_state', 'events']);
+      await new StoreMasterVersions(db).importVersion(
         Array.from({ length: 4944 }, (_, index) => ({
           storeId: `RP${String(index + 1).padStart(5, '0')}`,
           areaCode: index + 1 <= 2472 ? '7100015' : '7100016',
           storeName: 'BENCH STORE',
         })),
+        'the bench',
       );
+      const storeMaster = new StoreMaster(db);
+      await storeMaster.start();
+      storeMaster.stop();
       const started = Date.now();
       const rebuilt = await rebuild(db, logger, { idLookups });
       const replaySeconds = (Date.now() - started) / 1000;
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
       const images = await db.collection(`rm${rebuilt.generation}_images`).estimatedDocumentCount();
       const jobs = await db.collection(`rm${rebuilt.generation}_job_outcomes`).estimatedDocumentCount();
       const readModels = new ActiveReadModels(db);
-      const visits = new VisitsQuery(db, readModels, new StoreMaster(db));
+      const visits = new VisitsQuery(db, readModels, storeMaster);
       const random = prng(7);
       const window = () => {
         const from = Date.UTC(2024, 0, 1) + Math.floor(random() * 335) * DAY_MS;

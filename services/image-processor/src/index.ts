@@ -9,22 +9,29 @@ import {
   env,
   type Logger,
 } from '@retail-pulse/shared/config';
-import { imageRequestedSchema, jobSubmittedSchema } from '@retail-pulse/shared/contracts';
+import { imageRequestedSchema, jobSubmittedSchema, storeMasterImported } from '@retail-pulse/shared/contracts';
 import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
-import { parseStoreMaster, StoreMaster } from '@retail-pulse/shared/storeMaster';
+import {
+  followStoreMaster,
+  parseStoreMaster,
+  StoreMaster,
+  storeMasterConfigShape,
+  StoreMasterVersions,
+  type ImportResult,
+} from '@retail-pulse/shared/storeMaster';
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
-import { StoreCache } from './process/storeCache';
 
 const configSchema = z
   .object({
     ...commonConfigShape,
     ...backgroundConfigShape,
+    ...storeMasterConfigShape,
     IMAGE_CONCURRENCY: env.int(400, 1, 10_000),
     DISPATCH_CONCURRENCY: env.int(4, 1, 100),
     IMAGE_MAX_ATTEMPTS: env.int(3, 1, 20),
@@ -55,10 +62,11 @@ runService('image-processor', async () => {
   const { config, logger } = configureBackgroundStage('image-processor', configSchema);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
-  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.stores]);
-  await seedStoreMaster(new StoreMaster(db), config.STORE_MASTER_FILE, logger);
-  const stores = new StoreCache(new StoreMaster(db));
-  logger.info({ stores: await stores.load() }, 'store master loaded');
+  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.storeMasters]);
+  const seeded = await seedStoreMaster(new StoreMasterVersions(db), config.STORE_MASTER_FILE, logger);
+  const stores = new StoreMaster(db, logger);
+  const master = await stores.start(config.STORE_MASTER_POLL_MS);
+  logger.info({ version: master.version, stores: master.size }, 'store master loaded');
   const downloader = new ImageDownloader({
     connectTimeoutMs: config.IMAGE_CONNECT_TIMEOUT_MS,
     totalTimeoutMs: config.IMAGE_TIMEOUT_MS,
@@ -69,7 +77,9 @@ runService('image-processor', async () => {
     connectionsPerHost: config.IMAGE_CONNECTIONS_PER_HOST,
   });
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'image-processor' });
+  await followStoreMaster(broker, stores, logger);
   await broker.start();
+  if (seeded?.created) await broker.publish(topology.names.storeMasterExchange, '', storeMasterImported(seeded));
   const metrics = new ServiceMetrics();
   const imageMetrics = new ImageMetrics(metrics);
   observeBroker(metrics, broker);
@@ -118,7 +128,13 @@ runService('image-processor', async () => {
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
       logger,
     ),
-    details: () => ({ inFlight: inFlight.size, processed, bodyBytes: downloader.budget.stats, broker: broker.stats }),
+    details: () => ({
+      inFlight: inFlight.size,
+      processed,
+      storeMaster: { version: stores.snapshot.version, stores: stores.snapshot.size },
+      bodyBytes: downloader.budget.stats,
+      broker: broker.stats,
+    }),
     metrics,
   });
   logger.info(
@@ -139,6 +155,7 @@ runService('image-processor', async () => {
         }
       },
       () => broker.close(),
+      () => stores.stop(),
       () => downloader.close(),
       () => client.close(),
       () => health.close(),
@@ -148,11 +165,24 @@ runService('image-processor', async () => {
 
 const SAMPLE_STORE_MASTER = resolve(__dirname, '../../../infra/data/sample-stores.csv');
 
-async function seedStoreMaster(storeMaster: StoreMaster, file: string | undefined, logger: Logger): Promise<void> {
-  if (!file && (await storeMaster.count()) > 0) return;
+/**
+ * Makes sure a store master is current: an installation from before versions gets version 1 from
+ * its `stores` collection; `STORE_MASTER_FILE` becomes a new version unless it is the current one;
+ * with neither, the sample, only when there is no master at all.
+ */
+async function seedStoreMaster(
+  versions: StoreMasterVersions,
+  file: string | undefined,
+  logger: Logger,
+): Promise<ImportResult | undefined> {
+  const migrated = await versions.migrateLegacy();
+  if (migrated) logger.info({ version: migrated.version, stores: migrated.stores }, 'store master kept as version 1');
+  if (!file && (await versions.current())) return migrated;
   const source = file ?? SAMPLE_STORE_MASTER;
-  const result = await storeMaster.replaceAll(parseStoreMaster(await readFile(source)));
-  logger.info({ file: source, stores: result.imported }, 'store master imported');
+  const result = await versions.importVersion(parseStoreMaster(await readFile(source)), source);
+  if (result.created)
+    logger.info({ file: source, version: result.version, stores: result.stores }, 'store master imported');
+  return result.created ? result : migrated;
 }
 
 /** Longest a stopping processor waits for the images it holds (the stop as a whole has 30 s). */

@@ -12,7 +12,7 @@ import {
   jobKey,
 } from '@retail-pulse/shared/readModels';
 import { Readiness } from '@retail-pulse/shared/service';
-import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { StoreMaster, StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
 import { VisitsModel } from '../../projection/src/visits/model';
 import { anImageFailed, anImageProcessed, recorded } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
@@ -44,11 +44,17 @@ const measured = (imageIndex: number, storeId: string, visitTime: string, perime
 beforeAll(async () => {
   environment = await createTestEnvironment('status');
   const { db } = environment;
-  await new StoreMaster(db).replaceAll([
-    { storeId: 'S1', areaCode: '100', storeName: 'Store S1' },
-    { storeId: 'S2', areaCode: '100', storeName: 'Store S2' },
-    { storeId: 'S3', areaCode: '200', storeName: 'Store S3' },
-  ]);
+  await new StoreMasterVersions(db).importVersion(
+    [
+      { storeId: 'S1', areaCode: '100', storeName: 'Store S1' },
+      { storeId: 'S2', areaCode: '100', storeName: 'Store S2' },
+      { storeId: 'S3', areaCode: '200', storeName: 'Store S3' },
+    ],
+    'the test',
+  );
+  const storeMaster = new StoreMaster(db);
+  await storeMaster.start();
+  storeMaster.stop();
   const generation1 = readModelCollections(1);
   await db
     .collection<JobReceiptDocument>(collectionNames.jobReceipts)
@@ -82,7 +88,7 @@ beforeAll(async () => {
   );
   const app = createStatusApp({
     jobStatus: new JobStatusQuery(db, new ActiveReadModels(db, 0)),
-    visits: new VisitsQuery(db, new ActiveReadModels(db, 0), new StoreMaster(db)),
+    visits: new VisitsQuery(db, new ActiveReadModels(db, 0), storeMaster),
     jobs: new JobsQuery(db, new ActiveReadModels(db, 0)),
     jobEvents: new JobEvents(new JobsQuery(db, new ActiveReadModels(db, 0)), {
       pollMs: 50,

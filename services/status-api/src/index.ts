@@ -6,7 +6,7 @@ import { closeServer, serveApi } from '@retail-pulse/shared/http';
 import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
-import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { followStoreMaster, StoreMaster, storeMasterConfigShape } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
 import { JobEvents } from './jobs/events';
 import { JobsQuery } from './jobs/query';
@@ -17,6 +17,7 @@ import { VisitsQuery } from './visits/query';
 const configSchema = z.object({
   ...commonConfigShape,
   ...internalTokenShape,
+  ...storeMasterConfigShape,
   /** The address the status API listens on: loopback, so that only the gateway on this machine reaches it. */
   STATUS_API_BIND: env.string('127.0.0.1'),
   STATUS_API_PORT: env.int(8082, 0, 65_535),
@@ -29,13 +30,12 @@ runService('status-api', async () => {
   const logger = createLogger('status-api', config.LOG_LEVEL);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
-    collectionNames.stores,
-    collectionNames.storeAreas,
+    collectionNames.storeMasters,
     collectionNames.jobReceipts,
     collectionNames.projectionState,
   ]);
-  const storeMaster = new StoreMaster(db);
-  await storeMaster.ensureAreas();
+  const storeMaster = new StoreMaster(db, logger);
+  await storeMaster.start(config.STORE_MASTER_POLL_MS);
   const readModels = new ActiveReadModels(db);
   const jobStatus = new JobStatusQuery(db, readModels);
   // The projection announces settled jobs; without the broker, status is read from the database.
@@ -48,6 +48,7 @@ runService('status-api', async () => {
     onReady: () => jobStatus.feedReady(),
     onLost: () => jobStatus.feedLost(),
   });
+  await followStoreMaster(broker, storeMaster, logger);
   void broker.start();
   const metrics = new ServiceMetrics();
   observeBroker(metrics, broker);
@@ -86,6 +87,7 @@ runService('status-api', async () => {
       () => jobEvents.closeAll(),
       () => closeServer(server),
       () => broker.close(),
+      () => storeMaster.stop(),
       () => client.close(),
     ],
   };

@@ -59,11 +59,18 @@ const imageProcessedV1Data = z.object({
 /** ImageProcessed as first published: no measurement time of its own. Still in older logs. */
 export const imageProcessedV1Schema = eventSchema('ImageProcessed', 1, imageProcessedV1Data);
 
+/**
+ * The store-master version an image was checked against (shared/src/storeMaster): a fact of its
+ * settlement, so a replay knows which master said "known" or "unknown store". Optional: events
+ * settled before versions were recorded do not have it.
+ */
+const storeMasterVersion = z.number().int().nonnegative().optional();
+
 /** ImageProcessed v2 records when the image was measured (`processedAt`), part of its provenance. */
 export const imageProcessedSchema = eventSchema(
   'ImageProcessed',
   2,
-  imageProcessedV1Data.extend({ processedAt: isoDateTime }),
+  imageProcessedV1Data.extend({ processedAt: isoDateTime, storeMasterVersion }),
 );
 
 /** v1 → v2: a v1 event was published right after the measurement, so its occurredAt is that time. */
@@ -88,6 +95,7 @@ export const imageFailedSchema = eventSchema(
     kind: z.enum(imageFailureKinds),
     reason: z.string().min(1),
     attempts: z.number().int().nonnegative(),
+    storeMasterVersion,
   }),
 );
 

@@ -1,4 +1,4 @@
-import { anImageProcessed } from '../../../test/support/builders';
+import { anImageFailed, anImageProcessed } from '../../../test/support/builders';
 import { domainEventSchema, storedEventSchema } from './events';
 
 /** ImageProcessed as version 1 wrote it: no processedAt of its own. */
@@ -28,5 +28,18 @@ describe('event versions', () => {
   it('refuses versions it does not know, and a v2 without its new field', () => {
     expect(domainEventSchema.safeParse({ ...v1, version: 3 }).success).toBe(false);
     expect(domainEventSchema.safeParse({ ...v1, version: 2 }).success).toBe(false);
+  });
+});
+
+describe('the store-master version of an image event', () => {
+  it('is kept when recorded, and may be absent on events settled before versions', () => {
+    for (const event of [anImageProcessed({ jobId: 7 }), anImageFailed({ jobId: 7, kind: 'unknown_store' })]) {
+      expect(domainEventSchema.parse(event)).toEqual(event);
+      const versioned = { ...event, data: { ...event.data, storeMasterVersion: 4 } };
+      expect(domainEventSchema.parse(versioned)).toEqual(versioned);
+      expect(storedEventSchema.parse(versioned)).toEqual(versioned);
+      const wrong = { ...event, data: { ...event.data, storeMasterVersion: 'v4' } };
+      expect(domainEventSchema.safeParse(wrong).success).toBe(false);
+    }
   });
 });

@@ -4,5 +4,6 @@ export * from './identifiers';
 export * from './ids';
 export * from './projectionMessages';
 export * from './readModels';
+export * from './storeMasterNotice';
 export * from './text';
 export * from './api/jobs';

@@ -42,6 +42,11 @@ export interface TopologyNames {
    * wrong answer.
    */
   jobSettledExchange: string;
+  /**
+   * `StoreMasterImported` notices, fanned out to every image-processor and status API (a queue of
+   * each one's own while it runs). Hints only: each also reads the current version every few seconds.
+   */
+  storeMasterExchange: string;
   /** Every event, to be appended to the log and folded (single active consumer). */
   projectionQueue: string;
   /** JobSubmitted, to be fanned out into one ImageRequested per image. */
@@ -70,6 +75,7 @@ export function buildTopology(prefix: string): Topology {
     retryExchange: `${prefix}.retry`,
     deadLetterExchange: `${prefix}.dead-letter`,
     jobSettledExchange: `${prefix}.job-settled`,
+    storeMasterExchange: `${prefix}.store-master`,
     projectionQueue: `${prefix}.projection`,
     dispatchQueue: `${prefix}.dispatch`,
     imageRequestsQueue: `${prefix}.image-requests`,
@@ -104,6 +110,7 @@ export function buildTopology(prefix: string): Topology {
       { name: names.retryExchange, type: 'direct' },
       { name: names.deadLetterExchange, type: 'fanout' },
       { name: names.jobSettledExchange, type: 'fanout' },
+      { name: names.storeMasterExchange, type: 'fanout' },
     ],
     queues: [
       { name: names.projectionQueue, arguments: quorum({ 'x-single-active-consumer': true }) },
@@ -182,6 +189,13 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       queue: 'one exclusive queue per status API',
       consumer: 'services/status-api/src/jobStatus/query.ts',
       emits: 'nothing (answers from memory)',
+    },
+    {
+      message: 'StoreMasterImported',
+      exchange: names.storeMasterExchange,
+      queue: 'one exclusive queue per image-processor and status API',
+      consumer: 'shared/src/storeMaster/current.ts',
+      emits: 'nothing (the new master, loaded whole, swapped in)',
     },
     {
       message: 'any message refused or failing for good',

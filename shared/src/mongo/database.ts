@@ -3,9 +3,10 @@ import { MongoClient, type Collection, type Db, type MongoBulkWriteError } from 
 export const collectionNames = {
   /** The event log: the system of record, append-only, written by the projection alone. */
   events: 'events',
+  /** The store master's versions, each whole and immutable, and which one is current (shared/src/storeMaster). */
+  storeMasters: 'store_masters',
+  /** The store master as kept before versions (one document per store): read once, to become version 1. */
   stores: 'stores',
-  /** One document per area code of the store master, so "does this area exist" is a lookup by _id. */
-  storeAreas: 'store_areas',
   /** Jobs the ingest has handed to the broker, so status can answer before the projection folds them. */
   jobReceipts: 'job_receipts',
   counters: 'counters',

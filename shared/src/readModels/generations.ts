@@ -34,7 +34,6 @@ export function activeCollections(active: ActiveGenerations): ReadModelCollectio
 export async function ensureIndexes(db: Db, visitsGeneration: number): Promise<void> {
   const readModels = readModelCollections(visitsGeneration);
   await db.collection(collectionNames.events).createIndex({ position: 1 }, { unique: true, name: 'position' });
-  await db.collection(collectionNames.stores).createIndex({ areaCode: 1 }, { name: 'areaCode' });
   await db
     .collection(readModels.images)
     .createIndex({ areaCode: 1, storeId: 1, visitTime: 1 }, { name: 'area_store_time' });

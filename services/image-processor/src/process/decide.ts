@@ -32,6 +32,8 @@ export interface DecisionContext {
   now: Date;
   /** A random draw in [0, 1), spreading retry delays. */
   jitter: number;
+  /** The store-master version the attempt checked the store against, recorded on the event. */
+  storeMasterVersion: number;
 }
 
 /** The failure kind the ImageFailed event (and so the status API) reports for each failure. */
@@ -78,6 +80,7 @@ export function decide(
         bytes: outcome.bytes,
         attempts: attempt,
         processedAt: occurredAt,
+        storeMasterVersion: context.storeMasterVersion,
       },
       metadata: { ...request.metadata, occurredAt },
     };
@@ -103,6 +106,7 @@ export function decide(
       // Saying how often it was tried tells a transient failure that persisted from a one-off.
       reason: transient && attempt > 1 ? `${outcome.reason} (after ${attempt} attempts)` : outcome.reason,
       attempts: attempt,
+      storeMasterVersion: context.storeMasterVersion,
     },
     metadata: { ...request.metadata, occurredAt },
   };

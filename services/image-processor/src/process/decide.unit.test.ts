@@ -4,7 +4,7 @@ import { buildRetryPolicy, type ProcessingFailure, type RetryPolicy } from './re
 
 const NOW = new Date('2024-01-21T10:00:05.000Z');
 /** The lowest jitter: every delay is half its level's ceiling. */
-const CONTEXT: DecisionContext = { now: NOW, jitter: 0 };
+const CONTEXT: DecisionContext = { now: NOW, jitter: 0, storeMasterVersion: 3 };
 const POLICY = buildRetryPolicy({ maxAttempts: 3, redeliveryLimit: 5 });
 const IMAGE_ID = '7:0:1';
 
@@ -54,7 +54,7 @@ function imageFailed(kind: ImageFailureKind, attempts: number, reason: string): 
     eventId: imageSettledEventId(IMAGE_ID),
     type: 'ImageFailed',
     version: 1,
-    data: { ...IMAGE, kind, reason, attempts },
+    data: { ...IMAGE, kind, reason, attempts, storeMasterVersion: 3 },
     metadata: SETTLED_METADATA,
   };
 }
@@ -157,6 +157,7 @@ describe('decide: a measured image', () => {
           bytes: 7_311,
           attempts: attempt,
           processedAt: NOW.toISOString(),
+          storeMasterVersion: 3,
         },
         metadata: SETTLED_METADATA,
       });
@@ -187,10 +188,10 @@ describe('decide: the policy decides, not the attempt', () => {
 
   it('spreads the delay over the upper half of the level with the jitter it is given', () => {
     given(requestAt(1))
-      .when(timeout, { now: NOW, jitter: 0.5 })
+      .when(timeout, { ...CONTEXT, jitter: 0.5 })
       .then(retryLater(2, 0, 750));
     given(requestAt(2))
-      .when(timeout, { now: NOW, jitter: 0.999999 })
+      .when(timeout, { ...CONTEXT, jitter: 0.999999 })
       .then(retryLater(3, 1, 5_000));
   });
 });

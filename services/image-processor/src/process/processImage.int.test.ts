@@ -8,14 +8,13 @@ import {
 } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { ServiceMetrics } from '@retail-pulse/shared/service';
-import { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import { StoreMaster, StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
 import { startImageServer, type ImageServer } from '../../../../test/support/imageServer';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ImageDownloader } from '../download/download';
 import { ImageMetrics } from '../metrics';
 import { processImage, type ProcessorDependencies } from './processImage';
 import { buildRetryPolicy } from './retryPolicy';
-import { StoreCache } from './storeCache';
 
 /**
  * One image request followed through every attempt, against a real HTTP server, RabbitMQ and the
@@ -53,7 +52,10 @@ async function sample(name: string, labels: Record<string, string> = {}, series 
 beforeAll(async () => {
   environment = await createTestEnvironment('process-image');
   server = await startImageServer();
-  await new StoreMaster(environment.db).replaceAll([STORE]);
+  await new StoreMasterVersions(environment.db).importVersion([STORE], 'the test');
+  const stores = new StoreMaster(environment.db);
+  await stores.start();
+  stores.stop();
   const logger = createLogger('process-image-test', 'silent');
   broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'process-image-test' });
   await broker.start();
@@ -70,7 +72,7 @@ beforeAll(async () => {
   deps = {
     broker,
     metrics: new ImageMetrics(metrics),
-    stores: new StoreCache(new StoreMaster(environment.db)),
+    stores,
     downloader,
     logger,
     retryPolicy: buildRetryPolicy({ maxAttempts: 3, redeliveryLimit: 5 }),

@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@retail-pulse/shared/config';
 import type { ImageRequested } from '@retail-pulse/shared/contracts';
 import type { Broker } from '@retail-pulse/shared/messaging';
+import type { StoreMaster, StoreMasterSnapshot } from '@retail-pulse/shared/storeMaster';
 import { DownloadError, type ImageDownloader } from '../download/download';
 import type { ImageMetrics } from '../metrics';
 import { decide, type ImageDecision, type ProcessingOutcome } from './decide';
 import { MeasureError, measureImage } from './measure';
 import type { RetryPolicy } from './retryPolicy';
-import type { StoreCache } from './storeCache';
 
 export interface ProcessorSettings {
   maxPixels: number;
@@ -18,7 +18,8 @@ export interface ProcessorSettings {
 
 export interface ProcessorDependencies {
   broker: Broker;
-  stores: StoreCache;
+  /** The current store master, in memory: a store check is a map lookup, never a database read. */
+  stores: Pick<StoreMaster, 'snapshot'>;
   downloader: ImageDownloader;
   settings: ProcessorSettings;
   retryPolicy: RetryPolicy;
@@ -33,8 +34,14 @@ export interface ProcessorDependencies {
  */
 export function processImage(request: ImageRequested, deps: ProcessorDependencies): Promise<void> {
   return deps.metrics.inFlightWhile(async () => {
-    const outcome = await attempt(request, deps);
-    const decision = decide(request, outcome, deps.retryPolicy, { now: new Date(), jitter: Math.random() });
+    // One snapshot for the whole attempt: the check and the version the event records agree.
+    const master = deps.stores.snapshot;
+    const outcome = await attempt(request, master, deps);
+    const decision = decide(request, outcome, deps.retryPolicy, {
+      now: new Date(),
+      jitter: Math.random(),
+      storeMasterVersion: master.version,
+    });
     await carryOut(decision, deps);
     countSettled(decision, outcome, deps.metrics);
   });
@@ -49,10 +56,14 @@ function countSettled(decision: ImageDecision, outcome: ProcessingOutcome, metri
 }
 
 /** The I/O of one attempt: store lookup, download, measurement, then the GPU stand-in. */
-async function attempt(request: ImageRequested, deps: ProcessorDependencies): Promise<ProcessingOutcome> {
+async function attempt(
+  request: ImageRequested,
+  master: StoreMasterSnapshot,
+  deps: ProcessorDependencies,
+): Promise<ProcessingOutcome> {
   const { storeId, url } = request.data;
   const { settings } = deps;
-  const store = await deps.stores.lookup(storeId);
+  const store = master.store(storeId);
   if (!store) return { type: 'failed', failure: { kind: 'unknown_store' }, reason: `unknown store_id ${storeId}` };
   try {
     const downloaded = await deps.metrics.timeDownload(() => deps.downloader.download(url));

@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { StoreVisitsBody, VisitsResponse } from '@retail-pulse/shared/contracts/api';
 import { badRequest } from '@retail-pulse/shared/http';
 import { findStoreVisits, type StoreVisits } from '@retail-pulse/shared/readModels';
-import type { StoreMaster } from '@retail-pulse/shared/storeMaster';
+import type { StoreMaster, StoreMasterSnapshot } from '@retail-pulse/shared/storeMaster';
 import type { ActiveReadModels } from '../readModels';
 import type { VisitsParams } from './params';
 
@@ -16,31 +16,47 @@ export function visitsResultOf(store: StoreVisits): StoreVisitsBody {
   };
 }
 
+/**
+ * The visits of the stores the current master holds, in the area and under the name it gives
+ * them now: a store the master no longer holds is not listed, a store it moved is listed in its
+ * new area. Pure.
+ */
+export function underCurrentMaster(found: StoreVisits[], master: StoreMasterSnapshot, area?: string): StoreVisits[] {
+  return found.flatMap((visits) => {
+    const store = master.store(visits.storeId);
+    if (!store || (area !== undefined && store.areaCode !== area)) return [];
+    return [{ ...visits, areaCode: store.areaCode, storeName: store.storeName }];
+  });
+}
+
 export class VisitsQuery {
   constructor(
     private readonly db: Db,
     private readonly readModels: ActiveReadModels,
-    private readonly storeMaster: StoreMaster,
+    /** The current store master, in memory: store and area checks read no database. */
+    private readonly storeMaster: Pick<StoreMaster, 'snapshot'>,
   ) {}
 
   /** Visits of one area and/or store within a date range; unknown areas and stores are a 400. */
   async find(params: VisitsParams, generation?: string): Promise<VisitsResponse> {
+    const master = this.storeMaster.snapshot;
     if (params.storeId !== undefined) {
-      const store = await this.storeMaster.findById(params.storeId);
+      const store = master.store(params.storeId);
       if (!store) throw badRequest(`unknown store_id: ${params.storeId}`);
       if (params.area !== undefined && store.areaCode !== params.area) {
         throw badRequest(`store ${params.storeId} is not in area ${params.area}`);
       }
-    } else if (params.area !== undefined && !(await this.storeMaster.areaExists(params.area))) {
+    } else if (params.area !== undefined && !master.hasArea(params.area)) {
       throw badRequest(`unknown area: ${params.area}`);
     }
     const names = await this.readModels.resolve(generation);
+    // The read model files visits under the area a store had when they were measured; an area
+    // query reads every area's days (two in the real master) so a store moved since is found.
     const found = await findStoreVisits(this.db, names.visits, {
-      areaCode: params.area,
       storeId: params.storeId,
       from: params.from,
       until: params.until,
     });
-    return { results: found.map(visitsResultOf) };
+    return { results: underCurrentMaster(found, master, params.area).map(visitsResultOf) };
   }
 }
