@@ -61,3 +61,22 @@ describe('id lookups of a collection dropped and created again', () => {
     expect(await lookups.planOfIdLookup('again')).toMatch(/USING INDEX \S+_rp_id_lookup/);
   });
 });
+
+describe('id lookups on a database nothing was written to yet', () => {
+  it('index the collections they create, though the database had no file when they were made', async () => {
+    const fresh = await createTestEnvironment('idlookups-fresh');
+    try {
+      const lookups = new IdLookups(
+        fresh.db,
+        createLogger('id-lookups', 'silent' as 'info'),
+        process.env.FERRETDB_SQLITE_DIR,
+      );
+      const { ferretdbVersion } = (await fresh.db.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
+      await lookups.ensure(['first_collection']);
+      if (!ferretdbVersion) return; // MongoDB: its own _id index serves, nothing to add
+      expect(await lookups.planOfIdLookup('first_collection')).toMatch(/USING INDEX \S+_rp_id_lookup/);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+});

@@ -29,6 +29,8 @@ export const idLookupIndexName = (table: string) => `${table}_rp_id_lookup`;
  */
 export class IdLookups {
   private sqliteFile: Promise<string | undefined> | undefined;
+  private version: Promise<string | undefined> | undefined;
+  private notFerretDb = false;
 
   constructor(
     private readonly db: Db,
@@ -36,10 +38,15 @@ export class IdLookups {
     private readonly sqliteDir = DEFAULT_SQLITE_DIR,
   ) {}
 
-  /** The SQLite file behind this database, when it is FerretDB 1.24.2 on SQLite in `sqliteDir`. */
-  file(): Promise<string | undefined> {
+  /**
+   * The SQLite file behind this database, when it is FerretDB 1.24.2 on SQLite in `sqliteDir`.
+   * A file not there yet (a database nothing was written to) is looked for again next time.
+   */
+  async file(): Promise<string | undefined> {
     this.sqliteFile ??= this.locate();
-    return this.sqliteFile;
+    const file = await this.sqliteFile;
+    if (file === undefined && !this.notFerretDb) this.sqliteFile = undefined;
+    return file;
   }
 
   /**
@@ -49,9 +56,8 @@ export class IdLookups {
    * its index again.
    */
   async ensure(wanted: string[]): Promise<void> {
-    if (wanted.length === 0) return;
-    const file = await this.file();
-    if (!file) return;
+    if (wanted.length === 0 || (await this.ferretDbVersion()) === undefined) return;
+    // Collections first: on a new database that also creates FerretDB's SQLite file.
     const existing = new Set((await this.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
     for (const name of wanted) {
       if (existing.has(name)) continue;
@@ -59,6 +65,8 @@ export class IdLookups {
         if (error.code !== 48) throw error; // created meanwhile by someone else
       });
     }
+    const file = await this.file();
+    if (!file) return;
     const tables = await this.tablesOf(file, wanted);
     const statements = [...tables.values()].map(
       (table) => `CREATE INDEX IF NOT EXISTS "${idLookupIndexName(table)}" ON "${table}" (_ferretdb_sjson->'$._id');`,
@@ -85,13 +93,24 @@ export class IdLookups {
       .join('\n');
   }
 
+  /** FerretDB's version, or undefined on any other server (asked once). */
+  private async ferretDbVersion(): Promise<string | undefined> {
+    this.version ??= this.db
+      .admin()
+      .command({ buildInfo: 1 })
+      .then((info) => (info as { ferretdbVersion?: string }).ferretdbVersion);
+    const version = await this.version;
+    this.notFerretDb = version === undefined;
+    return version;
+  }
+
   private async locate(): Promise<string | undefined> {
-    const info = (await this.db.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
-    if (!info.ferretdbVersion) return undefined;
+    const version = await this.ferretDbVersion();
+    if (!version) return undefined;
     const file = join(this.sqliteDir, `${this.db.databaseName}.sqlite`);
-    if (info.ferretdbVersion !== FERRETDB_VERSION || !existsSync(file)) {
+    if (version !== FERRETDB_VERSION || !existsSync(file)) {
       this.logger.warn(
-        { ferretdb: info.ferretdbVersion, file },
+        { ferretdb: version, file },
         `reads by _id are not indexed: this works around FerretDB ${FERRETDB_VERSION} on SQLite only (FERRETDB_SQLITE_DIR)`,
       );
       return undefined;
