@@ -1,12 +1,21 @@
-import { context, type Context } from '@opentelemetry/api';
 import type { ChannelModel, Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../config/logger';
 import { redactSecrets } from '../config/redact';
 import { connectToAnyNode } from './connect';
 import { declareTopology } from './declare';
+import {
+  deadLetterHeaders,
+  deliveryHeaders,
+  deliveryOf,
+  type ConsumerSpec,
+  type Delivery,
+  type QueueCounts,
+} from './delivery';
 import { BrokerUnavailableError } from './errors';
 import { amqpNodeUrls } from './nodes';
 import { replicatedOn, type Topology } from './topology';
+
+export type { ConsumerSpec, Delivery, QueueCounts } from './delivery';
 
 export interface PublishOptions {
   messageId?: string;
@@ -16,31 +25,6 @@ export interface PublishOptions {
   expiration?: number;
   /** Not written to disk by the broker: for notices whose loss costs nothing but a later read. */
   transient?: boolean;
-}
-
-/** One delivered message; settle it exactly once with ack, requeue or deadLetter. */
-export interface Delivery {
-  content: Buffer;
-  headers: Record<string, unknown>;
-  /** How many times the broker delivered it before (quorum queues count this). */
-  deliveryCount: number;
-  /**
-   * The trace context it was delivered in: with tracing on, the consumer span that the amqplib
-   * instrumentation starts as a child of the publisher's `traceparent` header (and ends on
-   * settling). Work done later, away from the delivery (a batch), links to it.
-   */
-  traceContext: Context;
-  ack(): void;
-  /** Gives the message back to the queue for another delivery. */
-  requeue(): void;
-  /** Moves the message to the dead-letter queue with the reason in its headers, then acks it. */
-  deadLetter(reason: string): Promise<void>;
-}
-
-export interface ConsumerSpec {
-  queue: string;
-  prefetch: number;
-  onDelivery: (delivery: Delivery) => void;
 }
 
 /**
@@ -87,16 +71,6 @@ export interface BrokerStats {
   publishRetries: number;
   /** Deliveries the broker marked as delivered before (their first delivery was not acked). */
   redeliveries: number;
-}
-
-/** What became of the messages of one queue (or feed) in this client, for its metrics. */
-export interface QueueCounts {
-  /** Deliveries the broker marked as delivered before. */
-  redelivered: number;
-  /** Deliveries handed back to the queue to be tried again (their handler failed). */
-  requeued: number;
-  /** Messages moved to the dead-letter queue, with a reason. */
-  deadLettered: number;
 }
 
 /**
@@ -454,12 +428,7 @@ export class Broker {
   ): Promise<void> {
     await this.publishRaw(this.topology.names.deadLetterExchange, source, content, {
       ...(messageId ? { messageId: String(messageId) } : {}),
-      headers: {
-        ...stringHeaders(headers),
-        'x-rp-reason': reason.slice(0, 1_000),
-        'x-rp-queue': source,
-        'x-rp-dead-lettered-at': new Date().toISOString(),
-      },
+      headers: deadLetterHeaders(headers, source, reason),
     });
     this.countFor(source).deadLettered++;
   }
@@ -471,50 +440,17 @@ export class Broker {
   }
 
   private toDelivery(channel: Channel, queue: string, message: ConsumeMessage): Delivery {
-    let settled = false;
-    // A delivery from a channel that has since closed is redelivered by the broker: settling it is a no-op.
-    const settle = (action: () => void) => {
-      if (settled) return;
-      settled = true;
-      try {
-        action();
-      } catch (error) {
-        this.logger.debug({ err: String(error) }, 'settling a delivery on a closed channel');
-      }
-    };
-    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
     const counts = this.countFor(queue);
-    if (message.fields.redelivered) {
-      this.stats.redeliveries++;
-      counts.redelivered++;
-    }
-    return {
-      content: message.content,
-      headers,
-      deliveryCount: Number(headers['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0)),
-      traceContext: context.active(),
-      ack: () => settle(() => channel.ack(message)),
-      requeue: () =>
-        settle(() => {
-          counts.requeued++;
-          channel.nack(message, false, true);
-        }),
-      deadLetter: async (reason) => {
-        await this.deadLetterRaw(message.content, queue, headers, reason, message.properties.messageId);
-        settle(() => channel.ack(message));
-      },
-    };
+    if (message.fields.redelivered) this.stats.redeliveries++;
+    return deliveryOf(channel, message, {
+      counts,
+      logger: this.logger,
+      deadLetter: (reason) =>
+        this.deadLetterRaw(message.content, queue, deliveryHeaders(message), reason, message.properties.messageId),
+    });
   }
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function stringHeaders(headers: Record<string, unknown>): Record<string, string | number> {
-  const result: Record<string, string | number> = {};
-  for (const [key, value] of Object.entries(headers)) {
-    if (typeof value === 'string' || typeof value === 'number') result[key] = value;
-  }
-  return result;
 }

@@ -37,6 +37,23 @@ async function closeConnectionsNamed(name: string): Promise<number> {
   return ours.length;
 }
 
+/** Starts `broker`, consumes `queue` into the list it returns, and sees one message ("before") arrive. */
+async function consumingFrom(broker: Broker, queue: string): Promise<string[]> {
+  const received: string[] = [];
+  await broker.start();
+  await broker.consume({
+    queue,
+    prefetch: 10,
+    onDelivery: (delivery: Delivery) => {
+      received.push(delivery.content.toString());
+      delivery.ack();
+    },
+  });
+  await broker.publish('', queue, 'before');
+  await until(() => received.includes('"before"'));
+  return received;
+}
+
 /** Consumers RabbitMQ counts on `queue` now; 0 while the queue does not exist. */
 async function consumersOf(admin: amqp.ChannelModel, queue: string): Promise<number> {
   const check = await admin.createChannel();
@@ -63,19 +80,8 @@ describe('the broker after RabbitMQ closes its connection', () => {
     );
     const admin = await amqp.connect(environment.amqpUrl);
     try {
-      const received: string[] = [];
-      await broker.start();
       const queue = environment.topology.names.dispatchQueue;
-      await broker.consume({
-        queue,
-        prefetch: 10,
-        onDelivery: (delivery: Delivery) => {
-          received.push(delivery.content.toString());
-          delivery.ack();
-        },
-      });
-      await broker.publish('', queue, 'before');
-      await until(() => received.includes('"before"'));
+      const received = await consumingFrom(broker, queue);
 
       const channel = await admin.createChannel();
       await channel.deleteQueue(queue);
@@ -103,19 +109,8 @@ describe('the broker after RabbitMQ cancels its consumer', () => {
     );
     const admin = await amqp.connect(environment.amqpUrl);
     try {
-      const received: string[] = [];
-      await broker.start();
       const queue = environment.topology.names.imageRequestsQueue;
-      await broker.consume({
-        queue,
-        prefetch: 10,
-        onDelivery: (delivery: Delivery) => {
-          received.push(delivery.content.toString());
-          delivery.ack();
-        },
-      });
-      await broker.publish('', queue, 'before');
-      await until(() => received.includes('"before"'));
+      const received = await consumingFrom(broker, queue);
 
       // Deleting the queue makes RabbitMQ cancel the consumer (basic.cancel); nothing else happens.
       await (await admin.createChannel()).deleteQueue(queue);
