@@ -1,3 +1,5 @@
+import { takeStreamEvents } from '@retail-pulse/shared/contracts';
+
 /**
  * The HTTP API as the CLI uses it: one base URL (the gateway), an optional API key, answers as
  * JSON; any answer that is not 2xx becomes an ApiError carrying the service's own message.
@@ -54,16 +56,9 @@ export class Api {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      buffered += decoder.decode(value, { stream: true });
-      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-        const data = buffered
-          .slice(0, end)
-          .split('\n')
-          .filter((line) => line.startsWith('data: '))
-          .map((line) => line.slice(6));
-        buffered = buffered.slice(end + 2);
-        if (data.length > 0) yield JSON.parse(data.join('\n')) as T;
-      }
+      const taken = takeStreamEvents(buffered + decoder.decode(value, { stream: true }));
+      buffered = taken.rest;
+      for (const event of taken.events) yield JSON.parse(event.data) as T;
     }
   }
 

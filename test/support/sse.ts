@@ -1,8 +1,7 @@
+import { takeStreamEvents, type StreamEvent } from '@retail-pulse/shared/contracts';
+
 /** One Server-Sent Event as a client sees it: its id (if it has one) and its data. Comments are skipped. */
-export interface SseEvent {
-  id?: string;
-  data: string;
-}
+export type SseEvent = StreamEvent;
 
 export interface SseStream {
   status: number;
@@ -22,25 +21,16 @@ export async function openEventStream(url: string, headers: Record<string, strin
   const reader = response.body?.getReader();
   const decoder = new TextDecoder();
   let buffered = '';
+  const ready: SseEvent[] = [];
   const next = async (): Promise<SseEvent | undefined> => {
     for (;;) {
-      const end = buffered.indexOf('\n\n');
-      if (end >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const event: SseEvent = { data: '' };
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) event.id = line.slice(4);
-          else if (line.startsWith('data: ')) data.push(line.slice(6));
-        }
-        if (data.length === 0) continue; // a comment (keep-alive) or a retry hint
-        event.data = data.join('\n');
-        return event;
-      }
+      const event = ready.shift();
+      if (event) return event;
       const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
       if (chunk.done) return undefined;
-      buffered += decoder.decode(chunk.value, { stream: true });
+      const taken = takeStreamEvents(buffered + decoder.decode(chunk.value, { stream: true }));
+      ready.push(...taken.events);
+      buffered = taken.rest;
     }
   };
   return {

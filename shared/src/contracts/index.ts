@@ -1,5 +1,6 @@
 /** The pure contracts between services: events, commands, ids, notices, what client input may hold. No I/O, zod only. */
 export * from './events';
+export * from './eventStream';
 export * from './identifiers';
 export * from './ids';
 export * from './projectionMessages';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { Logger } from '@retail-pulse/shared/config';
-import type { JobDetailBody } from '@retail-pulse/shared/contracts';
+import { formatStreamEvent, type JobDetailBody } from '@retail-pulse/shared/contracts';
 import type { JobsQuery } from './query';
 
 export interface JobEventsOptions {
@@ -92,7 +92,7 @@ export class JobEvents {
     while (!closed) {
       if (detail !== 'pending' && eventIdOf(detail) !== sentId) {
         sentId = eventIdOf(detail);
-        stream.write(`id: ${sentId}\ndata: ${JSON.stringify(detail)}\n\n`);
+        stream.write(formatStreamEvent({ id: sentId, data: JSON.stringify(detail) }));
       }
       if (detail !== 'pending' && settled(detail)) break;
       await new Promise<void>((resolve) => {
