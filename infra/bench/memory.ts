@@ -9,7 +9,6 @@
  *
  * The last line is one JSON object.
  */
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -17,6 +16,7 @@ import sharp from 'sharp';
 import { startStack, waitForTerminal } from '../../test/support/stack';
 import { createTestEnvironment } from '../../test/support/testEnvironment';
 import { ensureFerretDb, ensureRabbitMq } from '../local/services';
+import { rssBytes } from './procStats';
 
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [memory] ${message}`);
 const MiB = 1024 * 1024;
@@ -33,10 +33,7 @@ async function noisyImage(width: number, height: number, format: 'jpeg' | 'tiff'
   return format === 'jpeg' ? image.jpeg({ quality: 92 }).toBuffer() : image.tiff({ compression: 'none' }).toBuffer();
 }
 
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
+const rssOf = (pid: number) => rssBytes(pid) ?? 0;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

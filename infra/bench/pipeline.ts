@@ -34,6 +34,7 @@ import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
 import { freePort } from '../../test/support/stack';
 import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../local/services';
+import { cpuSeconds, peakRssMb } from './procStats';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -75,29 +76,6 @@ function percentile(samples: number[], p: number): number {
   if (samples.length === 0) return NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
-}
-
-/** Peak resident memory of a process so far (the kernel's high-water mark), in MB. */
-function peakRssMb(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU time a process has used so far (user + system), in seconds; undefined once it is gone. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The processes whose CPU the benchmark accounts for: every service, the servers, and itself. */
