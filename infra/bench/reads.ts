@@ -69,9 +69,9 @@ async function main(): Promise<void> {
   const curve: Array<Record<string, unknown>> = [];
   try {
     for (const events of sizes) {
-      await writeHistory(db, events);
+      await writeHistory(db, events, idLookups);
       // The store master of the history: 4,944 stores, the first half in one area.
-      await idLookups.ensure(['store_masters', 'job_receipts', 'projection_state', 'events']);
+      await idLookups.ensure(['store_masters', 'job_receipts']);
       await new StoreMasterVersions(db).importVersion(
         Array.from({ length: 4944 }, (_, index) => ({
           storeId: `RP${String(index + 1).padStart(5, '0')}`,

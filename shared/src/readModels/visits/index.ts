@@ -7,5 +7,4 @@
 export * from './buckets';
 export * from './documents';
 export * from './group';
-export * from './imageRecord';
 export * from './reader';
