@@ -1,7 +1,8 @@
+import type { Binary } from 'mongodb';
 /**
  * The jobs read model's documents: written by the projection, read by the status API, each one
  * by its string `_id` (the only read the embedded database serves from an index, docs/DATABASE.md).
- * Lists are packed as one JSON string per document, so a read decodes one field, not many
+ * Lists are one JSON string per document (a page of images packed: deflated), so a read decodes one field, not many
  * subdocuments. Every key lives in one collection per generation (`rm<N>_jobs`):
  *
  * - `j|<jobId>`: a job's counts, per-visit counts and times (the job detail);
@@ -78,8 +79,8 @@ export interface ImagePageDocument {
   page: number;
   /** Images of the whole job: a reader knows from any page where the job ends. */
   total: number;
-  /** JSON of ImageEntry[]. */
-  entries: string;
+  /** ImageEntry[], packed (shared/src/mongo/packed.ts): a page is the largest document of a job. */
+  entries: Binary | string;
 }
 
 export interface JobBlockDocument {

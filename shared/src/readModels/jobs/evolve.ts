@@ -1,3 +1,4 @@
+import { pack } from '../../mongo/packed';
 import type { RecordedEvent } from '../../contracts/events';
 import {
   IMAGES_PER_PAGE,
@@ -179,7 +180,7 @@ export function imagePageDocumentOf(view: JobView, page: number): ImagePageDocum
     jobId: view.jobId,
     page,
     total: view.layout?.total ?? 0,
-    entries: JSON.stringify(view.pages[page] ?? []),
+    entries: pack(view.pages[page] ?? []),
   };
 }
 
