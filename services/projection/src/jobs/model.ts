@@ -18,7 +18,7 @@ import {
   type OpenJobsDocument,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
-import { settledAmong, type FoldOptions, type ReadModel } from '../readModel';
+import { settledAmong, type FoldOptions, type ReadModel, type WebhookDue, type WebhookOutboxPort } from '../readModel';
 
 /** Listing blocks kept in memory once read or written: the newest ones are the ones that change. */
 const CACHE_BLOCKS = 1_000;
@@ -55,6 +55,8 @@ export class JobsModel implements ReadModel {
     private readonly db: Db,
     private readonly state: ProjectionState,
     readonly generation: number,
+    /** Told of the jobs each live fold settles whose submit named a callback URL. */
+    private readonly webhooks?: WebhookOutboxPort,
   ) {
     this.names = readModelCollections(generation);
   }
@@ -99,6 +101,8 @@ export class JobsModel implements ReadModel {
     const settled = await this.settledAmong(fresh, options.verifyTerminal);
     const before = new Map<number, JobView | undefined>();
     const touched = new Map<number, JobView>();
+    /** Jobs this fold brings to a terminal state, and the position of the event that does. */
+    const settledAt = new Map<number, number>();
     for (const event of fresh) {
       const jobId = event.data.jobId;
       if (settled.has(jobId)) continue;
@@ -107,11 +111,18 @@ export class JobsModel implements ReadModel {
         before.set(jobId, known);
         this.reopened.delete(jobId);
       }
-      touched.set(jobId, evolveJobView(touched.get(jobId) ?? this.views.get(jobId), event));
+      const previous = touched.get(jobId) ?? this.views.get(jobId);
+      const next = evolveJobView(previous, event);
+      // Terminal states are final: a job is seen turning terminal once, whichever event did it.
+      if (jobStateOf(next) !== 'ongoing' && (!previous || jobStateOf(previous) === 'ongoing')) {
+        settledAt.set(jobId, event.position);
+      }
+      touched.set(jobId, next);
     }
 
     const writes: JobsDocument[] = [];
     const summaries: JobSummaryEntry[] = [];
+    const webhooksDue: WebhookDue[] = [];
     let openChanged = false;
     for (const [jobId, view] of touched) {
       const previous = before.get(jobId);
@@ -119,6 +130,9 @@ export class JobsModel implements ReadModel {
       const document = jobDocumentOf(view);
       if (!document) continue;
       writes.push(document);
+      const position = settledAt.get(jobId);
+      const callbackUrl = view.layout?.callbackUrl;
+      if (position !== undefined && callbackUrl) webhooksDue.push({ document, callbackUrl, position });
       view.pages.forEach((page, index) => {
         if (previous?.layout && previous.pages[index] === page) return;
         writes.push(imagePageDocumentOf(view, index));
@@ -135,7 +149,11 @@ export class JobsModel implements ReadModel {
       else views.delete(jobId);
     }
     if (openChanged) writes.push(openDocumentOf(views));
+    // Before the terminal state is stored: a crash in between refolds the batch, never loses the webhook.
+    const sendWebhooks =
+      this.webhooks && !this.deferred && webhooksDue.length > 0 ? await this.webhooks.record(webhooksDue) : undefined;
     await this.write(writes);
+    sendWebhooks?.();
     this.dirtyBlocks.clear();
     this.headDirty = false;
     this.views.clear();
