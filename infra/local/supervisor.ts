@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
+import { env, internalTokenShape, loadConfig, webhookSecretShape } from '@retail-pulse/shared/config';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, servingSqliteDir, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
 
@@ -29,6 +30,7 @@ const configSchema = z.object({
   /** The gateway's keys; only whether there are any matters here. */
   API_KEYS: z.string().optional(),
   ...internalTokenShape,
+  ...webhookSecretShape,
 });
 type SupervisorConfig = z.infer<typeof configSchema>;
 
@@ -150,15 +152,43 @@ function internalTokenFor(config: SupervisorConfig): Record<string, string> {
   return { INTERNAL_TOKEN: randomBytes(32).toString('base64url') };
 }
 
+/**
+ * The key webhooks are signed with: WEBHOOK_SECRET when given, else this installation's own, made
+ * once and kept in `<data dir>/webhook-secret` (readable by its owner only), so that receivers
+ * configured with it go on verifying across restarts.
+ */
+function webhookSecretFor(config: SupervisorConfig, dataDir: string): Record<string, string> {
+  if (config.WEBHOOK_SECRET !== undefined) return { WEBHOOK_SECRET: config.WEBHOOK_SECRET };
+  const file = join(dataDir, 'webhook-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+      say(`made this installation's webhook secret: ${file} (receivers verify X-RP-Signature with it)`);
+    } catch (error) {
+      // Another start made it first: that one is the installation's.
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    }
+  }
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 16) throw new Error(`${file} holds no usable webhook secret (16 characters at least)`);
+  return { WEBHOOK_SECRET: secret };
+}
+
 /** What `npm start` runs, each service with its port. */
-function serviceSpecs(config: SupervisorConfig, processors: number): { backends: ServiceSpec[]; gateway: ServiceSpec } {
+function serviceSpecs(
+  config: SupervisorConfig,
+  processors: number,
+  dataDir: string,
+): { backends: ServiceSpec[]; gateway: ServiceSpec } {
   const internalToken = internalTokenFor(config);
+  const webhookSecret = webhookSecretFor(config, dataDir);
   const backends: ServiceSpec[] = [
     {
       name: 'ingest',
       entry: 'services/ingest/src/index.ts',
       port: config.INGEST_PORT,
-      env: { INGEST_PORT: String(config.INGEST_PORT), ...internalToken },
+      env: { INGEST_PORT: String(config.INGEST_PORT), ...internalToken, ...webhookSecret },
     },
     {
       name: 'status-api',
@@ -176,7 +206,7 @@ function serviceSpecs(config: SupervisorConfig, processors: number): { backends:
       name: processors === 1 ? 'image-processor' : `image-processor-${index + 1}`,
       entry: 'services/image-processor/src/index.ts',
       port: config.PROCESSOR_HEALTH_PORT + index,
-      env: { PROCESSOR_HEALTH_PORT: String(config.PROCESSOR_HEALTH_PORT + index) },
+      env: { PROCESSOR_HEALTH_PORT: String(config.PROCESSOR_HEALTH_PORT + index), ...webhookSecret },
     })),
   ];
   const gateway: ServiceSpec = {
@@ -202,12 +232,12 @@ async function main(): Promise<void> {
   if (!Number.isInteger(processors) || processors < 1 || processors > 64) {
     throw new Error(`--processors must be an integer from 1 to 64 (got ${values.processors})`);
   }
-  const { backends, gateway } = serviceSpecs(config, processors);
+  const dataDir = resolve(projectRoot, config.RP_DATA_DIR);
+  const { backends, gateway } = serviceSpecs(config, processors, dataDir);
   const specs = [...backends, gateway];
   // The gateway first: it is the address people use.
   const ports: StackPorts = Object.fromEntries([gateway, ...backends].map((spec) => [spec.name, spec.port] as const));
   assertDistinctPorts(ports);
-  const dataDir = resolve(projectRoot, config.RP_DATA_DIR);
   const releaseLock = takeStackLock(dataDir, ports, say);
   process.on('exit', releaseLock);
   const taken = await takenPorts(ports);
