@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -14,6 +13,7 @@ import { z } from 'zod';
 import { env, internalTokenShape, loadConfig, webhookSecretShape } from '@retail-pulse/shared/config';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, servingSqliteDir, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
+import { installationWebhookSecret } from './webhookSecret';
 
 const configSchema = z.object({
   PORT: env.int(8080, 1, 65_535),
@@ -152,29 +152,6 @@ function internalTokenFor(config: SupervisorConfig): Record<string, string> {
   return { INTERNAL_TOKEN: randomBytes(32).toString('base64url') };
 }
 
-/**
- * The key webhooks are signed with: WEBHOOK_SECRET when given, else this installation's own, made
- * once and kept in `<data dir>/webhook-secret` (readable by its owner only), so that receivers
- * configured with it go on verifying across restarts.
- */
-function webhookSecretFor(config: SupervisorConfig, dataDir: string): Record<string, string> {
-  if (config.WEBHOOK_SECRET !== undefined) return { WEBHOOK_SECRET: config.WEBHOOK_SECRET };
-  const file = join(dataDir, 'webhook-secret');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    try {
-      writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-      say(`made this installation's webhook secret: ${file} (receivers verify X-RP-Signature with it)`);
-    } catch (error) {
-      // Another start made it first: that one is the installation's.
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-    }
-  }
-  const secret = readFileSync(file, 'utf8').trim();
-  if (secret.length < 16) throw new Error(`${file} holds no usable webhook secret (16 characters at least)`);
-  return { WEBHOOK_SECRET: secret };
-}
-
 /** What `npm start` runs, each service with its port. */
 function serviceSpecs(
   config: SupervisorConfig,
@@ -182,7 +159,7 @@ function serviceSpecs(
   dataDir: string,
 ): { backends: ServiceSpec[]; gateway: ServiceSpec } {
   const internalToken = internalTokenFor(config);
-  const webhookSecret = webhookSecretFor(config, dataDir);
+  const webhookSecret = { WEBHOOK_SECRET: installationWebhookSecret(dataDir, config.WEBHOOK_SECRET, say) };
   const backends: ServiceSpec[] = [
     {
       name: 'ingest',

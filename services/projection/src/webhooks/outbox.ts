@@ -1,15 +1,11 @@
 import type { Collection, Db } from 'mongodb';
 import type { Logger } from '@retail-pulse/shared/config';
-import {
-  jobSettledWebhookId,
-  metadataFor,
-  webhookRequestedSchema,
-  type WebhookRequested,
-} from '@retail-pulse/shared/contracts';
+import { metadataFor, webhookRequestedSchema, type WebhookRequested } from '@retail-pulse/shared/contracts';
 import type { Broker } from '@retail-pulse/shared/messaging';
 import { collectionNames, insertIdempotent } from '@retail-pulse/shared/mongo';
-import { jobDetailOf, type JobDocument, type ProjectionState } from '@retail-pulse/shared/readModels';
+import type { ProjectionState } from '@retail-pulse/shared/readModels';
 import type { WebhookDue, WebhookOutboxPort } from '../readModel';
+import { webhookBodyOf } from './body';
 
 /** A webhook stored when its job settled, until the broker has confirmed the command to deliver it. */
 export interface WebhookOutboxDocument {
@@ -30,13 +26,6 @@ export interface WebhookOutboxDocument {
  * to the read model).
  */
 export const SWEEP_AFTER_MS = 30_000;
-
-/** The body of a job-settled webhook: the job detail as the API shows it, led by the webhook's id. */
-export function webhookBodyOf(document: JobDocument): { webhookId: string; body: string } {
-  const detail = jobDetailOf(document);
-  const webhookId = jobSettledWebhookId(document.jobId, document.submittedAt, document.settledAt ?? '');
-  return { webhookId, body: JSON.stringify({ webhook_id: webhookId, ...detail }) };
-}
 
 export interface WebhookOutboxOptions {
   broker: Broker;

@@ -42,18 +42,19 @@ export interface ApiWebhook {
   responses: Record<string, ApiResponse>;
 }
 
+/** What a real run's receiver got (README, "Webhooks"). */
 const example = {
-  webhook_id: '5b0e6c3e-8c1f-5d0a-9b6e-2f4a7d1c9e30',
-  job_id: 1,
+  webhook_id: '521861a8-d43d-52e6-a964-793a81a13e91',
+  job_id: 2,
   status: 'completed',
-  images: { total: 3, succeeded: 3, failed: 0, pending: 0 },
-  submitted_at: '2026-12-01T22:18:33.862Z',
-  settled_at: '2026-12-01T22:18:34.460Z',
+  images: { total: 2, succeeded: 2, failed: 0, pending: 0 },
+  submitted_at: '2026-12-02T01:35:28.930Z',
+  settled_at: '2026-12-02T01:35:29.306Z',
   visits: [
     {
       store_id: 'S00339218',
       visit_time: '2024-01-21T16:23:40.898Z',
-      images: { total: 3, succeeded: 3, failed: 0, pending: 0 },
+      images: { total: 2, succeeded: 2, failed: 0, pending: 0 },
     },
   ],
 };
@@ -74,11 +75,11 @@ export const apiWebhooks: ApiWebhook[] = [
         .regex(/^sha256=[0-9a-f]{64}$/)
         .meta({
           description: 'sha256= and the hex HMAC-SHA256 of the exact body, keyed with WEBHOOK_SECRET.',
-          example: 'sha256=9c3f0e8b1b6d4c2a7e5f1a0b3c8d9e2f4a6b7c1d0e9f8a7b6c5d4e3f2a1b0c9d',
+          example: 'sha256=bfe0aa0853f754a49520812e7a729aa919a0a872b3f7f8e310380276d1904c0f',
         }),
       [webhookHeaders.id]: z
         .string()
-        .meta({ description: 'The body’s webhook_id.', example: '5b0e6c3e-8c1f-5d0a-9b6e-2f4a7d1c9e30' }),
+        .meta({ description: "The body's webhook_id.", example: '521861a8-d43d-52e6-a964-793a81a13e91' }),
       [webhookHeaders.event]: z.literal(JOB_SETTLED_EVENT).meta({ description: 'What happened.' }),
       [webhookHeaders.attempt]: z
         .string()
@@ -86,11 +87,15 @@ export const apiWebhooks: ApiWebhook[] = [
         .meta({ description: 'Which attempt this is, from 1.', example: '1' }),
     }),
     body: jobSettledWebhookSchema,
-    examples: { completed: { summary: 'a job whose three images were measured', value: example } },
+    examples: { completed: { summary: 'a job whose two images were measured', value: example } },
     responses: {
-      200: { description: 'Any 2xx: delivered. Its body is read up to 64 KiB and ignored.' },
-      410: { description: 'Any other 4xx but 408 and 429 (or a 3xx): not retried; the delivery is dead-lettered.' },
-      503: { description: '408, 429 or any 5xx (or no answer in time): tried again later, with backoff.' },
+      '2XX': { description: 'Delivered. The body of the answer is read up to 64 KiB and ignored.' },
+      '4XX': {
+        description:
+          'Final, the delivery is dead-lettered — except 408 and 429, which are tried again later like a 5XX.',
+      },
+      '5XX': { description: 'Tried again later, with backoff (as is no answer within `WEBHOOK_TIMEOUT_MS`).' },
+      default: { description: 'Any other answer, a redirect included (redirects are not followed): final.' },
     },
   },
 ];
