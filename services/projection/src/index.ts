@@ -53,7 +53,7 @@ runService('projection', async () => {
   const webhooks = new WebhookOutbox(db, new ProjectionState(db), {
     broker,
     logger,
-    onRequested: (count) => projectionMetrics.webhooksHandedOver(count),
+    onRequested: () => projectionMetrics.webhookHandedOver(),
   });
   const projector = new Projector(db, logger, { onSettled, idLookups, webhooks });
   await projector.start();

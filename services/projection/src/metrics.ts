@@ -20,8 +20,8 @@ export class ProjectionMetrics {
     });
   }
 
-  webhooksHandedOver(count: number): void {
-    this.webhooksRequested.inc(count);
+  webhookHandedOver(): void {
+    this.webhooksRequested.inc();
   }
 
   settled(jobs: readonly SettledJob[]): void {

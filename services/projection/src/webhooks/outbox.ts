@@ -30,8 +30,8 @@ export const SWEEP_AFTER_MS = 30_000;
 export interface WebhookOutboxOptions {
   broker: Broker;
   logger: Logger;
-  /** Counts the commands the broker confirmed. */
-  onRequested?: (count: number) => void;
+  /** Told of each command the broker confirmed. */
+  onRequested?: () => void;
   clock?: () => Date;
 }
 
@@ -93,7 +93,6 @@ export class WebhookOutbox implements WebhookOutboxPort {
   }
 
   private async send(documents: WebhookOutboxDocument[]): Promise<void> {
-    let requested = 0;
     for (const document of documents) {
       if (this.sending.has(document._id)) continue;
       this.sending.add(document._id);
@@ -105,16 +104,12 @@ export class WebhookOutbox implements WebhookOutboxPort {
           metadata: metadataFor(document.jobId),
         });
         const { broker } = this.options;
-        await broker.publish(
-          broker.topology.names.workExchange,
-          broker.topology.retryRoutes.webhooks.routingKey,
-          command,
-          {
-            messageId: document._id,
-            type: command.type,
-          },
-        );
-        requested++;
+        const { names, retryRoutes } = broker.topology;
+        await broker.publish(names.workExchange, retryRoutes.webhooks.routingKey, command, {
+          messageId: document._id,
+          type: command.type,
+        });
+        this.options.onRequested?.();
         // Deleted only once confirmed; a delete that fails sends it again at the next sweep (same id).
         await this.collection.deleteOne({ _id: document._id });
       } catch (error) {
@@ -126,6 +121,5 @@ export class WebhookOutbox implements WebhookOutboxPort {
         this.sending.delete(document._id);
       }
     }
-    if (requested > 0) this.options.onRequested?.(requested);
   }
 }
