@@ -1,6 +1,13 @@
 import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
-import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
+import {
+  commonConfigShape,
+  createLogger,
+  env,
+  internalTokenShape,
+  loadConfig,
+  webhookSecretShape,
+} from '@retail-pulse/shared/config';
 import { DEFAULT_SUBMIT_LIMITS } from '@retail-pulse/shared/contracts/api';
 import { closeServer, serveApi } from '@retail-pulse/shared/http';
 import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
@@ -15,6 +22,7 @@ import { JobReceipts } from './submitJob/receipts';
 const configSchema = z.object({
   ...commonConfigShape,
   ...internalTokenShape,
+  ...webhookSecretShape,
   /** The address the ingest listens on: loopback, so that only the gateway on this machine reaches it. */
   INGEST_BIND: env.string('127.0.0.1'),
   INGEST_PORT: env.int(8081, 0, 65_535),
@@ -52,6 +60,7 @@ runService('ingest', async () => {
       maxImagesPerJob: config.MAX_IMAGES_PER_JOB,
       maxUrlLength: config.MAX_URL_LENGTH,
     },
+    webhooksEnabled: config.WEBHOOK_SECRET !== undefined,
     maxBodyBytes: config.MAX_BODY_BYTES,
     metrics: new SubmitMetrics(metrics),
     health: {

@@ -31,7 +31,13 @@ export type SubmittedVisit = z.infer<typeof submittedVisitSchema>;
 export const jobSubmittedSchema = eventSchema(
   'JobSubmitted',
   1,
-  z.object({ jobId, imageCount: z.number().int().positive(), visits: z.array(submittedVisitSchema).min(1) }),
+  z.object({
+    jobId,
+    imageCount: z.number().int().positive(),
+    visits: z.array(submittedVisitSchema).min(1),
+    /** Where the job's detail is POSTed once it settles (the submit's `callback_url`); absent: nowhere. */
+    callbackUrl: z.string().min(1).optional(),
+  }),
 );
 
 const imageRef = {

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { Logger } from '@retail-pulse/shared/config';
 import { jobSubmittedEventId, metadataFor, type JobSubmitted } from '@retail-pulse/shared/contracts';
 import type { SubmitResponse } from '@retail-pulse/shared/contracts/api';
-import { HttpError, serviceUnavailable } from '@retail-pulse/shared/http';
+import { badRequest, HttpError, serviceUnavailable } from '@retail-pulse/shared/http';
 import { BrokerUnavailableError, type Broker } from '@retail-pulse/shared/messaging';
 import { bodyHashOf, parseIdempotencyKey, type IdempotencyKeys, type KeyedSubmit } from './idempotency';
 import type { JobIdAllocator } from './jobIds';
@@ -16,6 +16,8 @@ export interface SubmitDependencies {
   receipts: JobReceipts;
   idempotency: IdempotencyKeys;
   limits: SubmitLimits;
+  /** Whether the installation signs webhooks (`WEBHOOK_SECRET` is set): without it a `callback_url` is refused. */
+  webhooksEnabled: boolean;
   metrics: SubmitMetrics;
   logger: Logger;
 }
@@ -27,6 +29,10 @@ export interface SubmitDependencies {
 export function submitJobRoute(deps: SubmitDependencies) {
   return async (ctx: Context): Promise<void> => {
     const request = parseSubmitRequest(ctx.request.body, deps.limits);
+    // Refused rather than delivered unsigned: a receiver could not tell our POSTs from anyone's.
+    if (request.callbackUrl !== undefined && !deps.webhooksEnabled) {
+      throw badRequest('callback_url: webhooks are not configured on this installation (WEBHOOK_SECRET)');
+    }
     const key = parseIdempotencyKey(ctx.get('idempotency-key'));
     const allocate = () => deps.jobIds.allocate();
     let keyed: KeyedSubmit;
@@ -52,7 +58,12 @@ export function submitJobRoute(deps: SubmitDependencies) {
       eventId: jobSubmittedEventId(jobId),
       type: 'JobSubmitted',
       version: 1,
-      data: { jobId, imageCount: request.imageCount, visits: request.visits },
+      data: {
+        jobId,
+        imageCount: request.imageCount,
+        visits: request.visits,
+        ...(request.callbackUrl !== undefined ? { callbackUrl: request.callbackUrl } : {}),
+      },
       metadata: metadataFor(jobId),
     };
     try {

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DocumentedAnswers } from '../../../../test/support/openapi';
-import { apiRoutes, openApiDocument, retailPulseOpenApi, type ApiRoute } from './index';
+import {
+  apiRoutes,
+  apiWebhooks,
+  jobSettledWebhookSchema,
+  openApiDocument,
+  retailPulseOpenApi,
+  type ApiRoute,
+} from './index';
 
 const document = retailPulseOpenApi();
 
@@ -82,6 +89,38 @@ describe('the OpenAPI document', () => {
     for (const route of apiRoutes) {
       for (const example of Object.values(route.requestBody?.examples ?? {})) {
         expect(route.requestBody!.schema.safeParse(example.value).success).toBe(true);
+      }
+    }
+  });
+
+  it('describes the job-settled webhook: its headers, and a body its own schema and the document accept', () => {
+    const webhooks = document.webhooks as Record<string, { post: Record<string, unknown> }>;
+    const post = webhooks.jobSettled!.post as {
+      parameters: Array<{ name: string; in: string; required: boolean }>;
+      requestBody: { content: { 'application/json': { schema: Record<string, unknown> } } };
+    };
+    expect(post.parameters.map(({ name, in: where, required }) => [name, where, required])).toEqual([
+      ['X-RP-Signature', 'header', true],
+      ['X-RP-Webhook-Id', 'header', true],
+      ['X-RP-Event', 'header', true],
+      ['X-RP-Delivery-Attempt', 'header', true],
+    ]);
+    const answers = new DocumentedAnswers(document);
+    for (const webhook of apiWebhooks) {
+      for (const example of Object.values(webhook.examples)) {
+        expect(jobSettledWebhookSchema.safeParse(example.value).success).toBe(true);
+        const documented = { content: { 'application/json': post.requestBody.content['application/json'] } };
+        expect(
+          answers.problems(documented, {
+            contentType: 'application/json',
+            body: example.value,
+            headers: new Headers(),
+          }),
+        ).toEqual([]);
+        const { webhook_id: _id, ...detail } = example.value as Record<string, unknown>;
+        expect(
+          answers.problems(documented, { contentType: 'application/json', body: detail, headers: new Headers() }),
+        ).not.toEqual([]);
       }
     }
   });

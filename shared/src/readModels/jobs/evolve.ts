@@ -15,6 +15,8 @@ type ImageEvent = Extract<RecordedEvent, { type: 'ImageProcessed' | 'ImageFailed
 
 interface JobLayout {
   submittedAt: string;
+  /** Where the job's detail is POSTed once it settles (JobSubmitted's `callbackUrl`), or null. */
+  callbackUrl: string | null;
   total: number;
   /** Each visit's place in the job's image order: images of visit i are at offset..offset+count-1. */
   visits: ReadonlyArray<{ storeId: string; visitTime: string; offset: number; count: number }>;
@@ -95,7 +97,12 @@ export function evolveJobView(state: JobView | undefined, event: RecordedEvent):
       }
       const submitted: JobView = {
         ...view,
-        layout: { submittedAt: event.metadata.occurredAt, total: images.length, visits },
+        layout: {
+          submittedAt: event.metadata.occurredAt,
+          callbackUrl: event.data.callbackUrl ?? null,
+          total: images.length,
+          visits,
+        },
         pages,
         early: [],
         lastPosition,
