@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { listDeadLetters } from '@retail-pulse/shared/messaging';
 import { collectionNames } from '@retail-pulse/shared/mongo';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { loggedEvents } from '../support/eventLog';
+import { runReplay } from '../support/replayCli';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { DocumentedAnswers } from '../support/openapi';
 import { describeStack, startStack, waitForTerminal, type Stack } from '../support/stack';
@@ -22,8 +20,6 @@ import { until } from '../support/until';
  * the reason; a processor killed mid-POST loses nothing; a replay calls nobody again; and a
  * submit without `callback_url` is what it always was.
  */
-const run = promisify(execFile);
-const root = join(__dirname, '../..');
 const SECRET = 'e2e-webhook-secret-0f3c9a71d2';
 const KNOWN_STORE = 'S00339218';
 
@@ -245,16 +241,7 @@ describe('job-settled webhooks on the running stack', () => {
     const mark = await state.webhooksThrough();
     const before = received.map((request) => request.body.webhook_id);
     const served = await state.active();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'services/projection/src/replay/cli.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        AMQP_URL: environment.amqpUrl,
-        TOPOLOGY_PREFIX: environment.prefix,
-        MONGO_URL: environment.mongoUrl,
-        MONGO_DB: environment.dbName,
-      },
-    });
+    const stdout = await runReplay(environment);
     expect(stdout).toMatch(/rebuilt jobStatus, visits, jobs as generation \d+/);
     expect((await state.active()).jobs).toBeGreaterThan(served.jobs);
     // The switch folded every settled job into the new generation, and stored no webhook for any.

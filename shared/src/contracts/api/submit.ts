@@ -20,19 +20,22 @@ export const DEFAULT_SUBMIT_LIMITS: Readonly<SubmitLimits> = {
 /** A store id as a submit carries it (the same rule as isIdentifier, spelt so the document shows it). */
 const IDENTIFIER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** An absolute http or https URL with a host. */
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 function imageUrlSchema(maxLength: number) {
   return (
     z
       .string({ error: 'must be a string' })
       .max(maxLength, `must be at most ${maxLength} characters`)
-      .refine((value) => {
-        try {
-          const url = new URL(value);
-          return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
-        } catch {
-          return false;
-        }
-      }, 'must be an http or https URL')
+      .refine(isHttpUrl, 'must be an http or https URL')
       // Spaces too: a URL holds them percent-encoded, and a raw one would split it in every text that names it.
       .refine(
         (value) => !/\s/.test(value) && !hasUnsafeCharacters(value),
@@ -54,14 +57,7 @@ function callbackUrlSchema(maxLength: number) {
   return z
     .string({ error: 'must be a string' })
     .max(maxLength, `must be at most ${maxLength} characters`)
-    .refine((value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
-      } catch {
-        return false;
-      }
-    }, 'must be an absolute http or https URL')
+    .refine(isHttpUrl, 'must be an absolute http or https URL')
     .refine(
       (value) => !/\s/.test(value) && !hasUnsafeCharacters(value),
       'must not contain spaces or control characters (percent-encode them)',
