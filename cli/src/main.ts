@@ -89,6 +89,26 @@ program
   });
 
 program
+  .command('cancel')
+  .description('cancel an ongoing job: its images not processed yet are dropped, and it settles as failed')
+  .argument('<job_id>')
+  .option('--wait', 'follow the job until it settles and show it')
+  .action(async (jobId: string, options: { wait?: boolean }) => {
+    const accepted = await api().post<{ job_id: number }>(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, '');
+    if (!options.wait) {
+      return globals().json ? json(accepted) : out(`job ${accepted.job_id}: cancellation accepted`);
+    }
+    const detail = await follow(accepted.job_id);
+    if (globals().json) json(detail);
+    else detailLines(detail).forEach(out);
+    // Sent as the last images settled, a cancellation changes nothing: the job completed anyway.
+    if (detail.status !== 'failed') {
+      process.stderr.write(`rp: job ${detail.job_id} ${detail.status} before the cancellation took effect\n`);
+      process.exitCode = 1;
+    }
+  });
+
+program
   .command('status')
   .description('a job status: ongoing, completed, or failed with the reasons')
   .argument('<job_id>')

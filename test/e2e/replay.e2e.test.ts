@@ -9,9 +9,11 @@ import { connectMongo } from '@retail-pulse/shared/mongo';
 import { ProjectionState, readModelCollections } from '@retail-pulse/shared/readModels';
 import { storedEventOf, type EventLogDocument } from '../../services/projection/src/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
+import { startHeldImages, type HeldImages } from '../support/heldImages';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+import { until } from '../support/until';
 
 /**
  * The event log is the system of record: read models deleted and replayed answer byte for byte
@@ -21,6 +23,7 @@ const run = promisify(execFile);
 const root = join(__dirname, '../..');
 let environment: TestEnvironment;
 let images: ImageServer;
+let held: HeldImages;
 let stack: Stack;
 const jobIds: number[] = [];
 
@@ -30,6 +33,7 @@ const visitQueries = [
   '/api/visits?area=7100016',
   '/api/visits?storeid=S00339218',
   '/api/visits?storeid=S00000201&startdate=2024-01-20',
+  '/api/visits?storeid=S00000203',
   '/api/visits?area=7100015&startdate=2024-01-21&enddate=2024-01-21',
   '/api/visits?area=7100015&startdate=2024-01-22T00:00:00Z&enddate=2024-02-01',
 ];
@@ -51,7 +55,31 @@ beforeAll(async () => {
   ] as const;
   for (const visits of jobs) jobIds.push(await submit(visits));
   for (const jobId of jobIds) await waitForTerminal(stack, jobId);
+  jobIds.push(await cancelledJob());
 });
+
+/**
+ * A job cancelled while one download was held, whose image measured before the cancel stays and
+ * whose held one, measured after it, is in the log and counts nowhere: the replay must agree.
+ */
+async function cancelledJob(): Promise<number> {
+  held = await startHeldImages();
+  const jobId = await submit([
+    ['S00000203', [images.url('/img/front.png?cancelled'), held.url('late.jpg')], '2024-01-24T10:00:00Z'],
+  ]);
+  const settledImages = async () =>
+    ((await (await fetch(`${stack.baseUrl}/api/jobs/${jobId}`)).json()) as { images?: { succeeded: number } }).images
+      ?.succeeded;
+  await until(async () => held.waiting() === 1 && (await settledImages()) === 1, { what: 'the job held ongoing' });
+  expect((await fetch(`${stack.baseUrl}/api/jobs/${jobId}/cancel`, { method: 'POST' })).status).toBe(202);
+  expect(await waitForTerminal(stack, jobId)).toMatchObject({ status: 'failed' });
+  held.release();
+  await until(
+    async () => (await environment.db.collection('events').countDocuments({ jobId, type: 'ImageProcessed' })) === 2,
+    { what: 'the held image measured after the cancel' },
+  );
+  return jobId;
+}
 
 type Visit = readonly [string, readonly string[], string];
 
@@ -89,7 +117,9 @@ async function expectSnapshot(expected: string[], timeoutMs = 10_000): Promise<v
 }
 
 afterAll(async () => {
+  held?.release();
   await stack?.stopAll();
+  await held?.close();
   await images?.close();
   await environment?.cleanup();
 });
@@ -129,7 +159,13 @@ const hashOf = (output: string) => /content hash (\S+)/.exec(output)?.[1];
 describe('replaying the event log', () => {
   it('rebuilds read models that answer byte for byte as before, with a stable hash', async () => {
     const before = await snapshot(stack.baseUrl);
-    expect(before.filter((line) => line.includes('"status":"failed"'))).toHaveLength(3);
+    expect(before.filter((line) => line.includes('"status":"failed"'))).toHaveLength(4);
+    expect(before).toContain(
+      `/api/status?jobid=${jobIds[5]} 200 {"status":"failed","job_id":${jobIds[5]},"error":[{"store_id":"S00000203","error":"cancelled"}]}`,
+    );
+    expect(before).toContain(
+      '/api/visits?storeid=S00000203 200 {"results":[{"store_id":"S00000203","area":"7100016","store_name":"KRISHNA  KIRANA","data":[{"date":"2024-01-24","perimeter":[1000]}]}]}',
+    );
     const state = new ProjectionState(environment.db);
     const served = await state.active();
     const servedHash = (await hashReadModels(environment.db, served)).hash;
@@ -189,12 +225,17 @@ describe('replaying the event log', () => {
     expect(await unknown.json()).toEqual({ error: 'unknown generation: 999' });
   });
 
-  it('keeps one log entry and one count per image when a job is delivered and fanned out twice', async () => {
+  it('keeps one log entry and one count per job when a settled job is delivered and fanned out twice', async () => {
     const before = await snapshot(stack.baseUrl);
     const folded = async () =>
       ((await (await fetch(`http://127.0.0.1:${stack.ports.projection}/health`)).json()) as { eventsReceived: number })
         .eventsReceived;
     const foldedBefore = await folded();
+    const requestsDropped = async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${stack.ports['image-processor']}/metrics`)).text();
+      return Number(/^rp_image_requests_dropped_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    };
+    const droppedBefore = await requestsDropped();
     const events = environment.db.collection('events');
     const countBefore = await events.countDocuments({});
     const submitted = await events.findOne<EventLogDocument>({ type: 'JobSubmitted', jobId: jobIds[0] });
@@ -206,13 +247,14 @@ describe('replaying the event log', () => {
     }
     await channel.waitForConfirms();
     await connection.close();
-    // The dispatcher fans the job out twice more and the processor settles its 2 images again:
-    // the projection receives 2 + 2 × 2 duplicates.
-    const deadline = Date.now() + 30_000;
-    while ((await folded()) < foldedBefore + 6 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(await folded()).toBe(foldedBefore + 6);
+    // The dispatcher fans the job out twice more. The job settled long ago, so the processor drops
+    // its 2 × 2 image requests unprocessed: the projection receives the 2 duplicates alone.
+    await until(async () => (await requestsDropped()) >= droppedBefore + 4, {
+      what: 'the fanned-out requests dropped',
+    });
+    await until(async () => (await folded()) >= foldedBefore + 2, { what: 'the duplicates received' });
+    expect(await requestsDropped()).toBe(droppedBefore + 4);
+    expect(await folded()).toBe(foldedBefore + 2);
     expect(await events.countDocuments({})).toBe(countBefore);
     expect(await snapshot(stack.baseUrl)).toEqual(before);
   });

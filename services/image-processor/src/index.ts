@@ -10,6 +10,7 @@ import {
   type Logger,
 } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, jobSubmittedSchema, storeMasterImported } from '@retail-pulse/shared/contracts';
+import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
@@ -26,6 +27,7 @@ import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
+import { SettledJobs } from './process/settledJobs';
 
 const configSchema = z
   .object({
@@ -62,7 +64,10 @@ runService('image-processor', async () => {
   const { config, logger } = configureBackgroundStage('image-processor', configSchema);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
-  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.storeMasters]);
+  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
+    collectionNames.storeMasters,
+    collectionNames.projectionState,
+  ]);
   const seeded = await seedStoreMaster(new StoreMasterVersions(db), config.STORE_MASTER_FILE, logger);
   const stores = new StoreMaster(db, logger);
   const master = await stores.start(config.STORE_MASTER_POLL_MS);
@@ -78,6 +83,15 @@ runService('image-processor', async () => {
   });
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'image-processor' });
   await followStoreMaster(broker, stores, logger);
+  // Settled jobs (cancelled ones above all) are announced: their image requests are dropped.
+  const settledJobs = new SettledJobs(db, logger);
+  await broker.follow({
+    exchange: topology.names.jobSettledExchange,
+    // A malformed notice throws: the broker moves it to the dead-letter queue with the reason.
+    onMessage: (content) => settledJobs.settledNotice(parseJobSettledNotice(content)),
+    onReady: () => settledJobs.feedReady(),
+    onLost: () => undefined,
+  });
   await broker.start();
   if (seeded?.created) await broker.publish(topology.names.storeMasterExchange, '', storeMasterImported(seeded));
   const metrics = new ServiceMetrics();
@@ -110,6 +124,7 @@ runService('image-processor', async () => {
       await processImage(request, {
         broker,
         stores,
+        settledJobs,
         downloader,
         logger,
         retryPolicy,
@@ -131,6 +146,7 @@ runService('image-processor', async () => {
     details: () => ({
       inFlight: inFlight.size,
       processed,
+      settledJobs: settledJobs.stats,
       storeMaster: { version: stores.snapshot.version, stores: stores.snapshot.size },
       bodyBytes: downloader.budget.stats,
       broker: broker.stats,

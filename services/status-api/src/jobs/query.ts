@@ -121,6 +121,7 @@ export class JobsQuery {
       images: counts(document.total, document.succeeded, document.failed),
       submitted_at: document.submittedAt,
       ...(document.settledAt !== null ? { settled_at: document.settledAt } : {}),
+      ...(document.cancelledAt !== undefined ? { cancelled_at: document.cancelledAt } : {}),
       visits: job.visits.map(([storeId, visitTime, total, succeeded, failed]) => ({
         store_id: storeId,
         visit_time: visitTime,

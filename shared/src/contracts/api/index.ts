@@ -3,6 +3,7 @@
  * answers by, and the route declarations the OpenAPI document is built from. A new route is a
  * declaration beside its schemas, listed in `apiRoutes`.
  */
+import { commandRoutes } from './commands';
 import { jobsRoutes } from './jobs';
 import { openApiDocument } from './openapi';
 import { referenceRoutes } from './reference';
@@ -11,6 +12,7 @@ import { statusRoutes } from './status';
 import { submitRoutes } from './submit';
 import { visitsRoutes } from './visits';
 
+export * from './commands';
 export * from './jobs';
 export * from './openapi';
 export * from './reference';
@@ -25,6 +27,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...statusRoutes,
   ...visitsRoutes,
   ...jobsRoutes,
+  ...commandRoutes,
   ...referenceRoutes,
 ];
 

@@ -5,6 +5,7 @@ import type { ImageRecordDocument } from './documents';
 export function imageRecordOf(event: RecordedEvent): ImageRecordDocument | undefined {
   switch (event.type) {
     case 'JobSubmitted':
+    case 'JobCancelled':
       return undefined;
     case 'ImageProcessed':
     case 'ImageFailed': {

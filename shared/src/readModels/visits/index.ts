@@ -5,6 +5,7 @@
  * (services/status-api/src/visits/query.ts) are the I/O at either end.
  */
 export * from './buckets';
+export * from './cancellations';
 export * from './documents';
 export * from './group';
 export * from './imageRecord';
