@@ -21,8 +21,9 @@ export function detailLines(detail: JobDetailBody): string[] {
     : detail.settled_at
       ? `, settled ${detail.settled_at}`
       : '';
+  const retry = detail.retry_of ? `, a retry of job ${detail.retry_of}` : '';
   return [
-    `job ${detail.job_id}: ${detail.status} — ${total} images, ${succeeded} succeeded, ${failed} failed, ${pending} pending (submitted ${detail.submitted_at}${settled})`,
+    `job ${detail.job_id}: ${detail.status} — ${total} images, ${succeeded} succeeded, ${failed} failed, ${pending} pending (submitted ${detail.submitted_at}${settled}${retry})`,
     table(
       detail.visits.map((visit) => ({
         store_id: visit.store_id,

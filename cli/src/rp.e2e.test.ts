@@ -121,7 +121,7 @@ describe('rp against the running stack', () => {
     expect(JSON.parse(again.stdout)).toEqual(JSON.parse(first.stdout));
   });
 
-  it('cancels a running job and shows it settled; cancelling it again is an error', async () => {
+  it('cancels a running job and shows it settled, then retries it; what cannot be done is an error', async () => {
     const file = jobFile('held.json', 'S00339218', ['/img/shelf.jpg?cli-cancel'], [held.url('cli.jpg')]);
     const jobId = JSON.parse((await rp('--json', 'submit', file)).stdout).job_id as number;
     const detail = async () => JSON.parse((await rp('--json', 'job', String(jobId))).stdout) as JobDetailBody;
@@ -149,6 +149,26 @@ describe('rp against the running stack', () => {
       stderr: `rp: job ${jobId} has already settled (failed); only an ongoing job can be cancelled\n`,
     });
     expect((await rp('cancel', '424242')).stderr).toBe('rp: no job 424242\n');
+
+    // Its failed (here: cancelled) image, submitted again as a job of its own.
+    held.release();
+    const retried = await rp('--json', 'retry', String(jobId), '--wait');
+    expect(retried).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(retried.stdout)).toMatchObject({
+      retry_of: jobId,
+      status: 'completed',
+      images: { total: 1, succeeded: 1, failed: 0, pending: 0 },
+      visits: [{ store_id: 'S00339218', visit_time: '2024-05-02T10:00:00Z' }],
+    });
+    const again = await rp('retry', String(jobId));
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout).toMatch(new RegExp(`^job \\d+ submitted: the failed images of job ${jobId}\n$`));
+    const completed = String(JSON.parse(retried.stdout).job_id);
+    expect(await rp('retry', completed)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `rp: job ${completed} has completed; only a failed job can be retried\n`,
+    });
   });
 
   it("runs the operator tools under the same roof, with this stack's settings", async () => {

@@ -34,12 +34,21 @@ afterAll(async () => {
   await environment?.cleanup();
 });
 
-async function call(method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${stack.baseUrl}${path}`, { method });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+async function call(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; replayed?: string }> {
+  const response = await fetch(`${stack.baseUrl}${path}`, { method, headers });
+  const replayed = response.headers.get('idempotent-replayed');
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    ...(replayed ? { replayed } : {}),
+  };
 }
 const get = (path: string) => call('GET', path);
-const post = (path: string) => call('POST', path);
+const post = (path: string, headers: Record<string, string> = {}) => call('POST', path, headers);
 
 type Visit = { store_id: string; image_url: string[]; visit_time: string };
 
@@ -65,10 +74,11 @@ const processorHealth = async () =>
     settledJobs: { remembered: number };
   };
 
-describe('cancelling a job on the running stack', () => {
-  let cancelled: number;
-  const visits: Visit[] = [];
+/** The job cancelled below, and its visits: retried further down. */
+let cancelled: number;
+const visits: Visit[] = [];
 
+describe('cancelling a job on the running stack', () => {
   it('drops what was not processed, keeps what was, settles failed with the visits cancelled', async () => {
     visits.push(
       { store_id: UNKNOWN_STORE, image_url: [images.url('/img/front.png')], visit_time: '2024-03-01T08:00:00.000Z' },
@@ -200,5 +210,87 @@ describe('cancelling a job on the running stack', () => {
       body: { error: 'job_id must be a positive integer' },
     });
     expect((await get(`/api/jobs/${done}/cancel`)).status).toBe(405);
+  });
+});
+
+describe('retrying a failed job on the running stack', () => {
+  let original: number;
+  let retried: number;
+
+  it('submits exactly its failed and cancelled images as a new job naming it; the original keeps its answer', async () => {
+    original = cancelled;
+    const status = await get(`/api/status?jobid=${original}`);
+    const detail = await get(`/api/jobs/${original}`);
+    const originalImages = (await get(`/api/jobs/${original}/images`)).body.images as Array<Record<string, unknown>>;
+
+    const key = { 'Idempotency-Key': `retry-${environment.prefix}` };
+    const accepted = await post(`/api/jobs/${original}/retry`, key);
+    expect(accepted).toEqual({ status: 201, body: { job_id: expect.any(Number), retry_of: original } });
+    retried = accepted.body.job_id as number;
+    expect(await post(`/api/jobs/${original}/retry/`, key)).toEqual({ ...accepted, replayed: 'true' });
+    expect(await waitForTerminal(stack, retried)).toEqual({
+      status: 'failed',
+      job_id: retried,
+      error: [{ store_id: UNKNOWN_STORE, error: `unknown store_id ${UNKNOWN_STORE}` }],
+    });
+    const retry = await get(`/api/jobs/${retried}`);
+    expect(retry.body).toMatchObject({
+      job_id: retried,
+      retry_of: original,
+      status: 'failed',
+      images: { total: 8, succeeded: 7, failed: 1, pending: 0 },
+    });
+    const failedBefore = originalImages.filter((image) => image.status !== 'succeeded');
+    const counts = (total: number, succeeded: number) => ({ total, succeeded, failed: total - succeeded, pending: 0 });
+    expect(retry.body.visits).toEqual([
+      { store_id: UNKNOWN_STORE, visit_time: visits[0]!.visit_time, images: counts(1, 0) },
+      { store_id: KNOWN_STORE, visit_time: visits[1]!.visit_time, images: counts(2, 2) },
+      { store_id: OTHER_STORE, visit_time: visits[2]!.visit_time, images: counts(5, 5) },
+    ]);
+    const images = (await get(`/api/jobs/${retried}/images`)).body.images as Array<Record<string, unknown>>;
+    expect(images.map(({ url, store_id, visit_time }) => ({ url, store_id, visit_time }))).toEqual(
+      failedBefore.map(({ url, store_id, visit_time }) => ({ url, store_id, visit_time })),
+    );
+    // The original's answers are final; the retry adds its measured images to the visits.
+    expect(await get(`/api/status?jobid=${original}`)).toEqual(status);
+    expect(await get(`/api/jobs/${original}`)).toEqual(detail);
+    expect(detail.body).not.toHaveProperty('retry_of');
+    const measured = await get(`/api/visits?storeid=${KNOWN_STORE}&startdate=2024-03-02&enddate=2024-03-02`);
+    expect((measured.body.results as Array<{ data: Array<{ perimeter: number[] }> }>)[0]!.data[0]!.perimeter).toEqual([
+      HELD_IMAGE.perimeter,
+      HELD_IMAGE.perimeter,
+      HELD_IMAGE.perimeter,
+    ]);
+  }, 120_000);
+
+  it('answers 409 for a job that is not failed, 404 for an unknown one, 400 for a malformed id', async () => {
+    const stalled = await startHeldImages();
+    try {
+      const running = await submit([
+        { store_id: KNOWN_STORE, image_url: [stalled.url('r.jpg')], visit_time: '2024-03-05T10:00:00Z' },
+      ]);
+      expect(await post(`/api/jobs/${running}/retry`)).toEqual({
+        status: 409,
+        body: { error: `job ${running} is ongoing; only a failed job can be retried` },
+      });
+      expect(await post(`/api/jobs/${running}/cancel`)).toMatchObject({ status: 202 });
+      await waitForTerminal(stack, running);
+    } finally {
+      await stalled.close();
+    }
+    const done = await submit([
+      { store_id: KNOWN_STORE, image_url: [images.url('/img/front.png?retry')], visit_time: '2024-03-06T10:00:00Z' },
+    ]);
+    expect(await waitForTerminal(stack, done)).toEqual({ status: 'completed', job_id: done });
+    expect(await post(`/api/jobs/${done}/retry`)).toEqual({
+      status: 409,
+      body: { error: `job ${done} has completed; only a failed job can be retried` },
+    });
+    expect(await post('/api/jobs/424242/retry')).toEqual({ status: 404, body: { error: 'no job 424242' } });
+    expect(await post('/api/jobs/-1/retry')).toEqual({
+      status: 400,
+      body: { error: 'job_id must be a positive integer' },
+    });
+    expect((await post(`/api/jobs/${retried}/retry`)).status).toBe(201); // a retry that failed is retried like any job
   });
 });

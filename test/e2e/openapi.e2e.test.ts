@@ -72,6 +72,7 @@ const jobRoute = { path: '/api/jobs/{job_id}', method: 'get' };
 const imagesRoute = { path: '/api/jobs/{job_id}/images', method: 'get' };
 const eventsRoute = { path: '/api/jobs/{job_id}/events', method: 'get' };
 const cancelRoute = { path: '/api/jobs/{job_id}/cancel', method: 'post' };
+const retryRoute = { path: '/api/jobs/{job_id}/retry', method: 'post' };
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -203,7 +204,7 @@ describe('every documented answer, from the running stack', () => {
     expect((await ask(jobsRoute, '/api/jobs?status=lost')).status).toBe(400);
   });
 
-  it('cancel: 202, then 409 once settled, 404 and 400', async () => {
+  it('cancel: 202, then 409 once settled, 404 and 400; retry: 201, 409, 404 and 400', async () => {
     const { job_id: jobId } = (
       await ask(
         submitRoute,
@@ -224,6 +225,18 @@ describe('every documented answer, from the running stack', () => {
     expect((await ask(cancelRoute, `/api/jobs/${jobId}/cancel`, post)).status).toBe(409);
     expect((await ask(cancelRoute, '/api/jobs/999999999/cancel', post)).status).toBe(404);
     expect((await ask(cancelRoute, '/api/jobs/abc/cancel', post)).status).toBe(400);
+
+    // Retried: a new job of its failed image, named in the detail; a completed job is a 409.
+    held.release();
+    const withKey = { method: 'POST', headers: { 'idempotency-key': `openapi-retry-${environment.prefix}` } };
+    const retried = await ask(retryRoute, `/api/jobs/${jobId}/retry`, withKey);
+    expect(retried).toEqual({ status: 201, body: { job_id: expect.any(Number), retry_of: jobId } });
+    const { job_id: retryId } = retried.body as { job_id: number };
+    expect(await waitForTerminal(stack, retryId)).toEqual({ status: 'completed', job_id: retryId });
+    expect((await ask(jobRoute, `/api/jobs/${retryId}`)).body).toMatchObject({ retry_of: jobId });
+    expect((await ask(retryRoute, `/api/jobs/${retryId}/retry`, post)).status).toBe(409);
+    expect((await ask(retryRoute, '/api/jobs/999999999/retry', post)).status).toBe(404);
+    expect((await ask(retryRoute, '/api/jobs/abc/retry', post)).status).toBe(400);
   });
 
   it('the gateway: 404 and 405, the page and its files', async () => {
@@ -264,6 +277,7 @@ describe('the reference page', () => {
         '/api/jobs/{job_id}/cancel',
         '/api/jobs/{job_id}/events',
         '/api/jobs/{job_id}/images',
+        '/api/jobs/{job_id}/retry',
         '/api/status',
         '/api/submit/',
         '/api/visits',
@@ -284,7 +298,7 @@ describe('the reference page', () => {
 });
 
 describe('while the service behind is away', () => {
-  it('submit and cancel answer the documented 503', async () => {
+  it('submit, cancel and retry answer the documented 503', async () => {
     await stack.stop('ingest');
     const down = await ask(
       submitRoute,
@@ -294,6 +308,7 @@ describe('while the service behind is away', () => {
     expect(down).toEqual({ status: 503, body: { error: 'service temporarily unavailable; retry shortly' } });
     const cancel = await ask(cancelRoute, '/api/jobs/1/cancel', { method: 'POST' });
     expect(cancel).toEqual({ status: 503, body: { error: 'service temporarily unavailable; retry shortly' } });
+    expect((await ask(retryRoute, '/api/jobs/1/retry', { method: 'POST' })).status).toBe(503);
     await stack.stop('status-api');
     expect((await ask(statusRoute, '/api/status?jobid=1')).status).toBe(503);
     expect((await ask(visitsRoute, '/api/visits')).status).toBe(503);

@@ -55,8 +55,18 @@ beforeAll(async () => {
   ] as const;
   for (const visits of jobs) jobIds.push(await submit(visits));
   for (const jobId of jobIds) await waitForTerminal(stack, jobId);
-  jobIds.push(await cancelledJob());
+  const cancelled = await cancelledJob();
+  jobIds.push(cancelled, await retriedJob(cancelled));
 });
+
+/** The retry of the cancelled job: its held image, served at once now, as a job of its own. */
+async function retriedJob(of: number): Promise<number> {
+  const response = await fetch(`${stack.baseUrl}/api/jobs/${of}/retry`, { method: 'POST' });
+  const { job_id: jobId } = (await response.json()) as { job_id: number };
+  expect(response.status).toBe(201);
+  expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
+  return jobId;
+}
 
 /**
  * A job cancelled while one download was held, whose image measured before the cancel stays and
@@ -164,7 +174,8 @@ describe('replaying the event log', () => {
       `/api/status?jobid=${jobIds[5]} 200 {"status":"failed","job_id":${jobIds[5]},"error":[{"store_id":"S00000203","error":"cancelled"}]}`,
     );
     expect(before).toContain(
-      '/api/visits?storeid=S00000203 200 {"results":[{"store_id":"S00000203","area":"7100016","store_name":"KRISHNA  KIRANA","data":[{"date":"2024-01-24","perimeter":[1000]}]}]}',
+      // front.png measured before the cancel, and the held image by the retry (not by the cancelled job).
+      '/api/visits?storeid=S00000203 200 {"results":[{"store_id":"S00000203","area":"7100016","store_name":"KRISHNA  KIRANA","data":[{"date":"2024-01-24","perimeter":[1000,2240]}]}]}',
     );
     const state = new ProjectionState(environment.db);
     const served = await state.active();

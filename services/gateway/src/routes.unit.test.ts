@@ -17,6 +17,8 @@ describe('routeFor', () => {
     ['/api/jobs/x/', 'statusApi', 'GET'],
     ['/api/jobs/12/cancel', 'ingest', 'POST'],
     ['/api/jobs/12/cancel/', 'ingest', 'POST'],
+    ['/api/jobs/12/retry', 'ingest', 'POST'],
+    ['/api/jobs/12/retry/', 'ingest', 'POST'],
   ])('%s → %s (%s)', (path, upstream, method) => {
     const route = routeFor(path);
     expect(route && 'upstream' in route ? route.upstream : undefined).toBe(upstream);
@@ -47,6 +49,7 @@ describe('routeFor', () => {
     '/api/jobs//images',
     '/api/jobs/1/images/x',
     '/api/jobs/1/cancel/x',
+    '/api/jobs/1/retry/1',
   ])('%s has no route', (path) => expect(routeFor(path)).toBeUndefined());
 });
 
@@ -71,6 +74,7 @@ describe('the route table and the OpenAPI document', () => {
       '/api/jobs/job_id/events',
       '/api/jobs/job_id/images',
       '/api/jobs/job_id/cancel',
+      '/api/jobs/job_id/retry',
       '/openapi.json',
       '/docs',
       '/docs/file',

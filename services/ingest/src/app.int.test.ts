@@ -3,16 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
-import {
-  jobCancelledEventId,
-  jobCancelledSchema,
-  jobSubmittedSchema,
-  type JobCancelled,
-} from '@retail-pulse/shared/contracts';
+import { jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { databaseProbe } from '@retail-pulse/shared/mongo';
-import { readModelCollections, type JobOutcomeDocument } from '@retail-pulse/shared/readModels';
 import { Readiness, ServiceMetrics } from '@retail-pulse/shared/service';
 import { RawConnection, rawRequest } from '../../../test/support/rawHttp';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
@@ -44,6 +38,7 @@ async function startIngest(
 ): Promise<{ url: string; server: Server }> {
   const metrics = new ServiceMetrics();
   const app = createIngestApp({
+    db: environment.db,
     broker,
     jobIds: new JobIdAllocator(environment.db, 10),
     receipts: new JobReceipts(environment.db),
@@ -292,91 +287,6 @@ describe('submit with an Idempotency-Key', () => {
     } finally {
       await closeServer(ingest.server);
       await broker.close();
-    }
-  });
-});
-
-describe('commands on a job', () => {
-  const command = (url: string, path: string, headers: Record<string, string> = {}) =>
-    fetch(`${url}${path}`, { method: 'POST', headers });
-  /** Settles a job as the projection does: its outcome in the served job-status generation. */
-  const settle = (jobId: number, status: 'completed' | 'failed') =>
-    environment.db.collection<JobOutcomeDocument>(readModelCollections(1).jobOutcomes).insertOne({
-      _id: String(jobId),
-      jobId,
-      status,
-      failures: status === 'failed' ? [{ storeId: 'S00339218', reason: 'HTTP 404' }] : [],
-      totalImages: 1,
-      failedImages: status === 'failed' ? 1 : 0,
-      position: 3,
-    });
-
-  it('cancel: 202 once the JobCancelled is queued (sent twice, the same event), 409 once settled, 404, 400', async () => {
-    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
-    await broker.start();
-    const { url, server } = await startIngest(broker);
-    const connection = await amqp.connect(environment.amqpUrl);
-    try {
-      const channel = await connection.createChannel();
-      const { queue } = await channel.assertQueue('', { exclusive: true });
-      await channel.bindQueue(queue, environment.topology.names.eventsExchange, 'JobCancelled');
-      const { job_id: jobId } = (await (await submit(url, job)).json()) as { job_id: number };
-
-      // Known by its receipt, before any projection has folded it.
-      const cancelled = await command(url, `/api/jobs/${jobId}/cancel`);
-      expect([cancelled.status, await cancelled.json()]).toEqual([202, { job_id: jobId }]);
-      expect((await command(url, `/api/jobs/${jobId}/cancel/`)).status).toBe(202);
-      const events: JobCancelled[] = [];
-      for (let message; (message = await channel.get(queue, { noAck: true }));) {
-        events.push(jobCancelledSchema.parse(JSON.parse(message.content.toString())));
-      }
-      expect(events.map((event) => [event.eventId, event.data])).toEqual([
-        [jobCancelledEventId(jobId), { jobId }],
-        [jobCancelledEventId(jobId), { jobId }],
-      ]);
-
-      await settle(jobId, 'failed');
-      const late = await command(url, `/api/jobs/${jobId}/cancel`);
-      expect([late.status, await late.json()]).toEqual([
-        409,
-        { error: `job ${jobId} has already settled (failed); only an ongoing job can be cancelled` },
-      ]);
-      const unknown = await command(url, '/api/jobs/424242/cancel');
-      expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'no job 424242' }]);
-      const malformed = await command(url, '/api/jobs/0x1/cancel');
-      expect([malformed.status, await malformed.json()]).toEqual([400, { error: 'job_id must be a positive integer' }]);
-      expect((await fetch(`${url}/api/jobs/${jobId}/cancel`)).status).toBe(405);
-      expect(await channel.get(queue, { noAck: true })).toBe(false);
-    } finally {
-      await connection.close();
-      await closeServer(server);
-      await broker.close();
-    }
-  });
-
-  it('cancel: 503 while RabbitMQ cannot take the command', async () => {
-    const up = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
-    await up.start();
-    const first = await startIngest(up);
-    const { job_id: jobId } = (await (await submit(first.url, job)).json()) as { job_id: number };
-    await closeServer(first.server);
-    await up.close();
-    const down = new Broker('amqp://guest:guest@127.0.0.1:1', environment.topology, logger, {
-      connectionName: 'ingest-test',
-      publishWaitMs: 200,
-    });
-    void down.start();
-    const { url, server } = await startIngest(down);
-    try {
-      const response = await command(url, `/api/jobs/${jobId}/cancel`);
-      expect([response.status, response.headers.get('retry-after'), await response.json()]).toEqual([
-        503,
-        '2',
-        { error: 'the message broker is unavailable; retry shortly' },
-      ]);
-    } finally {
-      await closeServer(server);
-      await down.close();
     }
   });
 });

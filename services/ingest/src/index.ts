@@ -44,6 +44,7 @@ runService('ingest', async () => {
   const metrics = new ServiceMetrics();
   observeBroker(metrics, broker);
   const app = createIngestApp({
+    db,
     broker,
     jobIds: new JobIdAllocator(db),
     receipts: new JobReceipts(db),

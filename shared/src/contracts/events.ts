@@ -31,7 +31,13 @@ export type SubmittedVisit = z.infer<typeof submittedVisitSchema>;
 export const jobSubmittedSchema = eventSchema(
   'JobSubmitted',
   1,
-  z.object({ jobId, imageCount: z.number().int().positive(), visits: z.array(submittedVisitSchema).min(1) }),
+  z.object({
+    jobId,
+    imageCount: z.number().int().positive(),
+    visits: z.array(submittedVisitSchema).min(1),
+    /** The failed job this one retries (POST /api/jobs/{job_id}/retry): its failed images, as they were. */
+    retryOf: jobId.optional(),
+  }),
 );
 
 const imageRef = {

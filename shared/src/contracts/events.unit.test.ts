@@ -66,3 +66,15 @@ describe('a job cancellation', () => {
     );
   });
 });
+
+describe('a retry', () => {
+  it('is a JobSubmitted naming the job it retries, and JobSubmitted events without one stay valid', () => {
+    const submitted = aJobSubmitted({ jobId: 8 });
+    const retry = { ...submitted, data: { ...submitted.data, retryOf: 7 } };
+    expect(domainEventSchema.parse(retry)).toEqual(retry);
+    expect(domainEventSchema.parse(submitted)).toEqual(submitted);
+    expect(domainEventSchema.safeParse({ ...submitted, data: { ...submitted.data, retryOf: '7' } }).success).toBe(
+      false,
+    );
+  });
+});

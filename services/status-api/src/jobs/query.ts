@@ -122,6 +122,7 @@ export class JobsQuery {
       submitted_at: document.submittedAt,
       ...(document.settledAt !== null ? { settled_at: document.settledAt } : {}),
       ...(document.cancelledAt !== undefined ? { cancelled_at: document.cancelledAt } : {}),
+      ...(document.retryOf !== undefined ? { retry_of: document.retryOf } : {}),
       visits: job.visits.map(([storeId, visitTime, total, succeeded, failed]) => ({
         store_id: storeId,
         visit_time: visitTime,

@@ -69,6 +69,8 @@ export const jobDetailSchema = z.object({
   settled_at: z.iso.datetime({ offset: true }).optional(),
   /** When the job was cancelled (then also its `settled_at`); only on a job its cancellation settled. */
   cancelled_at: z.iso.datetime({ offset: true }).optional(),
+  /** The failed job whose failed images this job retries (POST /api/jobs/{job_id}/retry); only on a retry. */
+  retry_of: z.number().int().positive().optional(),
   visits: z.array(
     z.object({ store_id: z.string(), visit_time: z.iso.datetime({ offset: true }), images: imageCountsSchema }),
   ),

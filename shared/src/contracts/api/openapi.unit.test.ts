@@ -47,6 +47,7 @@ describe('the OpenAPI document', () => {
       '/api/jobs/{job_id}/cancel',
       '/api/jobs/{job_id}/events',
       '/api/jobs/{job_id}/images',
+      '/api/jobs/{job_id}/retry',
       '/api/status',
       '/api/submit/',
       '/api/visits',

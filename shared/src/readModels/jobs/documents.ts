@@ -72,6 +72,8 @@ export interface JobDocument extends ImageCounts {
   settledAt: string | null;
   /** When the job was cancelled; only on a job settled by its cancellation. */
   cancelledAt?: string;
+  /** The failed job this one retries; only on a retry. */
+  retryOf?: number;
   /** JSON of VisitCountsEntry[], in submission order. */
   visits: string;
 }

@@ -16,6 +16,8 @@ type ImageEvent = Extract<RecordedEvent, { type: 'ImageProcessed' | 'ImageFailed
 interface JobLayout {
   submittedAt: string;
   total: number;
+  /** The failed job this one retries, or null. */
+  retryOf: number | null;
   /** Each visit's place in the job's image order: images of visit i are at offset..offset+count-1. */
   visits: ReadonlyArray<{ storeId: string; visitTime: string; offset: number; count: number }>;
 }
@@ -104,7 +106,12 @@ export function evolveJobView(state: JobView | undefined, event: RecordedEvent):
       }
       const submitted: JobView = {
         ...view,
-        layout: { submittedAt: event.metadata.occurredAt, total: images.length, visits },
+        layout: {
+          submittedAt: event.metadata.occurredAt,
+          total: images.length,
+          retryOf: event.data.retryOf ?? null,
+          visits,
+        },
         pages,
         early: [],
         lastPosition,
@@ -205,6 +212,7 @@ export function jobDocumentOf(view: JobView): JobDocument | null {
     submittedAt: layout.submittedAt,
     settledAt: view.settledAt,
     ...(view.settledByCancel ? { cancelledAt: view.cancelledAt! } : {}),
+    ...(layout.retryOf !== null ? { retryOf: layout.retryOf } : {}),
     total: layout.total,
     succeeded: view.succeeded,
     failed: view.failed,

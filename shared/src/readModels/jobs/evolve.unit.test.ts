@@ -94,6 +94,15 @@ describe('jobs fold', () => {
   });
 });
 
+describe('jobs fold of a retry', () => {
+  it('names the job it retries on its document, and nothing on any other', () => {
+    const retry = aJobSubmitted({ jobId: 8 });
+    const view = viewAfter([at(1, { ...retry, data: { ...retry.data, retryOf: 7 } })]);
+    expect(jobDocumentOf(view)).toMatchObject({ jobId: 8, retryOf: 7, state: 'ongoing' });
+    expect(jobDocumentOf(viewAfter([at(1, twoVisits)]))).not.toHaveProperty('retryOf');
+  });
+});
+
 describe('jobs fold of a cancellation', () => {
   const cancelled = (position: number) => at(position, aJobCancelled({ jobId: 7 }));
   const CANCELLED_AT = aJobCancelled().metadata.occurredAt;
