@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { retailPulseOpenApi } from '@retail-pulse/shared/contracts/api';
+import { startHeldImages, type HeldImages } from '../support/heldImages';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { DocumentedAnswers } from '../support/openapi';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
@@ -15,19 +16,23 @@ import { createTestEnvironment, type TestEnvironment } from '../support/testEnvi
  */
 let environment: TestEnvironment;
 let images: ImageServer;
+let held: HeldImages;
 let stack: Stack;
 let answers: DocumentedAnswers;
 
 beforeAll(async () => {
   environment = await createTestEnvironment('openapi');
   images = await startImageServer();
+  held = await startHeldImages();
   stack = await startStack(environment, { IMAGE_MAX_ATTEMPTS: '1', MAX_VISITS_PER_JOB: '2' });
   const served = await fetch(`${stack.baseUrl}/openapi.json`);
   answers = new DocumentedAnswers((await served.json()) as Record<string, unknown>);
 });
 
 afterAll(async () => {
+  held?.release();
   await stack?.stopAll();
+  await held?.close();
   await images?.close();
   await environment?.cleanup();
 });
@@ -66,6 +71,8 @@ const jobsRoute = { path: '/api/jobs', method: 'get' };
 const jobRoute = { path: '/api/jobs/{job_id}', method: 'get' };
 const imagesRoute = { path: '/api/jobs/{job_id}/images', method: 'get' };
 const eventsRoute = { path: '/api/jobs/{job_id}/events', method: 'get' };
+const cancelRoute = { path: '/api/jobs/{job_id}/cancel', method: 'post' };
+const retryRoute = { path: '/api/jobs/{job_id}/retry', method: 'post' };
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -197,6 +204,41 @@ describe('every documented answer, from the running stack', () => {
     expect((await ask(jobsRoute, '/api/jobs?status=lost')).status).toBe(400);
   });
 
+  it('cancel: 202, then 409 once settled, 404 and 400; retry: 201, 409, 404 and 400', async () => {
+    const { job_id: jobId } = (
+      await ask(
+        submitRoute,
+        '/api/submit/',
+        json({ count: 1, visits: [visit('S00339218', [held.url('openapi.jpg')])] }),
+      )
+    ).body as { job_id: number };
+    const post = { method: 'POST' };
+    expect(await ask(cancelRoute, `/api/jobs/${jobId}/cancel`, post)).toEqual({ status: 202, body: { job_id: jobId } });
+    expect(await waitForTerminal(stack, jobId)).toEqual({
+      status: 'failed',
+      job_id: jobId,
+      error: [{ store_id: 'S00339218', error: 'cancelled' }],
+    });
+    const cancelled = await ask(imagesRoute, `/api/jobs/${jobId}/images`);
+    expect(cancelled.body).toMatchObject({ images: [{ status: 'cancelled', error: 'cancelled' }] });
+    expect((await ask(jobRoute, `/api/jobs/${jobId}`)).body).toMatchObject({ cancelled_at: expect.any(String) });
+    expect((await ask(cancelRoute, `/api/jobs/${jobId}/cancel`, post)).status).toBe(409);
+    expect((await ask(cancelRoute, '/api/jobs/999999999/cancel', post)).status).toBe(404);
+    expect((await ask(cancelRoute, '/api/jobs/abc/cancel', post)).status).toBe(400);
+
+    // Retried: a new job of its failed image, named in the detail; a completed job is a 409.
+    held.release();
+    const withKey = { method: 'POST', headers: { 'idempotency-key': `openapi-retry-${environment.prefix}` } };
+    const retried = await ask(retryRoute, `/api/jobs/${jobId}/retry`, withKey);
+    expect(retried).toEqual({ status: 201, body: { job_id: expect.any(Number), retry_of: jobId } });
+    const { job_id: retryId } = retried.body as { job_id: number };
+    expect(await waitForTerminal(stack, retryId)).toEqual({ status: 'completed', job_id: retryId });
+    expect((await ask(jobRoute, `/api/jobs/${retryId}`)).body).toMatchObject({ retry_of: jobId });
+    expect((await ask(retryRoute, `/api/jobs/${retryId}/retry`, post)).status).toBe(409);
+    expect((await ask(retryRoute, '/api/jobs/999999999/retry', post)).status).toBe(404);
+    expect((await ask(retryRoute, '/api/jobs/abc/retry', post)).status).toBe(400);
+  });
+
   it('the gateway: 404 and 405, the page and its files', async () => {
     expect((await ask({ component: 'NotFound' }, '/api/unknown')).status).toBe(404);
     const refused = await ask({ component: 'MethodNotAllowed' }, '/api/status', { method: 'DELETE' });
@@ -232,14 +274,18 @@ describe('the reference page', () => {
       expect(shown.map((path) => path.replace(/\u200b/g, '').trim()).sort()).toEqual([
         '/api/jobs',
         '/api/jobs/{job_id}',
+        '/api/jobs/{job_id}/cancel',
         '/api/jobs/{job_id}/events',
         '/api/jobs/{job_id}/images',
+        '/api/jobs/{job_id}/retry',
         '/api/status',
         '/api/submit/',
         '/api/visits',
         '/docs',
         '/docs/{file}',
         '/openapi.json',
+        // The job-settled webhook, under the document's webhooks.
+        'jobSettled',
       ]);
       await page.locator('.opblock-summary-path', { hasText: '/api/status' }).first().click();
       await page.locator('.responses-table').first().waitFor();
@@ -254,7 +300,7 @@ describe('the reference page', () => {
 });
 
 describe('while the service behind is away', () => {
-  it('submit answers the documented 503', async () => {
+  it('submit, cancel and retry answer the documented 503', async () => {
     await stack.stop('ingest');
     const down = await ask(
       submitRoute,
@@ -262,6 +308,9 @@ describe('while the service behind is away', () => {
       json({ count: 1, visits: [visit('S00339218', ['https://x.example/a.jpg'])] }),
     );
     expect(down).toEqual({ status: 503, body: { error: 'service temporarily unavailable; retry shortly' } });
+    const cancel = await ask(cancelRoute, '/api/jobs/1/cancel', { method: 'POST' });
+    expect(cancel).toEqual({ status: 503, body: { error: 'service temporarily unavailable; retry shortly' } });
+    expect((await ask(retryRoute, '/api/jobs/1/retry', { method: 'POST' })).status).toBe(503);
     await stack.stop('status-api');
     expect((await ask(statusRoute, '/api/status?jobid=1')).status).toBe(503);
     expect((await ask(visitsRoute, '/api/visits')).status).toBe(503);

@@ -6,10 +6,12 @@
 import {
   imageIdOf,
   imageSettledEventId,
+  jobCancelledEventId,
   jobSubmittedEventId,
   type DomainEvent,
   type ImageFailed,
   type ImageProcessed,
+  type JobCancelled,
   type JobSubmitted,
   type RecordedEvent,
 } from '@retail-pulse/shared/contracts';
@@ -114,6 +116,18 @@ export function anImageFailed(
     version: 1,
     metadata: metadataOf(ref.jobId),
     data: { ...ref, kind: spec.kind ?? 'http_status', reason: spec.reason ?? 'HTTP 404', attempts: spec.attempts ?? 1 },
+  };
+}
+
+/** Job 1 cancelled, unless told otherwise. */
+export function aJobCancelled(spec: { jobId?: number; occurredAt?: string } = {}): JobCancelled {
+  const jobId = spec.jobId ?? 1;
+  return {
+    eventId: jobCancelledEventId(jobId),
+    type: 'JobCancelled',
+    version: 1,
+    metadata: { ...metadataOf(jobId), occurredAt: spec.occurredAt ?? '2024-01-21T00:00:09.000Z' },
+    data: { jobId },
   };
 }
 

@@ -42,6 +42,14 @@ const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
     path: /^\/api\/jobs\/[^/]+\/images\/?$/,
     route: { pattern: '/api/jobs/{job_id}/images', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
   },
+  {
+    path: /^\/api\/jobs\/[^/]+\/cancel\/?$/,
+    route: { pattern: '/api/jobs/{job_id}/cancel', upstream: 'ingest', methods: ['POST'] },
+  },
+  {
+    path: /^\/api\/jobs\/[^/]+\/retry\/?$/,
+    route: { pattern: '/api/jobs/{job_id}/retry', upstream: 'ingest', methods: ['POST'] },
+  },
   { path: /^\/openapi\.json$/, route: { pattern: '/openapi.json', reference: 'document', methods: ['GET', 'HEAD'] } },
   { path: /^\/docs\/?$/, route: { pattern: '/docs', reference: 'page', methods: ['GET', 'HEAD'] } },
   { path: /^\/docs\/[^/]+$/, route: { pattern: '/docs/{file}', reference: 'asset', methods: ['GET', 'HEAD'] } },

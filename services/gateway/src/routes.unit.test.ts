@@ -15,6 +15,10 @@ describe('routeFor', () => {
     ['/api/jobs/12/images', 'statusApi', 'GET'],
     ['/api/jobs/12/events', 'statusApi', 'GET'],
     ['/api/jobs/x/', 'statusApi', 'GET'],
+    ['/api/jobs/12/cancel', 'ingest', 'POST'],
+    ['/api/jobs/12/cancel/', 'ingest', 'POST'],
+    ['/api/jobs/12/retry', 'ingest', 'POST'],
+    ['/api/jobs/12/retry/', 'ingest', 'POST'],
   ])('%s → %s (%s)', (path, upstream, method) => {
     const route = routeFor(path);
     expect(route && 'upstream' in route ? route.upstream : undefined).toBe(upstream);
@@ -44,6 +48,8 @@ describe('routeFor', () => {
     '/api/jobs/1/2',
     '/api/jobs//images',
     '/api/jobs/1/images/x',
+    '/api/jobs/1/cancel/x',
+    '/api/jobs/1/retry/1',
   ])('%s has no route', (path) => expect(routeFor(path)).toBeUndefined());
 });
 
@@ -67,6 +73,8 @@ describe('the route table and the OpenAPI document', () => {
       '/api/jobs/job_id',
       '/api/jobs/job_id/events',
       '/api/jobs/job_id/images',
+      '/api/jobs/job_id/cancel',
+      '/api/jobs/job_id/retry',
       '/openapi.json',
       '/docs',
       '/docs/file',

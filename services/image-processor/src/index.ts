@@ -16,6 +16,7 @@ import {
   storeMasterImported,
   webhookRequestedSchema,
 } from '@retail-pulse/shared/contracts';
+import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
@@ -32,6 +33,7 @@ import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
+import { SettledJobs } from './process/settledJobs';
 import { deliverWebhook } from './webhooks/deliverWebhook';
 import { WebhookMetrics } from './webhooks/metrics';
 import { buildWebhookRetryPolicy, DEFAULT_WEBHOOK_MAX_ATTEMPTS } from './webhooks/policy';
@@ -77,7 +79,10 @@ runService('image-processor', async () => {
   const { config, logger } = configureBackgroundStage('image-processor', configSchema);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
-  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.storeMasters]);
+  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
+    collectionNames.storeMasters,
+    collectionNames.projectionState,
+  ]);
   const seeded = await seedStoreMaster(new StoreMasterVersions(db), config.STORE_MASTER_FILE, logger);
   const stores = new StoreMaster(db, logger);
   const master = await stores.start(config.STORE_MASTER_POLL_MS);
@@ -93,6 +98,15 @@ runService('image-processor', async () => {
   });
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'image-processor' });
   await followStoreMaster(broker, stores, logger);
+  // Settled jobs (cancelled ones above all) are announced: their image requests are dropped.
+  const settledJobs = new SettledJobs(db, logger);
+  await broker.follow({
+    exchange: topology.names.jobSettledExchange,
+    // A malformed notice throws: the broker moves it to the dead-letter queue with the reason.
+    onMessage: (content) => settledJobs.settledNotice(parseJobSettledNotice(content)),
+    onReady: () => settledJobs.feedReady(),
+    onLost: () => undefined,
+  });
   await broker.start();
   if (seeded?.created) await broker.publish(topology.names.storeMasterExchange, '', storeMasterImported(seeded));
   const metrics = new ServiceMetrics();
@@ -125,6 +139,7 @@ runService('image-processor', async () => {
       await processImage(request, {
         broker,
         stores,
+        settledJobs,
         downloader,
         logger,
         retryPolicy,
@@ -147,6 +162,7 @@ runService('image-processor', async () => {
     details: () => ({
       inFlight: inFlight.size,
       processed,
+      settledJobs: settledJobs.stats,
       storeMaster: { version: stores.snapshot.version, stores: stores.snapshot.size },
       bodyBytes: downloader.budget.stats,
       broker: broker.stats,

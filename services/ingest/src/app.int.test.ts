@@ -11,6 +11,7 @@ import { Readiness, ServiceMetrics } from '@retail-pulse/shared/service';
 import { RawConnection, rawRequest } from '../../../test/support/rawHttp';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
+import { JobStates } from './jobState';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyKeys } from './submitJob/idempotency';
@@ -38,10 +39,12 @@ async function startIngest(
 ): Promise<{ url: string; server: Server }> {
   const metrics = new ServiceMetrics();
   const app = createIngestApp({
+    db: environment.db,
     broker,
     jobIds: new JobIdAllocator(environment.db, 10),
     receipts: new JobReceipts(environment.db),
     idempotency,
+    jobStates: new JobStates(environment.db),
     limits,
     webhooksEnabled,
     maxBodyBytes: 64 * 1024,

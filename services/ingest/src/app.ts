@@ -5,9 +5,17 @@ import type { Logger } from '@retail-pulse/shared/config';
 import { bodyReadError, contentCodingOf, createJsonApi, HttpError } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
+import { cancelJobRoute } from './cancelJob/route';
+import type { Db } from 'mongodb';
+import type { JobStates } from './jobState';
+import { retryJobRoute } from './retryJob/route';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 
 export interface IngestAppOptions extends SubmitDependencies {
+  /** Where a job stands, for the commands on it (cancel, retry). */
+  jobStates: JobStates;
+  /** The read models a retry reads its job's failed images from. */
+  db: Db;
   maxBodyBytes: number;
   health: Health;
   /** When set, only requests forwarded by the gateway (carrying it) are answered. */
@@ -36,6 +44,9 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     },
   });
   router.post(['/api/submit', '/api/submit/'], requireJson, parseJson, submitJobRoute(options));
+  // Commands on a job take no body: whatever one holds is left unread (Node drops it).
+  router.post(['/api/jobs/:jobId/cancel', '/api/jobs/:jobId/cancel/'], cancelJobRoute(options));
+  router.post(['/api/jobs/:jobId/retry', '/api/jobs/:jobId/retry/'], retryJobRoute(options));
   return createJsonApi({
     ...options,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),

@@ -14,6 +14,7 @@ import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messa
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
 import { createIngestApp } from './app';
+import { JobStates } from './jobState';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
 import { IdempotencyKeys } from './submitJob/idempotency';
@@ -51,10 +52,12 @@ runService('ingest', async () => {
   const metrics = new ServiceMetrics();
   observeBroker(metrics, broker);
   const app = createIngestApp({
+    db,
     broker,
     jobIds: new JobIdAllocator(db),
     receipts: new JobReceipts(db),
     idempotency: new IdempotencyKeys(db),
+    jobStates: new JobStates(db),
     limits: {
       maxVisitsPerJob: config.MAX_VISITS_PER_JOB,
       maxImagesPerJob: config.MAX_IMAGES_PER_JOB,

@@ -64,9 +64,9 @@ export interface TopologyNames {
   retryExchange: string;
   deadLetterExchange: string;
   /**
-   * Notices of jobs the projection has just settled, fanned out to every status API (each binds a
-   * queue of its own while it runs). Hints only: a lost notice costs a database read, never a
-   * wrong answer.
+   * Notices of jobs the projection has just settled, fanned out to every status API and
+   * image-processor (each binds a queue of its own while it runs). Hints only: a lost notice costs
+   * a database read or a wasted download, never a wrong answer.
    */
   jobSettledExchange: string;
   /**
@@ -239,7 +239,7 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       emits: `the same message, dead-lettered back → ${names.workExchange}`,
     },
     {
-      message: 'JobSubmitted, ImageProcessed, ImageFailed',
+      message: 'JobSubmitted, ImageProcessed, ImageFailed, JobCancelled',
       exchange: `${names.eventsExchange} (#)`,
       queue: names.projectionQueue,
       consumer: 'services/projection/src/batcher.ts → projector.ts',
@@ -255,9 +255,9 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
     {
       message: 'JobSettledNotice',
       exchange: names.jobSettledExchange,
-      queue: 'one exclusive queue per status API',
-      consumer: 'services/status-api/src/jobStatus/query.ts',
-      emits: 'nothing (answers from memory)',
+      queue: 'one exclusive queue per status API and image-processor',
+      consumer: 'services/status-api/src/jobStatus/query.ts; services/image-processor/src/process/settledJobs.ts',
+      emits: "nothing (status answers from memory; a settled job's image requests dropped)",
     },
     {
       message: 'StoreMasterImported',

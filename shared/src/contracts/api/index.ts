@@ -3,6 +3,7 @@
  * answers by, and the route declarations the OpenAPI document is built from. A new route is a
  * declaration beside its schemas, listed in `apiRoutes`.
  */
+import { commandRoutes } from './commands';
 import { jobsRoutes } from './jobs';
 import { openApiDocument } from './openapi';
 import { referenceRoutes } from './reference';
@@ -12,6 +13,7 @@ import { submitRoutes } from './submit';
 import { visitsRoutes } from './visits';
 import { apiWebhooks } from './webhooks';
 
+export * from './commands';
 export * from './jobs';
 export * from './openapi';
 export * from './reference';
@@ -27,6 +29,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...statusRoutes,
   ...visitsRoutes,
   ...jobsRoutes,
+  ...commandRoutes,
   ...referenceRoutes,
 ];
 

@@ -51,8 +51,10 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(paths).sort()).toEqual([
       '/api/jobs',
       '/api/jobs/{job_id}',
+      '/api/jobs/{job_id}/cancel',
       '/api/jobs/{job_id}/events',
       '/api/jobs/{job_id}/images',
+      '/api/jobs/{job_id}/retry',
       '/api/status',
       '/api/submit/',
       '/api/visits',
@@ -126,23 +128,23 @@ describe('the OpenAPI document', () => {
   });
 
   it('lets a route be added by declaring it', () => {
-    const cancel: ApiRoute = {
+    const pause: ApiRoute = {
       method: 'post',
-      path: '/api/jobs/{job_id}/cancel',
-      operationId: 'cancelJob',
-      summary: 'Cancel a job',
+      path: '/api/jobs/{job_id}/pause',
+      operationId: 'pauseJob',
+      summary: 'Pause a job',
       tags: ['jobs'],
       pathParams: z.object({ job_id: z.string().regex(/^[0-9]+$/) }),
       responses: {
-        200: { description: 'The job.', schema: z.object({ job_id: z.number() }).meta({ id: 'CancelledJob' }) },
+        200: { description: 'The job.', schema: z.object({ job_id: z.number() }).meta({ id: 'PausedJob' }) },
       },
     };
-    const extended = openApiDocument([...apiRoutes, cancel], { title: 't', version: '1', description: 'd' });
+    const extended = openApiDocument([...apiRoutes, pause], { title: 't', version: '1', description: 'd' });
     const paths = extended.paths as Record<string, Record<string, { parameters: unknown[] }>>;
-    expect(paths['/api/jobs/{job_id}/cancel']?.post?.parameters).toEqual([
+    expect(paths['/api/jobs/{job_id}/pause']?.post?.parameters).toEqual([
       { name: 'job_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
     ]);
-    expect((extended.components as { schemas: Record<string, unknown> }).schemas.CancelledJob).toBeDefined();
+    expect((extended.components as { schemas: Record<string, unknown> }).schemas.PausedJob).toBeDefined();
   });
 
   it('refuses two routes with one method and path', () => {

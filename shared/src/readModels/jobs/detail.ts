@@ -23,6 +23,8 @@ export function jobDetailOf(
     images: counts(document.total, document.succeeded, document.failed),
     submitted_at: document.submittedAt,
     ...(document.settledAt !== null ? { settled_at: document.settledAt } : {}),
+    ...(document.cancelledAt !== undefined ? { cancelled_at: document.cancelledAt } : {}),
+    ...(document.retryOf !== undefined ? { retry_of: document.retryOf } : {}),
     visits: visits.map(([storeId, visitTime, total, succeeded, failed]) => ({
       store_id: storeId,
       visit_time: visitTime,

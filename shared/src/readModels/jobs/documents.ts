@@ -26,8 +26,10 @@ export const jobsKeys = {
 export const blockOf = (jobId: number): number => Math.floor(jobId / JOBS_PER_BLOCK);
 
 export type JobState = 'ongoing' | 'completed' | 'failed';
-export type ImageState = 'pending' | 'succeeded' | 'failed';
+/** `cancelled`: the job was cancelled before the image had an outcome (a failure of the job, counted as failed). */
+export type ImageState = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
+/** `failed` counts the cancelled images too: every image of a settled job is succeeded or failed. */
 export interface ImageCounts {
   total: number;
   succeeded: number;
@@ -69,6 +71,10 @@ export interface JobDocument extends ImageCounts {
   state: JobState;
   submittedAt: string;
   settledAt: string | null;
+  /** When the job was cancelled; only on a job settled by its cancellation. */
+  cancelledAt?: string;
+  /** The failed job this one retries; only on a retry. */
+  retryOf?: number;
   /** JSON of VisitCountsEntry[], in submission order. */
   visits: string;
 }
