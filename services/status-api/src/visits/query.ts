@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import type { StoreVisitsBody, VisitsResponse } from '@retail-pulse/shared/contracts/api';
 import { badRequest } from '@retail-pulse/shared/http';
-import { findStoreVisits, type StoreVisits } from '@retail-pulse/shared/readModels';
+import { findAreaVisits, findStoreVisits, type StoreVisits } from '@retail-pulse/shared/readModels';
 import type { StoreMaster, StoreMasterSnapshot } from '@retail-pulse/shared/storeMaster';
 import type { ActiveReadModels } from '../readModels';
 import type { VisitsParams } from './params';
@@ -50,13 +50,22 @@ export class VisitsQuery {
       throw badRequest(`unknown area: ${params.area}`);
     }
     const names = await this.readModels.resolve(generation);
-    // The read model files visits under the area a store had when they were measured; an area
-    // query reads every area's days (two in the real master) so a store moved since is found.
-    const found = await findStoreVisits(this.db, names.visits, {
-      storeId: params.storeId,
-      from: params.from,
-      until: params.until,
-    });
+    // The read model files visits under the area a store had when they were measured: an area's
+    // query finds the stores moved into it since by the other areas' directories.
+    const area = params.area;
+    const found =
+      area !== undefined && params.storeId === undefined
+        ? await findAreaVisits(this.db, names.visits, {
+            areaCode: area,
+            isInArea: (storeId) => master.store(storeId)?.areaCode === area,
+            from: params.from,
+            until: params.until,
+          })
+        : await findStoreVisits(this.db, names.visits, {
+            storeId: params.storeId,
+            from: params.from,
+            until: params.until,
+          });
     return { results: underCurrentMaster(found, master, params.area).map(visitsResultOf) };
   }
 }

@@ -37,6 +37,8 @@ export const bucketKeys = {
   areaDays: (areaCode: string) => `A|${areaCode}`,
   /** The areas with any visit. */
   areas: () => 'areas',
+  /** The stores with visits filed under an area (the area the master gave them when measured). */
+  areaStores: (areaCode: string) => `F|${areaCode}`,
 };
 
 export type BucketChange = { key: string; entry: VisitEntry } | { key: string; member: string };
@@ -63,6 +65,7 @@ export function bucketChangesOf(event: RecordedEvent): BucketChange[] {
     { key: bucketKeys.storeMonths(data.storeId), member: date.slice(0, 7) },
     { key: bucketKeys.areaDays(data.areaCode), member: date },
     { key: bucketKeys.areas(), member: data.areaCode },
+    { key: bucketKeys.areaStores(data.areaCode), member: data.storeId },
   ];
 }
 

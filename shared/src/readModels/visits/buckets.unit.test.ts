@@ -2,7 +2,7 @@ import { aJobSubmitted, anImageFailed, anImageProcessed, at } from '../../../../
 import { BucketContent, bucketChangesOf, periodsWithin, type VisitEntry } from './buckets';
 
 describe('visit buckets', () => {
-  it("put a measured image into its store's month and its area's day, and both directories", () => {
+  it("put a measured image into its store's month and its area's day, and the directories", () => {
     const event = at(
       4,
       anImageProcessed({
@@ -20,6 +20,7 @@ describe('visit buckets', () => {
       { key: 'S|S7', member: '2024-01' },
       { key: 'A|71', member: '2024-01-22' },
       { key: 'areas', member: '71' },
+      { key: 'F|71', member: 'S7' },
     ]);
   });
 

@@ -51,6 +51,41 @@ export async function findStoreVisits(db: Db, buckets: string, criteria: VisitsC
   return groupVisits(days.flat().filter(matches));
 }
 
+/**
+ * One area's measured visits, of the stores in it now: its own days' buckets, and — for the rare
+ * store that the master has moved into it from another area — that store's months. Visits are
+ * filed under the area a store had when they were measured, and each area's directory of the
+ * stores filed under it says which stores of this area have visits filed elsewhere; reading every
+ * area's days instead (a read model written before those directories) costs a lookup per area and day.
+ */
+export async function findAreaVisits(
+  db: Db,
+  buckets: string,
+  query: { areaCode: string; isInArea: (storeId: string) => boolean; from?: Date; until?: Date },
+): Promise<StoreVisits[]> {
+  const collection = db.collection<VisitBucketDocument>(buckets);
+  const { areaCode, from, until } = query;
+  const areas = BucketContent.parse((await collection.findOne({ _id: bucketKeys.areas() }))?.entries).memberList;
+  const filedElsewhere = await Promise.all(
+    areas
+      .filter((other) => other !== areaCode)
+      .map(async (other) => (await collection.findOne({ _id: bucketKeys.areaStores(other) }))?.entries),
+  );
+  if (filedElsewhere.some((entries) => entries === undefined)) return findStoreVisits(db, buckets, { from, until });
+  const moved = [
+    ...new Set(filedElsewhere.flatMap((entries) => BucketContent.parse(entries).memberList).filter(query.isInArea)),
+  ];
+  const [own, ...movedStores] = await Promise.all([
+    findStoreVisits(db, buckets, { areaCode, from, until }),
+    ...moved.map((storeId) => findStoreVisits(db, buckets, { storeId, from, until })),
+  ]);
+  // A moved store's months hold all its visits, those filed under this area too.
+  const isMoved = new Set(moved);
+  return [...own!.filter((store) => !isMoved.has(store.storeId)), ...movedStores.flat()].sort((a, b) =>
+    a.storeId < b.storeId ? -1 : a.storeId > b.storeId ? 1 : 0,
+  );
+}
+
 /** Reads buckets by `_id`, a bounded number at a time (a year of days is 366 lookups). */
 async function readAll(collection: Collection<VisitBucketDocument>, keys: string[]): Promise<VisitEntry[][]> {
   const contents: VisitEntry[][] = [];
