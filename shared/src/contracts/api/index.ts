@@ -3,16 +3,24 @@
  * answers by, and the route declarations the OpenAPI document is built from. A new route is a
  * declaration beside its schemas, listed in `apiRoutes`.
  */
+import { dashboardRoutes } from './dashboard';
+import { deadLettersRoutes } from './deadLetters';
 import { jobsRoutes } from './jobs';
+import { jobsFeedRoutes } from './jobsFeed';
 import { openApiDocument } from './openapi';
+import { opsRoutes } from './ops';
 import { referenceRoutes } from './reference';
 import type { ApiRoute } from './route';
 import { statusRoutes } from './status';
 import { submitRoutes } from './submit';
 import { visitsRoutes } from './visits';
 
+export * from './dashboard';
+export * from './deadLetters';
 export * from './jobs';
+export * from './jobsFeed';
 export * from './openapi';
+export * from './ops';
 export * from './reference';
 export * from './route';
 export * from './status';
@@ -25,7 +33,11 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...statusRoutes,
   ...visitsRoutes,
   ...jobsRoutes,
+  ...jobsFeedRoutes,
+  ...opsRoutes,
+  ...deadLettersRoutes,
   ...referenceRoutes,
+  ...dashboardRoutes,
 ];
 
 /** The document the gateway serves at /openapi.json. */
@@ -36,7 +48,7 @@ export function retailPulseOpenApi(): Record<string, unknown> {
     description:
       'Store-visit images: submit a job of visits with image URLs, follow its status, query the measured ' +
       'perimeters per store and day. Every route is on one base URL (the gateway). When the gateway has ' +
-      '`API_KEYS`, every route but this document and its page needs a key (`X-API-Key` or ' +
+      "`API_KEYS`, every route but this document, its page and the dashboard's page needs a key (`X-API-Key` or " +
       '`Authorization: Bearer`). A path without a route answers 404, a method a path does not take 405 ' +
       '(`components.responses`).',
   });
