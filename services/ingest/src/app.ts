@@ -5,10 +5,12 @@ import type { Logger } from '@retail-pulse/shared/config';
 import { bodyReadError, contentCodingOf, createJsonApi, HttpError } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
+import { deadLetterHandlers, type DeadLetterDependencies } from './deadLetters/route';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 
 export interface IngestAppOptions extends SubmitDependencies {
   maxBodyBytes: number;
+  deadLetters: DeadLetterDependencies;
   health: Health;
   /** When set, only requests forwarded by the gateway (carrying it) are answered. */
   internalToken?: string;
@@ -36,6 +38,14 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     },
   });
   router.post(['/api/submit', '/api/submit/'], requireJson, parseJson, submitJobRoute(options));
+  const deadLetters = deadLetterHandlers(options.deadLetters);
+  router.get(['/api/ops/dead-letters', '/api/ops/dead-letters/'], deadLetters.list);
+  router.post(
+    ['/api/ops/dead-letters/redrive', '/api/ops/dead-letters/redrive/'],
+    requireJson,
+    parseJson,
+    deadLetters.redrive,
+  );
   return createJsonApi({
     ...options,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),

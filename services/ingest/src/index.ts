@@ -53,6 +53,7 @@ runService('ingest', async () => {
       maxUrlLength: config.MAX_URL_LENGTH,
     },
     maxBodyBytes: config.MAX_BODY_BYTES,
+    deadLetters: { amqpUrl: config.AMQP_URL, topology: broker.topology },
     metrics: new SubmitMetrics(metrics),
     health: {
       metrics,
