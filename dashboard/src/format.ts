@@ -42,9 +42,3 @@ export function formatTime(iso: string | null | undefined): string {
     `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
   );
 }
-
-/**
- * A failure reason with its URL taken out, so failures of many images group by what went wrong:
- * `HTTP 404 fetching http://x/a.jpg` → `HTTP 404 fetching <url>`.
- */
-export const reasonGroup = (reason: string): string => reason.replace(/\bhttps?:\/\/\S+/g, '<url>');

@@ -2,23 +2,8 @@ import { useState } from 'preact/hooks';
 import { describeError, postJson } from '../api';
 import { formatAgo } from '../format';
 import { useNow, type Polled } from '../hooks';
+import { describeRedrive } from '../model';
 import type { DeadLettersBody, RedriveResultBody } from '../types';
-
-/** What a re-drive did, in one sentence. */
-export function describeRedrive(result: RedriveResultBody): string {
-  const { no_source_queue: noSource, other_queue: otherQueue, redrive_limit: limit } = result.kept;
-  const why = [
-    limit > 0 && `${limit} re-driven too often already`,
-    noSource > 0 && `${noSource} with no known source queue`,
-    otherQueue > 0 && `${otherQueue} from other queues`,
-  ].filter(Boolean);
-  const kept = noSource + otherQueue + limit;
-  return (
-    `Re-drove ${result.redriven} of ${result.found} dead letter${result.found === 1 ? '' : 's'}` +
-    (kept > 0 ? `; kept ${kept}: ${why.join(', ')}` : '') +
-    '.'
-  );
-}
 
 /** The dead letters with their reasons, and re-drive buttons (one letter, or all of them). */
 export function DeadLetters({ letters }: { letters: Polled<DeadLettersBody> }) {

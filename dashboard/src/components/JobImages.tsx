@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, getJson } from '../api';
-import { formatCount, reasonGroup } from '../format';
+import { formatCount } from '../format';
 import { useApiKey } from '../hooks';
+import { groupFailures, type FailureGroup } from '../model';
 import type { JobImage, JobImagesPageBody } from '../types';
 import { StatusBadge } from './ProgressBar';
 
@@ -98,27 +99,6 @@ export function ImagesTable({ jobId, settled }: { jobId: number; settled: number
       )}
     </section>
   );
-}
-
-interface FailureGroup {
-  reason: string;
-  count: number;
-  stores: string[];
-  example: JobImage;
-}
-
-/** The failed images of a job grouped by what went wrong (the reason with its URL taken out). Pure. */
-export function groupFailures(images: readonly JobImage[]): FailureGroup[] {
-  const groups = new Map<string, FailureGroup>();
-  for (const image of images) {
-    if (image.status !== 'failed') continue;
-    const reason = reasonGroup(image.error ?? 'no reason recorded');
-    const group = groups.get(reason) ?? { reason, count: 0, stores: [], example: image };
-    group.count++;
-    if (!group.stores.includes(image.store_id)) group.stores.push(image.store_id);
-    groups.set(reason, group);
-  }
-  return [...groups.values()].sort((a, b) => b.count - a.count);
 }
 
 /** A job's failures by reason, read whole (every page of its images) whenever its failed count grows. */
