@@ -4,9 +4,10 @@
  * images settling interleaved, as in production. Deterministic (a fixed seed).
  */
 import type { Db } from 'mongodb';
+import { collectionNames, type IdLookups } from '@retail-pulse/shared/mongo';
 import { imageSettledEventId, jobSubmittedEventId, type DomainEvent } from '@retail-pulse/shared/contracts';
-import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/readModels';
-import { EventLog, toLogDocument, type EventLogDocument } from '../../services/projection/src/eventLog';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
+import { EventLog } from '../../services/projection/src/eventLog';
 import { progressReporter } from '../../services/projection/src/replay/progress';
 import { prng } from '../../test/support/prng';
 
@@ -104,26 +105,31 @@ export function* workload(total: number): Generator<DomainEvent> {
 }
 
 /** Empties the database and writes a log of `total` events of the workload, as the projection would have. */
-export async function writeHistory(db: Db, total: number): Promise<void> {
+export async function writeHistory(db: Db, total: number, idLookups: IdLookups): Promise<void> {
   const log = new EventLog(db);
   await db.dropDatabase();
-  await ensureIndexes(db, 1);
+  await idLookups.ensure([collectionNames.eventPages, collectionNames.eventIds, collectionNames.projectionState]);
   const progress = progressReporter('writing the log', 'events');
   const started = Date.now();
-  let batch: EventLogDocument[] = [];
+  let batch: DomainEvent[] = [];
   let position = 0;
   let highestJobId = 0;
+  // In the projection's batches, through its own append: pages and ids as it writes them.
   for (const event of workload(total)) {
     if (event.type === 'JobSubmitted') highestJobId = Math.max(highestJobId, event.data.jobId);
-    batch.push(toLogDocument(event, ++position));
-    if (batch.length === 10_000) {
-      await log.collection.insertMany(batch, { ordered: true });
+    batch.push(event);
+    if (batch.length === 1_000) {
+      await log.append(batch, position + 1);
+      position += batch.length;
       batch = [];
       progress.update(position, total);
     }
   }
-  if (batch.length > 0) await log.collection.insertMany(batch, { ordered: true });
+  if (batch.length > 0) await log.append(batch, position + 1);
+  position += batch.length;
   progress.stop();
-  await new ProjectionState(db).reserveThrough(position, highestJobId);
+  const state = new ProjectionState(db);
+  await state.reserveThrough(position, highestJobId);
+  await state.markLogPaged(0);
   console.log(`wrote ${position} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -39,8 +39,9 @@ async function main(): Promise<void> {
   const { client, db } = await connectMongo(mongoUrl, dbName);
   const log = new EventLog(db);
   const existing = await log.count();
+  const idLookups = new IdLookups(db, logger, process.env.FERRETDB_SQLITE_DIR);
   if (!(values.reuse && existing >= targetEvents)) {
-    await writeHistory(db, targetEvents);
+    await writeHistory(db, targetEvents, idLookups);
   } else console.log(`reusing the log of ${existing} events in ${dbName}`);
 
   let peakRss = process.memoryUsage().rss;
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   const progress = progressReporter('replay', 'events');
   const result = await rebuild(db, logger, {
     pageSize,
-    idLookups: new IdLookups(db, logger),
+    idLookups,
     onProgress: ({ events, total }) => progress.update(events, total),
   });
   progress.stop();

@@ -16,6 +16,7 @@
  * 127.0.0.1:27018 (data in .data/ferretdb-chaos). The machine's RabbitMQ on 127.0.0.1:5672 is
  * never touched: the run probes it every second and fails if a probe that should pass does not.
  */
+import { loggedEvents } from '../../test/support/eventLog';
 import { imageRecordsPerJob } from '../../test/support/imageRecords';
 import { type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -403,9 +404,9 @@ async function main(): Promise<void> {
   const wrong = [...accepted].filter(([jobId, job]) => outcomes.get(jobId)?.status !== job.expected);
   const perJob = await imageRecordsPerJob(environment.db);
   const miscounted = [...accepted].filter(([jobId, job]) => perJob.get(jobId) !== job.images);
-  const events = environment.db.collection('events');
-  const settlementEvents = await events.countDocuments({ type: { $in: ['ImageProcessed', 'ImageFailed'] } });
-  const submittedEvents = await events.countDocuments({ type: 'JobSubmitted' });
+  const loggedTypes = (await loggedEvents(environment.db)).map(({ event }) => event.type);
+  const settlementEvents = loggedTypes.filter((type) => type === 'ImageProcessed' || type === 'ImageFailed').length;
+  const submittedEvents = loggedTypes.filter((type) => type === 'JobSubmitted').length;
   const totalImages = [...accepted.values()].reduce((sum, job) => sum + job.images, 0);
   const served = await hashReadModels(environment.db, await new ProjectionState(environment.db).active());
   const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));

@@ -7,7 +7,7 @@ import amqp from 'amqplib';
 import { buildTopology, deleteTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { ProjectionState, readModelCollections } from '@retail-pulse/shared/readModels';
-import { storedEventOf, type EventLogDocument } from '../../services/projection/src/eventLog';
+import { loggedEvents } from '../support/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
@@ -163,8 +163,9 @@ describe('replaying the event log', () => {
 
   it('rebuilds the state as of a past position or time, without switching', async () => {
     const lastJob = jobIds[jobIds.length - 1]!;
-    const submitted = await environment.db.collection('events').findOne({ type: 'JobSubmitted', jobId: lastJob });
-    const output = await replay(['--as-of-position', String((submitted!.position as number) - 1)]);
+    const logged = await loggedEvents(environment.db);
+    const submitted = logged.find(({ event }) => event.type === 'JobSubmitted' && event.data.jobId === lastJob);
+    const output = await replay(['--as-of-position', String(submitted!.position - 1)]);
     const generation = /generation (\d+)/.exec(output)![1];
     expect(output).toContain('not switched');
     const then = await fetch(`${stack.baseUrl}/api/status?jobid=${lastJob}&generation=${generation}`);
@@ -172,16 +173,15 @@ describe('replaying the event log', () => {
     const now = await fetch(`${stack.baseUrl}/api/status?jobid=${lastJob}`);
     expect(now.status).toBe(200);
     // By recording time: before the first event nothing existed; at the last one, everything did.
-    const byRecording = environment.db.collection<EventLogDocument>('events');
-    const first = await byRecording.findOne({ position: 1 });
-    const last = (await byRecording.find({}).sort({ position: -1 }).limit(1).toArray())[0]!;
-    const before = await replay(['--as-of', new Date(first!.recordedAt.getTime() - 1).toISOString()]);
+    const first = logged[0]!;
+    const last = logged[logged.length - 1]!;
+    const before = await replay(['--as-of', new Date(Date.parse(first.recordedAt) - 1).toISOString()]);
     expect(before).toMatch(/: 0 events/);
     const beforeGeneration = /generation (\d+)/.exec(before)![1];
     expect((await fetch(`${stack.baseUrl}/api/status?jobid=${jobIds[0]}&generation=${beforeGeneration}`)).status).toBe(
       400,
     );
-    const atLast = await replay(['--as-of', last.recordedAt.toISOString()]);
+    const atLast = await replay(['--as-of', last.recordedAt]);
     const lastGeneration = /generation (\d+)/.exec(atLast)![1];
     const historical = await fetch(`${stack.baseUrl}/api/status?jobid=${lastJob}&generation=${lastGeneration}`);
     expect(await historical.text()).toBe(await now.clone().text());
@@ -195,12 +195,13 @@ describe('replaying the event log', () => {
       ((await (await fetch(`http://127.0.0.1:${stack.ports.projection}/health`)).json()) as { eventsReceived: number })
         .eventsReceived;
     const foldedBefore = await folded();
-    const events = environment.db.collection('events');
-    const countBefore = await events.countDocuments({});
-    const submitted = await events.findOne<EventLogDocument>({ type: 'JobSubmitted', jobId: jobIds[0] });
+    const countBefore = (await loggedEvents(environment.db)).length;
+    const submitted = (await loggedEvents(environment.db)).find(
+      ({ event }) => event.type === 'JobSubmitted' && event.data.jobId === jobIds[0],
+    );
     const connection = await amqp.connect(environment.amqpUrl);
     const channel = await connection.createConfirmChannel();
-    const body = Buffer.from(JSON.stringify(storedEventOf(submitted!)));
+    const body = Buffer.from(JSON.stringify(submitted!.event));
     for (let copy = 0; copy < 2; copy++) {
       channel.publish(environment.topology.names.eventsExchange, 'JobSubmitted', body, { persistent: true });
     }
@@ -213,7 +214,7 @@ describe('replaying the event log', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(await folded()).toBe(foldedBefore + 6);
-    expect(await events.countDocuments({})).toBe(countBefore);
+    expect(await loggedEvents(environment.db)).toHaveLength(countBefore);
     expect(await snapshot(stack.baseUrl)).toEqual(before);
   });
 
@@ -233,7 +234,7 @@ describe('replaying the event log', () => {
         },
       );
       const count = Number(/exported (\d+) events/.exec(exported.stdout)![1]);
-      expect(count).toBe(await environment.db.collection('events').countDocuments({}));
+      expect(count).toBe((await loggedEvents(environment.db)).length);
       // Without a file, the export goes under the data directory, which git ignores.
       const byDefault = await run(
         process.execPath,

@@ -1,6 +1,7 @@
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { imageIdOf } from '@retail-pulse/shared/contracts';
-import { ProjectionState, readModelCollections } from '@retail-pulse/shared/readModels';
+import { imageRecordsPerJob } from '../support/imageRecords';
+import { loggedEvents } from '../support/eventLog';
 import { SERVED_IMAGES, startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
@@ -96,8 +97,6 @@ it('stops on SIGTERM with exit 0 and no error, loses and repeats nothing, and th
   await stack.start('projection');
   await stack.start('image-processor');
   expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
-  const active = await new ProjectionState(environment.db).active();
-  const records = await environment.db.collection(readModelCollections(active.visits).images).countDocuments({ jobId });
-  expect(records).toBe(40);
-  expect(await environment.db.collection('events').countDocuments({ jobId })).toBe(41);
+  expect((await imageRecordsPerJob(environment.db)).get(jobId)).toBe(40);
+  expect((await loggedEvents(environment.db)).filter(({ event }) => event.data.jobId === jobId)).toHaveLength(41);
 });

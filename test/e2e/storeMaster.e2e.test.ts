@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
+import { loggedEvents } from '../support/eventLog';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { freePort, serviceEnv, startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
@@ -154,13 +155,12 @@ describe('a store master imported while the stack runs', () => {
     return health.storeMaster.version;
   };
   const storeMasterVersions = async (jobId: number) =>
-    (await running.db.collection('events').find({ jobId }).toArray()).map(
-      (event) =>
-        [
-          event.type as string,
-          (JSON.parse(event.payload as string) as { storeMasterVersion?: number }).storeMasterVersion,
-        ] as const,
-    );
+    (await loggedEvents(running.db))
+      .filter(({ event }) => event.data.jobId === jobId)
+      .map(
+        ({ event }) =>
+          [event.type as string, (event.data as { storeMasterVersion?: number }).storeMasterVersion] as const,
+      );
   const areaStores = async (area: string) =>
     (
       (await get(`/api/visits?area=${area}`)).body as { results: Array<{ store_id: string; store_name: string }> }

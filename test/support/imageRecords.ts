@@ -1,14 +1,34 @@
 import type { Db } from 'mongodb';
-import { ProjectionState, readModelCollections, type ImageRecordDocument } from '@retail-pulse/shared/readModels';
+import {
+  ProjectionState,
+  readModelCollections,
+  type ImageEntry,
+  type ImagePageDocument,
+  type JobDocument,
+  type JobsDocument,
+} from '@retail-pulse/shared/readModels';
 
-/** How many image records the served visits generation holds for each job: each image once, or a loss or a double. */
+/**
+ * How many settled images the served jobs generation holds for each job: each image once, or a
+ * loss or a double. An image is one slot of its job's pages; a job whose counts disagree with
+ * its settled slots (an outcome counted twice) is reported as -1.
+ */
 export async function imageRecordsPerJob(db: Db): Promise<Map<number, number>> {
   const active = await new ProjectionState(db).active();
-  const records = await db
-    .collection<ImageRecordDocument>(readModelCollections(active.visits).images)
-    .find({}, { projection: { jobId: 1 } })
-    .toArray();
+  const documents = await db.collection<JobsDocument>(readModelCollections(active.jobs).jobs).find({}).toArray();
+  const slots = new Map<number, number>();
+  const counted = new Map<number, number>();
+  for (const document of documents) {
+    if (document._id.startsWith('p|')) {
+      const page = document as ImagePageDocument;
+      const settled = (JSON.parse(page.entries) as ImageEntry[]).filter((entry) => entry[3] !== 'pending').length;
+      slots.set(page.jobId, (slots.get(page.jobId) ?? 0) + settled);
+    } else if (document._id.startsWith('j|')) {
+      const job = document as JobDocument;
+      counted.set(job.jobId, job.succeeded + job.failed);
+    }
+  }
   const perJob = new Map<number, number>();
-  for (const record of records) perJob.set(record.jobId, (perJob.get(record.jobId) ?? 0) + 1);
+  for (const [jobId, settled] of slots) perJob.set(jobId, counted.get(jobId) === settled ? settled : -1);
   return perJob;
 }

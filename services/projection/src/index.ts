@@ -1,11 +1,12 @@
 import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
 import { backgroundConfigShape, configureBackgroundStage, commonConfigShape, env } from '@retail-pulse/shared/config';
-import { type JobSettledNotice, ensureIndexes } from '@retail-pulse/shared/readModels';
+import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
 import { projectionBatcher } from './batcher';
+import { moveLegacyLog } from './eventLog';
 import { logSettledJobs } from './jobStatus/settledLog';
 import { ProjectionMetrics } from './metrics';
 import { Projector } from './projector';
@@ -45,10 +46,10 @@ runService('projection', async () => {
       .catch((error: unknown) => logger.debug({ err: String(error) }, 'could not announce settled jobs'));
   };
   const idLookups = new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR);
-  await idLookups.ensure([collectionNames.events, collectionNames.projectionState]);
+  await idLookups.ensure([collectionNames.eventPages, collectionNames.eventIds, collectionNames.projectionState]);
+  await moveLegacyLog(db, logger);
   const projector = new Projector(db, logger, { onSettled, idLookups });
   await projector.start();
-  await ensureIndexes(db, projector.generations.visits);
 
   const batcher = projectionBatcher(projector, logger, {
     maxBatch: config.PROJECTION_BATCH_SIZE,

@@ -4,7 +4,9 @@ import { ProjectionState, readModelCollections, type JobOutcomeDocument } from '
 import { aSettledJob } from '../../../test/support/builders';
 import { IdLookups } from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
-import { toLogDocument, type EventLogDocument } from './eventLog';
+import { imageRecordsPerJob } from '../../../test/support/imageRecords';
+import { loggedEvents } from '../../../test/support/eventLog';
+import { EventLog, moveLegacyLog, type LegacyEventDocument } from './eventLog';
 import { Projector } from './projector';
 import type { SettledListener } from './readModel';
 import { rebuild } from './replay/rebuild';
@@ -31,14 +33,14 @@ async function newProjector(): Promise<Projector> {
 async function readModels() {
   const names = readModelCollections(1);
   return {
-    events: await environment.db.collection('events').find({}).sort({ position: 1 }).toArray(),
+    events: await loggedEvents(environment.db),
     outcomes: await environment.db
       .collection<JobOutcomeDocument>(names.jobOutcomes)
       .find({})
       .sort({ jobId: 1 })
       .toArray(),
     progress: await environment.db.collection(names.jobProgress).find({}).toArray(),
-    images: await environment.db.collection(names.images).countDocuments({}),
+    images: [...(await imageRecordsPerJob(environment.db)).values()].reduce((sum, count) => sum + count, 0),
   };
 }
 
@@ -99,7 +101,7 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await projector.project([...events, ...events]);
     const state = await readModels();
     expect(state.events).toHaveLength(5);
-    expect(new Set(state.events.map((event) => event._id)).size).toBe(5);
+    expect(new Set(state.events.map((logged) => logged.event.eventId)).size).toBe(5);
     expect(state.outcomes).toEqual([
       expect.objectContaining({ _id: '3', status: 'completed', totalImages: 4, failedImages: 0 }),
     ]);
@@ -154,18 +156,30 @@ describe('Projector on a real MongoDB-protocol server', () => {
 });
 
 describe('a log written before ImageProcessed v2', () => {
-  it('replays v1 events through the upcaster', async () => {
+  it('moves a log kept one document per event into pages, then replays v1 events through the upcaster', async () => {
     const v2Events = jobEvents(50, 2);
-    // As an older version stored them: ImageProcessed v1 had no processedAt.
-    const documents = v2Events.map((event, index) => {
+    // As an older version stored them: one document per event, and ImageProcessed v1 had no processedAt.
+    const documents = v2Events.map((event, index): LegacyEventDocument => {
       const stored =
         event.type === 'ImageProcessed'
           ? { ...event, version: 1, data: (({ processedAt: _dropped, ...rest }) => rest)(event.data) }
           : event;
-      return toLogDocument(stored as DomainEvent, index + 1);
+      return {
+        _id: stored.eventId,
+        position: index + 1,
+        type: stored.type,
+        version: stored.version,
+        jobId: stored.data.jobId,
+        payload: JSON.stringify(stored.data),
+        metadata: stored.metadata,
+        recordedAt: new Date('2024-01-22T00:00:00.000Z'),
+      };
     });
-    await environment.db.collection<EventLogDocument>('events').insertMany(documents);
-    await new ProjectionState(environment.db).reserveThrough(documents.length, 50);
+    await environment.db.collection<LegacyEventDocument>('events').insertMany(documents);
+    await expect(rebuild(environment.db, logger)).rejects.toThrow('start the projection once');
+    expect(await moveLegacyLog(environment.db, logger)).toBe(3);
+    expect(await moveLegacyLog(environment.db, logger)).toBe(0);
+    expect(await new ProjectionState(environment.db).logState()).toEqual({ reservedThrough: 3, highestJobId: 50 });
 
     const result = await rebuild(environment.db, logger);
     expect(result).toMatchObject({ events: 3, lastPosition: 3, models: ['jobStatus', 'visits', 'jobs'] });
@@ -174,13 +188,16 @@ describe('a log written before ImageProcessed v2', () => {
       status: 'completed',
       totalImages: 2,
     });
-    const records = await environment.db.collection(names.images).find({}).toArray();
-    expect(records.map((record) => record.processedAt)).toEqual([
-      new Date('2024-01-21T00:00:00.000Z'),
-      new Date('2024-01-21T00:00:00.000Z'),
+    const log = new EventLog(environment.db);
+    const upcast = await log.get(v2Events[1]!.eventId);
+    expect(upcast).toMatchObject({ version: 2, position: 2, data: { processedAt: '2024-01-21T00:00:00.000Z' } });
+    // The stored events keep the version they were written in, and their positions and times.
+    const logged = await loggedEvents(environment.db);
+    expect(logged.map(({ position, recordedAt, event }) => [position, recordedAt, event.type, event.version])).toEqual([
+      [1, '2024-01-22T00:00:00.000Z', 'JobSubmitted', 1],
+      [2, '2024-01-22T00:00:00.000Z', 'ImageProcessed', 1],
+      [3, '2024-01-22T00:00:00.000Z', 'ImageProcessed', 1],
     ]);
-    // The stored events keep the version they were written in.
-    expect(await environment.db.collection('events').countDocuments({ version: 1, type: 'ImageProcessed' })).toBe(2);
   });
 });
 
@@ -214,9 +231,7 @@ describe('one writer decides what is served', () => {
     const active = await newProjector();
     await active.project(jobEvents(1, 2));
     await standby.project(jobEvents(2, 2));
-    const positions = (await environment.db.collection<EventLogDocument>('events').find({}).toArray())
-      .map((document) => document.position)
-      .sort((a, b) => a - b);
+    const positions = (await loggedEvents(environment.db)).map((logged) => logged.position);
     expect(positions).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await outcome(1, 2)).toMatchObject({ status: 'completed', totalImages: 2 });
     expect(await new ProjectionState(environment.db).logState()).toEqual({ reservedThrough: 6, highestJobId: 2 });
@@ -277,7 +292,7 @@ describe('one writer decides what is served', () => {
         reason: expect.stringContaining('another job submission'),
       }),
     ]);
-    expect(await environment.db.collection('events').countDocuments({})).toBe(2);
+    expect(await loggedEvents(environment.db)).toHaveLength(2);
     expect(projector.status.eventsRefused).toBe(1);
   });
 });

@@ -240,6 +240,7 @@ export class Projector {
   }
 
   private async open(message: string): Promise<void> {
+    this.log.forgetTail();
     const active = await this.state.active();
     this.models = readModelNames.map((name) =>
       createReadModel(name, this.db, this.state, active[name], this.onSettled),

@@ -4,6 +4,8 @@ import { Broker } from '@retail-pulse/shared/messaging';
 import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
 import { aSettledJob } from '../../../test/support/builders';
+import { loggedEvents } from '../../../test/support/eventLog';
+import { imageRecordsPerJob } from '../../../test/support/imageRecords';
 import { until } from '../../../test/support/until';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { projectionBatcher } from './batcher';
@@ -78,8 +80,8 @@ describe('a projection killed between its write and its ack', () => {
       expect(restarted.status).toMatchObject({ eventsReceived: events.length, eventsRefused: 0 });
 
       const generation = readModelCollections(1);
-      expect(await environment.db.collection('events').countDocuments({})).toBe(events.length);
-      expect(await environment.db.collection(generation.images).countDocuments({})).toBe(4);
+      expect(await loggedEvents(environment.db)).toHaveLength(events.length);
+      expect(await imageRecordsPerJob(environment.db)).toEqual(new Map([[31, 4]]));
       expect(await environment.db.collection(generation.jobOutcomes).find({}).toArray()).toEqual([
         expect.objectContaining({ _id: '31', status: 'failed', totalImages: 4, failedImages: 4 }),
       ]);

@@ -1,8 +1,14 @@
 import { MongoClient, type Collection, type Db, type MongoBulkWriteError } from 'mongodb';
 
 export const collectionNames = {
-  /** The event log: the system of record, append-only, written by the projection alone. */
-  events: 'events',
+  /**
+   * The event log, the system of record, append-only and written by the projection alone: pages of
+   * consecutive events (services/projection/src/eventLog), and every event id with its page.
+   */
+  eventPages: 'event_pages',
+  eventIds: 'event_ids',
+  /** The log as first kept, one document per event: read once by the projection, to become pages. */
+  legacyEvents: 'events',
   /** The store master's versions, each whole and immutable, and which one is current (shared/src/storeMaster). */
   storeMasters: 'store_masters',
   /** The store master as kept before versions (one document per store): read once, to become version 1. */
@@ -38,8 +44,17 @@ export async function insertIdempotent<T extends { _id: unknown }>(
       ordered: false,
     });
   } catch (error) {
-    const writeErrors = (error as MongoBulkWriteError).writeErrors;
-    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-    if (list.length === 0 || !list.every((writeError) => writeError.code === 11000)) throw error;
+    duplicateIndexes(error);
   }
+}
+
+/**
+ * The places in an unordered insert whose `_id` was already taken. Rethrows the error when any
+ * write failed for another reason.
+ */
+export function duplicateIndexes(error: unknown): Set<number> {
+  const writeErrors = (error as MongoBulkWriteError).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length === 0 || !list.every((writeError) => writeError.code === 11000)) throw error;
+  return new Set(list.map((writeError) => writeError.index));
 }

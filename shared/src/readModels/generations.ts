@@ -1,6 +1,4 @@
-import type { Db } from 'mongodb';
 import type { ActiveGenerations } from '../contracts/readModels';
-import { collectionNames } from '../mongo/database';
 
 /**
  * Read models live in generation-numbered collections so a replay can build a fresh set while the
@@ -12,8 +10,6 @@ export function readModelCollections(generation: number) {
     jobProgress: `rm${generation}_job_progress`,
     /** Final answers of settled jobs: written once, never changed. */
     jobOutcomes: `rm${generation}_job_outcomes`,
-    /** One record per settled image, with its measurements and provenance. */
-    images: `rm${generation}_images`,
     /** The visits query's buckets: per store and day, per area and day, and their directories. */
     visits: `rm${generation}_visits`,
     /** The jobs routes' documents: job details, image pages, listing blocks (shared/src/readModels/jobs). */
@@ -27,15 +23,5 @@ export function activeCollections(active: ActiveGenerations): ReadModelCollectio
   const jobStatus = readModelCollections(active.jobStatus);
   const visits = readModelCollections(active.visits);
   const jobs = readModelCollections(active.jobs);
-  return { ...jobStatus, images: visits.images, visits: visits.visits, jobs: jobs.jobs };
-}
-
-/** Indexes the queries need on a real MongoDB (FerretDB accepts and keeps them too). */
-export async function ensureIndexes(db: Db, visitsGeneration: number): Promise<void> {
-  const readModels = readModelCollections(visitsGeneration);
-  await db.collection(collectionNames.events).createIndex({ position: 1 }, { unique: true, name: 'position' });
-  await db
-    .collection(readModels.images)
-    .createIndex({ areaCode: 1, storeId: 1, visitTime: 1 }, { name: 'area_store_time' });
-  await db.collection(readModels.images).createIndex({ storeId: 1, visitTime: 1 }, { name: 'store_time' });
+  return { ...jobStatus, visits: visits.visits, jobs: jobs.jobs };
 }

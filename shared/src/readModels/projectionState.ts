@@ -45,11 +45,20 @@ export interface ReplayProgressDocument {
   error?: string;
 }
 
+/** Written once the log is kept in pages (moved from the old layout, or new). */
+export interface LogPagedDocument {
+  _id: 'log-paged';
+  pagedAt: Date;
+  /** Events moved from the old layout. */
+  moved: number;
+}
+
 export function checkpointId(model: ReadModelName, generation: number): string {
   return `checkpoint:${model}:${generation}`;
 }
 
-type StateDocument = ActiveGenerationDocument | CheckpointDocument | LogStateDocument | ReplayProgressDocument;
+type StateDocument =
+  ActiveGenerationDocument | CheckpointDocument | LogStateDocument | LogPagedDocument | ReplayProgressDocument;
 
 /**
  * The projection's bookkeeping in the `projection_state` collection: one small document per fact,
@@ -129,13 +138,14 @@ export class ProjectionState {
 
   /**
    * The highest job id of any JobSubmitted in the log: the writer's mark, or — for a log written
-   * without one — the log itself (a whole scan on FerretDB, until the writer records the mark).
+   * without one, which is always in the old layout — the old log itself (a whole scan on FerretDB,
+   * until the projection moves it into pages and records the mark).
    */
   async highestJobId(): Promise<number> {
     const { highestJobId } = await this.logState();
     if (highestJobId !== undefined) return highestJobId;
     const [latest] = await this.db
-      .collection<{ jobId: number }>(collectionNames.events)
+      .collection<{ jobId: number }>(collectionNames.legacyEvents)
       .find({ type: 'JobSubmitted' }, { projection: { jobId: 1 } })
       .sort({ jobId: -1 })
       .limit(1)
@@ -145,6 +155,14 @@ export class ProjectionState {
 
   async reservedThrough(): Promise<number> {
     return (await this.logState()).reservedThrough;
+  }
+
+  async logPaged(): Promise<boolean> {
+    return (await this.get<LogPagedDocument>('log-paged')) !== null;
+  }
+
+  async markLogPaged(moved: number): Promise<void> {
+    await this.put({ _id: 'log-paged', pagedAt: new Date(), moved });
   }
 
   /** Only the log's writer calls this: the projection, or an import into an empty installation. */

@@ -4,9 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { describeZodError, storedEventSchema } from '@retail-pulse/shared/contracts';
-import { insertIdempotent } from '@retail-pulse/shared/mongo';
-import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/readModels';
-import { EventLog, storedEventOf, toLogDocument, type EventLogDocument } from '../eventLog';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
+import { EventLog, legacyLogPending, LegacyLogPending, type LoggedEvent } from '../eventLog';
 
 /** One line of an export: the stored event, as it was recorded (its version untouched). */
 const exportLineSchema = z.object({
@@ -21,34 +20,23 @@ export interface BackupProgress {
 
 /** Writes the whole log to an NDJSON file, in position order. Returns the number of events. */
 export async function exportLog(db: Db, file: string, onProgress?: BackupProgress): Promise<number> {
+  if (await legacyLogPending(db)) {
+    throw new LegacyLogPending('the event log is in the old layout: start the projection once to move it into pages');
+  }
   const log = new EventLog(db);
   const total = await log.count();
-  for (const order of ['natural', 'position'] as const) {
-    const out = createWriteStream(file, { encoding: 'utf8' });
-    let written = 0;
-    let last = 0;
-    let outOfOrder = false;
-    for await (const page of log.scan(5_000, order)) {
-      if (page.some((document) => document.position <= last || ((last = document.position), false))) {
-        outOfOrder = true;
-        break;
-      }
-      const lines = page.map((document) =>
-        JSON.stringify({
-          position: document.position,
-          recordedAt: document.recordedAt.toISOString(),
-          event: storedEventOf(document),
-        }),
-      );
-      if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
-      written += page.length;
-      onProgress?.(written, total);
-    }
-    out.end();
-    await once(out, 'close');
-    if (!outOfOrder) return written;
+  const out = createWriteStream(file, { encoding: 'utf8' });
+  let written = 0;
+  for await (const batch of log.entries()) {
+    // A line is the logged event itself: its position, when it was recorded, the event as stored.
+    const lines = batch.map((logged) => JSON.stringify(logged));
+    if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
+    written += batch.length;
+    onProgress?.(written, total);
   }
-  throw new Error('unreachable: the sorted read cannot be out of order');
+  out.end();
+  await once(out, 'close');
+  return written;
 }
 
 export class ImportRefused extends Error {}
@@ -60,21 +48,21 @@ export class ImportRefused extends Error {}
 export async function importLog(db: Db, file: string, onProgress?: BackupProgress): Promise<number> {
   const log = new EventLog(db);
   const state = new ProjectionState(db);
-  const existing = await log.collection.findOne({}, { projection: { _id: 1 } });
-  if (existing && (await state.reservedThrough()) > 0) {
+  // An import that was interrupted has events but no marks yet: it may run again.
+  const imported = (await log.count()) > 0 && (await state.reservedThrough()) > 0;
+  if (imported || (await legacyLogPending(db))) {
     throw new ImportRefused('this installation already has events; import into an empty one (a fresh MONGO_DB)');
   }
-  await ensureIndexes(db, (await state.active()).visits);
-  let batch: EventLogDocument[] = [];
-  let imported = 0;
+  let batch: LoggedEvent[] = [];
+  let done = 0;
   let highest = 0;
   let highestJobId = 0;
   let lineNumber = 0;
   const flush = async () => {
-    await insertIdempotent(log.collection, batch);
-    imported += batch.length;
+    await log.appendLogged(batch);
+    done += batch.length;
     batch = [];
-    onProgress?.(imported, imported);
+    onProgress?.(done, done);
   };
   for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
     lineNumber++;
@@ -89,7 +77,10 @@ export async function importLog(db: Db, file: string, onProgress?: BackupProgres
     if (!parsedLine.success) throw new ImportRefused(`line ${lineNumber}: ${describeZodError(parsedLine.error)}`);
     const event = storedEventSchema.safeParse(parsedLine.data.event);
     if (!event.success) throw new ImportRefused(`line ${lineNumber}: event ${describeZodError(event.error)}`);
-    batch.push(toLogDocument(event.data, parsedLine.data.position, new Date(parsedLine.data.recordedAt)));
+    if (parsedLine.data.position <= highest) {
+      throw new ImportRefused(`line ${lineNumber}: position ${parsedLine.data.position} does not follow ${highest}`);
+    }
+    batch.push({ position: parsedLine.data.position, recordedAt: parsedLine.data.recordedAt, event: event.data });
     highest = Math.max(highest, parsedLine.data.position);
     if (event.data.type === 'JobSubmitted') highestJobId = Math.max(highestJobId, event.data.data.jobId);
     if (batch.length >= 5_000) await flush();
@@ -97,5 +88,5 @@ export async function importLog(db: Db, file: string, onProgress?: BackupProgres
   await flush();
   // The log's marks travel with it: positions and job ids go on above the imported ones.
   await state.reserveThrough(highest, highestJobId);
-  return imported;
+  return done;
 }

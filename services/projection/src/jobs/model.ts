@@ -22,6 +22,8 @@ import { settledAmong, type FoldOptions, type ReadModel } from '../readModel';
 
 /** Listing blocks kept in memory once read or written: the newest ones are the ones that change. */
 const CACHE_BLOCKS = 1_000;
+/** Rebuild mode writes the listing blocks at the end, or early when this many wait (bounded memory). */
+const MAX_WAITING_BLOCKS = 500;
 
 interface Block {
   below: number | null;
@@ -35,7 +37,8 @@ interface Block {
  * job's view lives in memory from its first event until it settles, and each batch writes the
  * documents it changed, whole, in one bulk write. `o|open` names the jobs in memory and where
  * their first event is; after a restart the log is refolded from the oldest of them, and jobs
- * already settled are skipped.
+ * already settled are skipped. A rebuild (deferred) writes a job once, when it settles, and the
+ * jobs still open at `flush`.
  */
 export class JobsModel implements ReadModel {
   readonly name = 'jobs' as const;
@@ -116,17 +119,14 @@ export class JobsModel implements ReadModel {
     for (const [jobId, view] of touched) {
       const previous = before.get(jobId);
       if (!previous) openChanged = true;
-      const document = jobDocumentOf(view);
-      if (!document) continue;
-      writes.push(document);
-      view.pages.forEach((page, index) => {
-        if (previous?.layout && previous.pages[index] === page) return;
-        writes.push(imagePageDocumentOf(view, index));
-      });
-      summaries.push(jobSummaryOf(view)!);
-      if (document.state !== 'ongoing') openChanged = true;
+      const settledNow = jobStateOf(view) !== 'ongoing';
+      if (settledNow) openChanged = true;
+      // Deferred, an open job is written when it settles or at flush: each of its pages once.
+      if (this.deferred && !settledNow) continue;
+      summaries.push(...this.documentsOf(view, this.deferred ? undefined : previous, writes));
     }
-    writes.push(...(await this.blockWrites(summaries)));
+    await this.summarize(summaries);
+    if (!this.deferred || this.dirtyBlocks.size >= MAX_WAITING_BLOCKS) writes.push(...this.blockDocuments());
 
     // Memory moves on only once the writes are stored: a batch that fails is folded again whole.
     const views = new Map(this.views);
@@ -134,10 +134,8 @@ export class JobsModel implements ReadModel {
       if (jobStateOf(view) === 'ongoing') views.set(jobId, view);
       else views.delete(jobId);
     }
-    if (openChanged) writes.push(openDocumentOf(views));
+    if (openChanged && !this.deferred) writes.push(openDocumentOf(views));
     await this.write(writes);
-    this.dirtyBlocks.clear();
-    this.headDirty = false;
     this.views.clear();
     for (const [jobId, view] of views) this.views.set(jobId, view);
     this.position = fresh[fresh.length - 1]!.position;
@@ -145,8 +143,29 @@ export class JobsModel implements ReadModel {
   }
 
   async flush(): Promise<void> {
-    await this.write([openDocumentOf(this.views)]);
+    const writes: JobsDocument[] = [];
+    const summaries: JobSummaryEntry[] = [];
+    if (this.deferred)
+      for (const view of this.views.values()) summaries.push(...this.documentsOf(view, undefined, writes));
+    await this.summarize(summaries);
+    writes.push(...this.blockDocuments(), openDocumentOf(this.views));
+    await this.write(writes);
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
+  }
+
+  /**
+   * Adds a job's detail and the image pages that changed since `previous` (every page without
+   * one) to `writes`; returns its listing summary.
+   */
+  private documentsOf(view: JobView, previous: JobView | undefined, writes: JobsDocument[]): JobSummaryEntry[] {
+    const document = jobDocumentOf(view);
+    if (!document) return [];
+    writes.push(document);
+    view.pages.forEach((page, index) => {
+      if (previous?.layout && previous.pages[index] === page) return;
+      writes.push(imagePageDocumentOf(view, index));
+    });
+    return [jobSummaryOf(view)!];
   }
 
   /** Jobs of the batch that settled earlier (see `settledAmong`): their events are skipped. */
@@ -164,8 +183,8 @@ export class JobsModel implements ReadModel {
     });
   }
 
-  /** The listing blocks the summaries change (and the head, when a new top block appears). */
-  private async blockWrites(summaries: JobSummaryEntry[]): Promise<JobsDocument[]> {
+  /** Puts the summaries into their listing blocks in memory (and the head, when a new top block appears). */
+  private async summarize(summaries: JobSummaryEntry[]): Promise<void> {
     const changed = this.dirtyBlocks;
     for (const summary of summaries) {
       const number = blockOf(summary[0]);
@@ -193,15 +212,21 @@ export class JobsModel implements ReadModel {
       block.jobs.set(summary[0], summary);
       changed.add(number);
     }
-    const writes: JobsDocument[] = [...changed].map((number): JobBlockDocument => {
+  }
+
+  /** The listing blocks (and head) changed since they were last written; from now on they count as written. */
+  private blockDocuments(): JobsDocument[] {
+    const writes: JobsDocument[] = [...this.dirtyBlocks].map((number): JobBlockDocument => {
       const block = this.blocks.get(number)!;
       const jobs = [...block.jobs.values()].sort((a, b) => b[0] - a[0]);
       return { _id: jobsKeys.block(number), block: number, below: block.below, jobs: JSON.stringify(jobs) };
     });
     if (this.headDirty) writes.push({ _id: jobsKeys.head(), top: this.top! } satisfies JobsHeadDocument);
+    this.dirtyBlocks.clear();
+    this.headDirty = false;
     for (const number of this.blocks.keys()) {
       if (this.blocks.size <= CACHE_BLOCKS) break;
-      if (!changed.has(number)) this.blocks.delete(number);
+      this.blocks.delete(number);
     }
     return writes;
   }

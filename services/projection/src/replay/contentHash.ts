@@ -51,7 +51,6 @@ export async function hashReadModels(
   }
   if (generations.visits !== undefined) {
     const names = readModelCollections(generations.visits);
-    roles[names.images] = 'images';
     roles[names.visits] = 'visits';
   }
   if (generations.jobs !== undefined) roles[readModelCollections(generations.jobs).jobs] = 'jobs';

@@ -8,8 +8,8 @@ import {
   type RecordedEvent,
 } from '@retail-pulse/shared/contracts';
 import { consumersOf, sendSwitchRequest } from '@retail-pulse/shared/messaging';
-import { ensureIndexes, ProjectionState } from '@retail-pulse/shared/readModels';
-import { EventLog, fromLogDocument, type EventLogDocument } from '../eventLog';
+import { ProjectionState } from '@retail-pulse/shared/readModels';
+import { EventLog, legacyLogPending, LegacyLogPending, recordedOf, type LoggedEvent } from '../eventLog';
 import { catchUp, createReadModel } from '../projector';
 import type { ReadModel } from '../readModel';
 
@@ -36,8 +36,6 @@ export interface RebuildResult {
   collections: string[];
 }
 
-class OutOfOrderLog extends Error {}
-
 /** The next unused generation number: above every active and every checkpointed one. */
 export async function nextGeneration(state: ProjectionState): Promise<number> {
   const active = await state.active();
@@ -59,62 +57,52 @@ export async function rebuild(db: Db, logger: Logger, options: RebuildOptions = 
   const state = new ProjectionState(db);
   const generation = await nextGeneration(state);
   const names = [...(options.models ?? readModelNames)];
+  if (await legacyLogPending(db)) {
+    throw new LegacyLogPending('the event log is in the old layout: start the projection once to move it into pages');
+  }
   const log = new EventLog(db);
   const started = Date.now();
   const total = await log.count();
   options.onStart?.({ generation, total });
-  for (const order of ['natural', 'position'] as const) {
-    const models = names.map((name) => createReadModel(name, db, state, generation));
-    for (const model of models) await dropGeneration(db, model);
-    // Before the first write: a rebuild that writes a bucket early (bounded memory) reads it back by _id.
-    await options.idLookups?.ensure(models.flatMap((model) => model.collections));
-    models.forEach((model) => model.setDeferred(true));
-    try {
-      const { events, lastPosition } = await foldLog(log, models, order, total, options);
-      await Promise.all(models.map((model) => model.flush()));
-      if (names.includes('visits')) await ensureIndexes(db, generation);
-      return {
-        generation,
-        models: names,
-        events,
-        lastPosition,
-        durationMs: Date.now() - started,
-        collections: models.flatMap((model) => model.collections),
-      };
-    } catch (error) {
-      if (!(error instanceof OutOfOrderLog)) throw error;
-      logger.warn({ err: error.message }, 'the log is not stored in position order; reading it sorted');
-    }
-  }
-  throw new Error('unreachable: the sorted read cannot be out of order');
+  const models = names.map((name) => createReadModel(name, db, state, generation));
+  for (const model of models) await dropGeneration(db, model);
+  // Before the first write: a rebuild that writes a bucket early (bounded memory) reads it back by _id.
+  await options.idLookups?.ensure(models.flatMap((model) => model.collections));
+  models.forEach((model) => model.setDeferred(true));
+  const { events, lastPosition } = await foldLog(log, models, total, options);
+  await Promise.all(models.map((model) => model.flush()));
+  logger.info({ generation, models: names, events, lastPosition }, 'rebuilt read models from the log');
+  return {
+    generation,
+    models: names,
+    events,
+    lastPosition,
+    durationMs: Date.now() - started,
+    collections: models.flatMap((model) => model.collections),
+  };
 }
 
 async function foldLog(
   log: EventLog,
   models: ReadModel[],
-  order: 'natural' | 'position',
   total: number,
   options: RebuildOptions,
 ): Promise<{ events: number; lastPosition: number }> {
-  const include = (document: EventLogDocument) =>
-    (options.asOfPosition === undefined || document.position <= options.asOfPosition) &&
-    (options.asOfTime === undefined || document.recordedAt <= options.asOfTime);
-  const pages = log.scan(options.pageSize ?? 5_000, order);
+  const asOfTime = options.asOfTime?.getTime();
+  const include = (logged: LoggedEvent) =>
+    (options.asOfPosition === undefined || logged.position <= options.asOfPosition) &&
+    (asOfTime === undefined || Date.parse(logged.recordedAt) <= asOfTime);
+  const batches = log.entries(0, options.pageSize ?? 5_000);
   let events = 0;
   let lastPosition = 0;
   let folding: Promise<unknown> = Promise.resolve();
-  for (let next = pages.next(); ;) {
-    const page = await next;
-    if (page.done) break;
-    next = pages.next(); // read ahead while this page is folded
+  for (let next = batches.next(); ;) {
+    const batch = await next;
+    if (batch.done) break;
+    next = batches.next(); // read ahead while this batch is folded
     const recorded: RecordedEvent[] = [];
-    for (const document of page.value) {
-      if (document.position <= lastPosition) {
-        throw new OutOfOrderLog(`position ${document.position} stored after ${lastPosition}`);
-      }
-      lastPosition = document.position;
-      if (include(document)) recorded.push(fromLogDocument(document));
-    }
+    for (const logged of batch.value) if (include(logged)) recorded.push(recordedOf(logged));
+    lastPosition = batch.value[batch.value.length - 1]!.position;
     await folding;
     folding = Promise.all(models.map((model) => model.fold(recorded, { verifyTerminal: false })));
     events += recorded.length;

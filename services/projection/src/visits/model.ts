@@ -1,20 +1,13 @@
 import type { Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
-import { insertIdempotent } from '@retail-pulse/shared/mongo';
-import {
-  bucketChangesOf,
-  imageRecordOf,
-  readModelCollections,
-  type ImageRecordDocument,
-  type ProjectionState,
-} from '@retail-pulse/shared/readModels';
+import { bucketChangesOf, readModelCollections, type ProjectionState } from '@retail-pulse/shared/readModels';
 import type { ReadModel } from '../readModel';
 import { VisitBuckets } from './buckets';
 
 /**
- * The visits read model: one record per settled image, inserted once under its image id, and the
- * visits query's buckets (per store and day, per area and day, their directories), merged and
- * written with each batch.
+ * The visits read model: the visits query's buckets (per store and day, per area and day, their
+ * directories), merged and written with each batch. An image's own result lives in the jobs
+ * model's pages.
  */
 export class VisitsModel implements ReadModel {
   readonly name = 'visits' as const;
@@ -37,7 +30,7 @@ export class VisitsModel implements ReadModel {
   }
 
   get collections(): string[] {
-    return [this.names.images, this.names.visits];
+    return [this.names.visits];
   }
 
   async load(): Promise<void> {
@@ -53,15 +46,7 @@ export class VisitsModel implements ReadModel {
   async fold(events: RecordedEvent[]): Promise<void> {
     const fresh = events.filter((event) => event.position > this.position);
     if (fresh.length === 0) return;
-    const images: ImageRecordDocument[] = [];
-    for (const event of fresh) {
-      const record = imageRecordOf(event);
-      if (record) images.push(record);
-    }
-    await Promise.all([
-      insertIdempotent(this.db.collection<ImageRecordDocument>(this.names.images), images),
-      this.buckets.apply(fresh.flatMap(bucketChangesOf)),
-    ]);
+    await this.buckets.apply(fresh.flatMap(bucketChangesOf));
     if (!this.deferred || this.buckets.full) await this.buckets.write();
     this.position = fresh[fresh.length - 1]!.position;
     if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);

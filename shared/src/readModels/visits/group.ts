@@ -1,4 +1,16 @@
-import type { ImageRecordDocument } from './documents';
+/** One measured image of a visit, as the visits buckets hold it (buckets.ts). */
+export interface VisitImage {
+  storeId: string;
+  areaCode: string | null;
+  storeName: string | null;
+  /** The visit's calendar date (UTC), as the visits query reports it. */
+  date: string;
+  perimeter: number | null;
+  visitTime: Date;
+  jobId: number;
+  visitIndex: number;
+  imageIndex: number;
+}
 
 /** One store's measured visits, by date: what the visits query finds, in domain terms. */
 export interface StoreVisits {
@@ -7,11 +19,6 @@ export interface StoreVisits {
   storeName: string;
   days: Array<{ date: string; perimeters: number[] }>;
 }
-
-type VisitImage = Pick<
-  ImageRecordDocument,
-  'storeId' | 'areaCode' | 'storeName' | 'date' | 'perimeter' | 'visitTime' | 'jobId' | 'visitIndex' | 'imageIndex'
->;
 
 function compareImages(a: VisitImage, b: VisitImage): number {
   return (
