@@ -1,11 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startImageServer, type ImageServer } from '../support/imageServer';
-import { startStack, type Stack } from '../support/stack';
+import { serviceEnv, startStack, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
 
 /**
@@ -188,6 +189,16 @@ describe('the dashboard in a browser, with API keys on', () => {
       await page.locator(`tr[data-job-id="${jobId}"]:not([data-status="ongoing"])`).waitFor({ timeout: 60_000 });
     }
     await charts.getByText('http status').first().waitFor();
+
+    // A replay (`npm run replay`) rebuilds every read model as generation 2 and switches to it.
+    const replay = page.getByTestId('replay');
+    await replay.getByText('None recorded').waitFor();
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/projection/src/replay/cli.ts'], {
+      cwd: root,
+      env: serviceEnv(environment),
+    });
+    await replay.locator('.badge-finished').waitFor({ timeout: 15_000 });
+    await replay.getByText('generation 2 of job status, visits, jobs').waitFor();
     await page.waitForTimeout(2_000); // two more samples, so the charts show the last job settle
     await shoot('dashboard');
     expect(problems).toEqual([]);
