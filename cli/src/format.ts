@@ -16,9 +16,14 @@ export function table<T extends object>(rows: T[], columns: Array<keyof T & stri
 /** A job's detail for people: a summary line, then one row per visit. */
 export function detailLines(detail: JobDetailBody): string[] {
   const { total, succeeded, failed, pending } = detail.images;
-  const settled = detail.settled_at ? `, settled ${detail.settled_at}` : '';
+  const settled = detail.cancelled_at
+    ? `, cancelled ${detail.cancelled_at}`
+    : detail.settled_at
+      ? `, settled ${detail.settled_at}`
+      : '';
+  const retry = detail.retry_of ? `, a retry of job ${detail.retry_of}` : '';
   return [
-    `job ${detail.job_id}: ${detail.status} — ${total} images, ${succeeded} succeeded, ${failed} failed, ${pending} pending (submitted ${detail.submitted_at}${settled})`,
+    `job ${detail.job_id}: ${detail.status} — ${total} images, ${succeeded} succeeded, ${failed} failed, ${pending} pending (submitted ${detail.submitted_at}${settled}${retry})`,
     table(
       detail.visits.map((visit) => ({
         store_id: visit.store_id,

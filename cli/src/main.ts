@@ -35,11 +35,11 @@ const api = () => new Api({ url: globals().url, apiKey: globals().apiKey });
 const out = (text: string): void => void process.stdout.write(`${text}\n`);
 const json = (value: unknown): void => out(JSON.stringify(value, null, 2));
 
-/** Tries a submit again (same key, so never twice) while the service says "not now". */
-async function submitWithRetries(body: string, key: string): Promise<{ job_id: number }> {
+/** Tries a submit or a retry again (same key, so never twice) while the service says "not now". */
+async function postWithRetries<T>(path: string, body: string, key: string): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await api().post<{ job_id: number }>('/api/submit/', body, { 'idempotency-key': key });
+      return await api().post<T>(path, body, { 'idempotency-key': key });
     } catch (error) {
       const transient = error instanceof ApiError && (error.status === 0 || error.status === 503);
       if (!transient || attempt >= 4) throw error;
@@ -80,9 +80,56 @@ program
   .option('--key <key>', 'the Idempotency-Key (default: a new one; the same key never makes a second job)')
   .action(async (file: string, options: { wait?: boolean; key?: string }) => {
     const body = readFileSync(file === '-' ? 0 : file, 'utf8');
-    const { job_id: jobId } = await submitWithRetries(body, options.key ?? randomUUID());
+    const { job_id: jobId } = await postWithRetries<{ job_id: number }>(
+      '/api/submit/',
+      body,
+      options.key ?? randomUUID(),
+    );
     if (!options.wait) return globals().json ? json({ job_id: jobId }) : out(`job ${jobId} submitted`);
     const detail = await follow(jobId);
+    if (globals().json) json(detail);
+    else detailLines(detail).forEach(out);
+    if (detail.status === 'failed') process.exitCode = 1;
+  });
+
+program
+  .command('cancel')
+  .description('cancel an ongoing job: its images not processed yet are dropped, and it settles as failed')
+  .argument('<job_id>')
+  .option('--wait', 'follow the job until it settles and show it')
+  .action(async (jobId: string, options: { wait?: boolean }) => {
+    const accepted = await api().post<{ job_id: number }>(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, '');
+    if (!options.wait) {
+      return globals().json ? json(accepted) : out(`job ${accepted.job_id}: cancellation accepted`);
+    }
+    const detail = await follow(accepted.job_id);
+    if (globals().json) json(detail);
+    else detailLines(detail).forEach(out);
+    // Sent as the last images settled, a cancellation changes nothing: the job completed anyway.
+    if (detail.status !== 'failed') {
+      process.stderr.write(`rp: job ${detail.job_id} ${detail.status} before the cancellation took effect\n`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('retry')
+  .description("submit a failed job's failed images again, as a new job (the same visits, stores and times)")
+  .argument('<job_id>')
+  .option('--wait', 'follow the new job until it settles; exit 1 if it failed')
+  .option('--key <key>', 'the Idempotency-Key (default: a new one; the same key never makes a second job)')
+  .action(async (jobId: string, options: { wait?: boolean; key?: string }) => {
+    const accepted = await postWithRetries<{ job_id: number; retry_of: number }>(
+      `/api/jobs/${encodeURIComponent(jobId)}/retry`,
+      '',
+      options.key ?? randomUUID(),
+    );
+    if (!options.wait) {
+      return globals().json
+        ? json(accepted)
+        : out(`job ${accepted.job_id} submitted: the failed images of job ${accepted.retry_of}`);
+    }
+    const detail = await follow(accepted.job_id);
     if (globals().json) json(detail);
     else detailLines(detail).forEach(out);
     if (detail.status === 'failed') process.exitCode = 1;

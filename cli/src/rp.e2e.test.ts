@@ -2,25 +2,32 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startHeldImages, type HeldImages } from '../../test/support/heldImages';
 import { startImageServer, type ImageServer } from '../../test/support/imageServer';
 import { freePort, serviceEnv, startStack, type Stack } from '../../test/support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../../test/support/testEnvironment';
+import { until } from '../../test/support/until';
+import type { JobDetailBody } from '@retail-pulse/shared/contracts';
 
 /** `rp`, the command-line client, as a person runs it: its own process, against the running stack. */
 const bin = resolve(__dirname, '../bin/rp.cjs');
 let environment: TestEnvironment;
 let images: ImageServer;
+let held: HeldImages;
 let stack: Stack;
 let dir: string;
 
 beforeAll(async () => {
   environment = await createTestEnvironment('cli');
   images = await startImageServer();
+  held = await startHeldImages();
   stack = await startStack(environment, { IMAGE_MAX_ATTEMPTS: '1' });
   dir = mkdtempSync(join(tmpdir(), 'rp-cli-'));
 });
 afterAll(async () => {
+  held?.release();
   await stack?.stopAll();
+  await held?.close();
   await images?.close();
   await environment?.cleanup();
   rmSync(dir, { recursive: true, force: true });
@@ -41,11 +48,11 @@ function rp(...args: string[]): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-function jobFile(name: string, storeId: string, paths: string[]): string {
+function jobFile(name: string, storeId: string, paths: string[], urls: string[] = []): string {
   const file = join(dir, name);
   const visit = {
     store_id: storeId,
-    image_url: paths.map((path) => images.url(path)),
+    image_url: [...paths.map((path) => images.url(path)), ...urls],
     visit_time: '2024-05-02T10:00:00Z',
   };
   writeFileSync(file, JSON.stringify({ count: 1, visits: [visit] }));
@@ -112,6 +119,56 @@ describe('rp against the running stack', () => {
     const again = await rp('--json', 'submit', file, '--key', `cli-${environment.prefix}`);
     expect(first.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual(JSON.parse(first.stdout));
+  });
+
+  it('cancels a running job and shows it settled, then retries it; what cannot be done is an error', async () => {
+    const file = jobFile('held.json', 'S00339218', ['/img/shelf.jpg?cli-cancel'], [held.url('cli.jpg')]);
+    const jobId = JSON.parse((await rp('--json', 'submit', file)).stdout).job_id as number;
+    const detail = async () => JSON.parse((await rp('--json', 'job', String(jobId))).stdout) as JobDetailBody;
+    await until(async () => held.waiting() === 1 && (await detail()).images.succeeded === 1, {
+      what: 'the job held ongoing',
+    });
+    const cancelled = await rp('cancel', String(jobId), '--wait');
+    expect(cancelled).toMatchObject({ code: 0, stderr: '' });
+    const [summary, ...rows] = cancelled.stdout.trimEnd().split('\n');
+    expect(summary).toMatch(
+      new RegExp(
+        `^job ${jobId}: failed — 2 images, 1 succeeded, 1 failed, 0 pending \\(submitted \\S+, cancelled \\S+\\)$`,
+      ),
+    );
+    expect(rows).toEqual([
+      'store_id   visit_time            total  succeeded  failed  pending',
+      'S00339218  2024-05-02T10:00:00Z  2      1          1       0',
+    ]);
+    expect((await rp('status', String(jobId))).stdout).toBe(
+      `job ${jobId}: failed\nstore_id   error\nS00339218  cancelled\n`,
+    );
+    expect(await rp('--json', 'cancel', String(jobId))).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `rp: job ${jobId} has already settled (failed); only an ongoing job can be cancelled\n`,
+    });
+    expect((await rp('cancel', '424242')).stderr).toBe('rp: no job 424242\n');
+
+    // Its failed (here: cancelled) image, submitted again as a job of its own.
+    held.release();
+    const retried = await rp('--json', 'retry', String(jobId), '--wait');
+    expect(retried).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(retried.stdout)).toMatchObject({
+      retry_of: jobId,
+      status: 'completed',
+      images: { total: 1, succeeded: 1, failed: 0, pending: 0 },
+      visits: [{ store_id: 'S00339218', visit_time: '2024-05-02T10:00:00Z' }],
+    });
+    const again = await rp('retry', String(jobId));
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout).toMatch(new RegExp(`^job \\d+ submitted: the failed images of job ${jobId}\n$`));
+    const completed = String(JSON.parse(retried.stdout).job_id);
+    expect(await rp('retry', completed)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `rp: job ${completed} has completed; only a failed job can be retried\n`,
+    });
   });
 
   it("runs the operator tools under the same roof, with this stack's settings", async () => {

@@ -10,9 +10,10 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
+import { env, internalTokenShape, loadConfig, webhookSecretShape } from '@retail-pulse/shared/config';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, servingSqliteDir, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
+import { installationWebhookSecret } from './webhookSecret';
 
 const configSchema = z.object({
   PORT: env.int(8080, 1, 65_535),
@@ -29,6 +30,7 @@ const configSchema = z.object({
   /** The gateway's keys; only whether there are any matters here. */
   API_KEYS: z.string().optional(),
   ...internalTokenShape,
+  ...webhookSecretShape,
 });
 type SupervisorConfig = z.infer<typeof configSchema>;
 
@@ -151,14 +153,19 @@ function internalTokenFor(config: SupervisorConfig): Record<string, string> {
 }
 
 /** What `npm start` runs, each service with its port. */
-function serviceSpecs(config: SupervisorConfig, processors: number): { backends: ServiceSpec[]; gateway: ServiceSpec } {
+function serviceSpecs(
+  config: SupervisorConfig,
+  processors: number,
+  dataDir: string,
+): { backends: ServiceSpec[]; gateway: ServiceSpec } {
   const internalToken = internalTokenFor(config);
+  const webhookSecret = { WEBHOOK_SECRET: installationWebhookSecret(dataDir, config.WEBHOOK_SECRET, say) };
   const backends: ServiceSpec[] = [
     {
       name: 'ingest',
       entry: 'services/ingest/src/index.ts',
       port: config.INGEST_PORT,
-      env: { INGEST_PORT: String(config.INGEST_PORT), ...internalToken },
+      env: { INGEST_PORT: String(config.INGEST_PORT), ...internalToken, ...webhookSecret },
     },
     {
       name: 'status-api',
@@ -188,7 +195,7 @@ function serviceSpecs(config: SupervisorConfig, processors: number): { backends:
       name: processors === 1 ? 'image-processor' : `image-processor-${index + 1}`,
       entry: 'services/image-processor/src/index.ts',
       port: config.PROCESSOR_HEALTH_PORT + index,
-      env: { PROCESSOR_HEALTH_PORT: String(config.PROCESSOR_HEALTH_PORT + index) },
+      env: { PROCESSOR_HEALTH_PORT: String(config.PROCESSOR_HEALTH_PORT + index), ...webhookSecret },
     })),
   ];
   const gateway: ServiceSpec = {
@@ -214,12 +221,12 @@ async function main(): Promise<void> {
   if (!Number.isInteger(processors) || processors < 1 || processors > 64) {
     throw new Error(`--processors must be an integer from 1 to 64 (got ${values.processors})`);
   }
-  const { backends, gateway } = serviceSpecs(config, processors);
+  const dataDir = resolve(projectRoot, config.RP_DATA_DIR);
+  const { backends, gateway } = serviceSpecs(config, processors, dataDir);
   const specs = [...backends, gateway];
   // The gateway first: it is the address people use.
   const ports: StackPorts = Object.fromEntries([gateway, ...backends].map((spec) => [spec.name, spec.port] as const));
   assertDistinctPorts(ports);
-  const dataDir = resolve(projectRoot, config.RP_DATA_DIR);
   const releaseLock = takeStackLock(dataDir, ports, say);
   process.on('exit', releaseLock);
   const taken = await takenPorts(ports);

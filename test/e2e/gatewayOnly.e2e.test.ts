@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { listeningAddresses } from '../support/listeners';
 import { startStack, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+import { until } from '../support/until';
 
 /**
  * No way around the gateway: the internal ports listen on loopback only, and with API keys on, the
@@ -65,6 +66,33 @@ describe('no way around the gateway', () => {
     const status = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`, { headers: { 'x-api-key': apiKey } });
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({ job_id: jobId });
+  });
+
+  it('takes cancel and retry under the rules of submit: a key at the gateway, nothing straight to the ingest', async () => {
+    const withKey = { 'x-api-key': apiKey };
+    const { job_id: jobId } = (await (await submitTo(stack.baseUrl, withKey)).json()) as { job_id: number };
+    const command = (base: string, name: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}/api/jobs/${jobId}/${name}`, { method: 'POST', headers });
+    const ingest = `http://127.0.0.1:${stack.ports.ingest}`;
+    for (const name of ['cancel', 'retry']) {
+      expect((await command(stack.baseUrl, name)).status).toBe(401);
+      const direct = await command(ingest, name, withKey);
+      expect([direct.status, await direct.json()]).toEqual([403, refusal]);
+    }
+    // Its one image (port 1: refused) is retried for seconds before it fails: the job is ongoing.
+    expect((await command(stack.baseUrl, 'cancel', withKey)).status).toBe(202);
+    const status = async () =>
+      (await (await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`, { headers: withKey })).json()) as {
+        status: string;
+      };
+    await until(async () => (await status()).status !== 'ongoing', { what: 'the cancelled job settled' });
+    expect(await status()).toEqual({
+      status: 'failed',
+      job_id: jobId,
+      error: [{ store_id: 'S00339218', error: 'cancelled' }],
+    });
+    const retried = await command(stack.baseUrl, 'retry', withKey);
+    expect([retried.status, await retried.json()]).toEqual([201, { job_id: expect.any(Number), retry_of: jobId }]);
   });
 
   it('keeps the health checks open on loopback', async () => {

@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { imageIdOf, type ImageFailed } from '@retail-pulse/shared/contracts';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
+import { runReplay } from '../support/replayCli';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { openEventStream } from '../support/sse';
@@ -18,8 +16,6 @@ import { until } from '../support/until';
  * while it runs, a second outcome of an image not counted, the listing filtered by status, and
  * a replay answering byte for byte as before.
  */
-const run = promisify(execFile);
-const root = join(__dirname, '../..');
 let environment: TestEnvironment;
 let images: ImageServer;
 let stack: Stack;
@@ -253,16 +249,7 @@ describe('the jobs routes on the running stack', () => {
     const snapshot = () => Promise.all(paths.map(async (path) => `${path} ${(await get(path)).text}`));
     const before = await snapshot();
     const served = await new ProjectionState(environment.db).active();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'services/projection/src/replay/cli.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        AMQP_URL: environment.amqpUrl,
-        TOPOLOGY_PREFIX: environment.prefix,
-        MONGO_URL: environment.mongoUrl,
-        MONGO_DB: environment.dbName,
-      },
-    });
+    const stdout = await runReplay(environment);
     expect(stdout).toMatch(/rebuilt jobStatus, visits, jobs as generation \d+/);
     const now = await new ProjectionState(environment.db).active();
     expect(now.jobs).toBeGreaterThan(served.jobs);

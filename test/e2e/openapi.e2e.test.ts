@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import amqp from 'amqplib';
 import { chromium } from 'playwright-core';
 import { jobsFeedEventSchema, retailPulseOpenApi } from '@retail-pulse/shared/contracts/api';
+import { startHeldImages, type HeldImages } from '../support/heldImages';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { DocumentedAnswers } from '../support/openapi';
 import { openEventStream } from '../support/sse';
@@ -18,6 +19,7 @@ import { createTestEnvironment, type TestEnvironment } from '../support/testEnvi
  */
 let environment: TestEnvironment;
 let images: ImageServer;
+let held: HeldImages;
 let stack: Stack;
 let answers: DocumentedAnswers;
 
@@ -26,13 +28,16 @@ beforeAll(async () => {
   execFileSync('bash', ['infra/scripts/ensure-dashboard.sh'], { cwd: resolve(__dirname, '../..'), stdio: 'inherit' });
   environment = await createTestEnvironment('openapi');
   images = await startImageServer();
+  held = await startHeldImages();
   stack = await startStack(environment, { IMAGE_MAX_ATTEMPTS: '1', MAX_VISITS_PER_JOB: '2' });
   const served = await fetch(`${stack.baseUrl}/openapi.json`);
   answers = new DocumentedAnswers((await served.json()) as Record<string, unknown>);
 });
 
 afterAll(async () => {
+  held?.release();
   await stack?.stopAll();
+  await held?.close();
   await images?.close();
   await environment?.cleanup();
 });
@@ -71,6 +76,8 @@ const jobsRoute = { path: '/api/jobs', method: 'get' };
 const jobRoute = { path: '/api/jobs/{job_id}', method: 'get' };
 const imagesRoute = { path: '/api/jobs/{job_id}/images', method: 'get' };
 const eventsRoute = { path: '/api/jobs/{job_id}/events', method: 'get' };
+const cancelRoute = { path: '/api/jobs/{job_id}/cancel', method: 'post' };
+const retryRoute = { path: '/api/jobs/{job_id}/retry', method: 'post' };
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -253,6 +260,41 @@ describe('every documented answer, from the running stack', () => {
     expect(jobsFeedEventSchema.parse(JSON.parse(first!.data)).jobs.length).toBeGreaterThan(0);
   });
 
+  it('cancel: 202, then 409 once settled, 404 and 400; retry: 201, 409, 404 and 400', async () => {
+    const { job_id: jobId } = (
+      await ask(
+        submitRoute,
+        '/api/submit/',
+        json({ count: 1, visits: [visit('S00339218', [held.url('openapi.jpg')])] }),
+      )
+    ).body as { job_id: number };
+    const post = { method: 'POST' };
+    expect(await ask(cancelRoute, `/api/jobs/${jobId}/cancel`, post)).toEqual({ status: 202, body: { job_id: jobId } });
+    expect(await waitForTerminal(stack, jobId)).toEqual({
+      status: 'failed',
+      job_id: jobId,
+      error: [{ store_id: 'S00339218', error: 'cancelled' }],
+    });
+    const cancelled = await ask(imagesRoute, `/api/jobs/${jobId}/images`);
+    expect(cancelled.body).toMatchObject({ images: [{ status: 'cancelled', error: 'cancelled' }] });
+    expect((await ask(jobRoute, `/api/jobs/${jobId}`)).body).toMatchObject({ cancelled_at: expect.any(String) });
+    expect((await ask(cancelRoute, `/api/jobs/${jobId}/cancel`, post)).status).toBe(409);
+    expect((await ask(cancelRoute, '/api/jobs/999999999/cancel', post)).status).toBe(404);
+    expect((await ask(cancelRoute, '/api/jobs/abc/cancel', post)).status).toBe(400);
+
+    // Retried: a new job of its failed image, named in the detail; a completed job is a 409.
+    held.release();
+    const withKey = { method: 'POST', headers: { 'idempotency-key': `openapi-retry-${environment.prefix}` } };
+    const retried = await ask(retryRoute, `/api/jobs/${jobId}/retry`, withKey);
+    expect(retried).toEqual({ status: 201, body: { job_id: expect.any(Number), retry_of: jobId } });
+    const { job_id: retryId } = retried.body as { job_id: number };
+    expect(await waitForTerminal(stack, retryId)).toEqual({ status: 'completed', job_id: retryId });
+    expect((await ask(jobRoute, `/api/jobs/${retryId}`)).body).toMatchObject({ retry_of: jobId });
+    expect((await ask(retryRoute, `/api/jobs/${retryId}/retry`, post)).status).toBe(409);
+    expect((await ask(retryRoute, '/api/jobs/999999999/retry', post)).status).toBe(404);
+    expect((await ask(retryRoute, '/api/jobs/abc/retry', post)).status).toBe(400);
+  });
+
   it('the gateway: 404 and 405, the page and its files', async () => {
     expect((await ask({ component: 'NotFound' }, '/api/unknown')).status).toBe(404);
     const refused = await ask({ component: 'MethodNotAllowed' }, '/api/status', { method: 'DELETE' });
@@ -294,8 +336,10 @@ describe('the reference page', () => {
         '/api/jobs',
         '/api/jobs/events',
         '/api/jobs/{job_id}',
+        '/api/jobs/{job_id}/cancel',
         '/api/jobs/{job_id}/events',
         '/api/jobs/{job_id}/images',
+        '/api/jobs/{job_id}/retry',
         '/api/ops/dead-letters',
         '/api/ops/dead-letters/redrive',
         '/api/ops/pipeline',
@@ -308,6 +352,8 @@ describe('the reference page', () => {
         '/docs',
         '/docs/{file}',
         '/openapi.json',
+        // The job-settled webhook, under the document's webhooks.
+        'jobSettled',
       ]);
       await page.locator('.opblock-summary-path', { hasText: '/api/status' }).first().click();
       await page.locator('.responses-table').first().waitFor();
@@ -322,7 +368,7 @@ describe('the reference page', () => {
 });
 
 describe('while the service behind is away', () => {
-  it('submit answers the documented 503', async () => {
+  it('submit, cancel and retry answer the documented 503', async () => {
     await stack.stop('ingest');
     const down = await ask(
       submitRoute,
@@ -330,6 +376,9 @@ describe('while the service behind is away', () => {
       json({ count: 1, visits: [visit('S00339218', ['https://x.example/a.jpg'])] }),
     );
     expect(down).toEqual({ status: 503, body: { error: 'service temporarily unavailable; retry shortly' } });
+    const cancel = await ask(cancelRoute, '/api/jobs/1/cancel', { method: 'POST' });
+    expect(cancel).toEqual({ status: 503, body: { error: 'service temporarily unavailable; retry shortly' } });
+    expect((await ask(retryRoute, '/api/jobs/1/retry', { method: 'POST' })).status).toBe(503);
     await stack.stop('status-api');
     expect((await ask(statusRoute, '/api/status?jobid=1')).status).toBe(503);
     expect((await ask(visitsRoute, '/api/visits')).status).toBe(503);

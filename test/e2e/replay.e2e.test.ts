@@ -7,11 +7,13 @@ import amqp from 'amqplib';
 import { buildTopology, deleteTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { ProjectionState, readModelCollections } from '@retail-pulse/shared/readModels';
-import { loggedEvents } from '../support/eventLog';
+import { loggedCount, loggedEvents } from '../support/eventLog';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
+import { startHeldImages, type HeldImages } from '../support/heldImages';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+import { until } from '../support/until';
 
 /**
  * The event log is the system of record: read models deleted and replayed answer byte for byte
@@ -21,6 +23,7 @@ const run = promisify(execFile);
 const root = join(__dirname, '../..');
 let environment: TestEnvironment;
 let images: ImageServer;
+let held: HeldImages;
 let stack: Stack;
 const jobIds: number[] = [];
 
@@ -30,6 +33,7 @@ const visitQueries = [
   '/api/visits?area=7100016',
   '/api/visits?storeid=S00339218',
   '/api/visits?storeid=S00000201&startdate=2024-01-20',
+  '/api/visits?storeid=S00000203',
   '/api/visits?area=7100015&startdate=2024-01-21&enddate=2024-01-21',
   '/api/visits?area=7100015&startdate=2024-01-22T00:00:00Z&enddate=2024-02-01',
 ];
@@ -51,7 +55,40 @@ beforeAll(async () => {
   ] as const;
   for (const visits of jobs) jobIds.push(await submit(visits));
   for (const jobId of jobIds) await waitForTerminal(stack, jobId);
+  const cancelled = await cancelledJob();
+  jobIds.push(cancelled, await retriedJob(cancelled));
 });
+
+/** The retry of the cancelled job: its held image, served at once now, as a job of its own. */
+async function retriedJob(of: number): Promise<number> {
+  const response = await fetch(`${stack.baseUrl}/api/jobs/${of}/retry`, { method: 'POST' });
+  const { job_id: jobId } = (await response.json()) as { job_id: number };
+  expect(response.status).toBe(201);
+  expect(await waitForTerminal(stack, jobId)).toEqual({ status: 'completed', job_id: jobId });
+  return jobId;
+}
+
+/**
+ * A job cancelled while one download was held, whose image measured before the cancel stays and
+ * whose held one, measured after it, is in the log and counts nowhere: the replay must agree.
+ */
+async function cancelledJob(): Promise<number> {
+  held = await startHeldImages();
+  const jobId = await submit([
+    ['S00000203', [images.url('/img/front.png?cancelled'), held.url('late.jpg')], '2024-01-24T10:00:00Z'],
+  ]);
+  const settledImages = async () =>
+    ((await (await fetch(`${stack.baseUrl}/api/jobs/${jobId}`)).json()) as { images?: { succeeded: number } }).images
+      ?.succeeded;
+  await until(async () => held.waiting() === 1 && (await settledImages()) === 1, { what: 'the job held ongoing' });
+  expect((await fetch(`${stack.baseUrl}/api/jobs/${jobId}/cancel`, { method: 'POST' })).status).toBe(202);
+  expect(await waitForTerminal(stack, jobId)).toMatchObject({ status: 'failed' });
+  held.release();
+  await until(async () => (await loggedCount(environment.db, jobId, 'ImageProcessed')) === 2, {
+    what: 'the held image measured after the cancel',
+  });
+  return jobId;
+}
 
 type Visit = readonly [string, readonly string[], string];
 
@@ -89,7 +126,9 @@ async function expectSnapshot(expected: string[], timeoutMs = 10_000): Promise<v
 }
 
 afterAll(async () => {
+  held?.release();
   await stack?.stopAll();
+  await held?.close();
   await images?.close();
   await environment?.cleanup();
 });
@@ -129,7 +168,14 @@ const hashOf = (output: string) => /content hash (\S+)/.exec(output)?.[1];
 describe('replaying the event log', () => {
   it('rebuilds read models that answer byte for byte as before, with a stable hash', async () => {
     const before = await snapshot(stack.baseUrl);
-    expect(before.filter((line) => line.includes('"status":"failed"'))).toHaveLength(3);
+    expect(before.filter((line) => line.includes('"status":"failed"'))).toHaveLength(4);
+    expect(before).toContain(
+      `/api/status?jobid=${jobIds[5]} 200 {"status":"failed","job_id":${jobIds[5]},"error":[{"store_id":"S00000203","error":"cancelled"}]}`,
+    );
+    expect(before).toContain(
+      // front.png measured before the cancel, and the held image by the retry (not by the cancelled job).
+      '/api/visits?storeid=S00000203 200 {"results":[{"store_id":"S00000203","area":"7100016","store_name":"KRISHNA  KIRANA","data":[{"date":"2024-01-24","perimeter":[1000,2240]}]}]}',
+    );
     const state = new ProjectionState(environment.db);
     const served = await state.active();
     const servedHash = (await hashReadModels(environment.db, served)).hash;
@@ -189,12 +235,17 @@ describe('replaying the event log', () => {
     expect(await unknown.json()).toEqual({ error: 'unknown generation: 999' });
   });
 
-  it('keeps one log entry and one count per image when a job is delivered and fanned out twice', async () => {
+  it('keeps one log entry and one count per job when a settled job is delivered and fanned out twice', async () => {
     const before = await snapshot(stack.baseUrl);
     const folded = async () =>
       ((await (await fetch(`http://127.0.0.1:${stack.ports.projection}/health`)).json()) as { eventsReceived: number })
         .eventsReceived;
     const foldedBefore = await folded();
+    const requestsDropped = async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${stack.ports['image-processor']}/metrics`)).text();
+      return Number(/^rp_image_requests_dropped_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    };
+    const droppedBefore = await requestsDropped();
     const countBefore = (await loggedEvents(environment.db)).length;
     const submitted = (await loggedEvents(environment.db)).find(
       ({ event }) => event.type === 'JobSubmitted' && event.data.jobId === jobIds[0],
@@ -207,13 +258,14 @@ describe('replaying the event log', () => {
     }
     await channel.waitForConfirms();
     await connection.close();
-    // The dispatcher fans the job out twice more and the processor settles its 2 images again:
-    // the projection receives 2 + 2 × 2 duplicates.
-    const deadline = Date.now() + 30_000;
-    while ((await folded()) < foldedBefore + 6 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(await folded()).toBe(foldedBefore + 6);
+    // The dispatcher fans the job out twice more. The job settled long ago, so the processor drops
+    // its 2 × 2 image requests unprocessed: the projection receives the 2 duplicates alone.
+    await until(async () => (await requestsDropped()) >= droppedBefore + 4, {
+      what: 'the fanned-out requests dropped',
+    });
+    await until(async () => (await folded()) >= foldedBefore + 2, { what: 'the duplicates received' });
+    expect(await requestsDropped()).toBe(droppedBefore + 4);
+    expect(await folded()).toBe(foldedBefore + 2);
     expect(await loggedEvents(environment.db)).toHaveLength(countBefore);
     expect(await snapshot(stack.baseUrl)).toEqual(before);
   });

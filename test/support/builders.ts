@@ -6,10 +6,12 @@
 import {
   imageIdOf,
   imageSettledEventId,
+  jobCancelledEventId,
   jobSubmittedEventId,
   type DomainEvent,
   type ImageFailed,
   type ImageProcessed,
+  type JobCancelled,
   type JobSubmitted,
   type RecordedEvent,
 } from '@retail-pulse/shared/contracts';
@@ -26,7 +28,9 @@ export interface VisitSpec {
 }
 
 /** A JobSubmitted of job 1 with one visit of one image, unless told otherwise. */
-export function aJobSubmitted(spec: { jobId?: number; visits?: VisitSpec[]; images?: number } = {}): JobSubmitted {
+export function aJobSubmitted(
+  spec: { jobId?: number; visits?: VisitSpec[]; images?: number; callbackUrl?: string } = {},
+): JobSubmitted {
   const jobId = spec.jobId ?? 1;
   const visits = (spec.visits ?? [{}]).map((visit) => ({
     storeId: visit.storeId ?? 'S1',
@@ -38,7 +42,12 @@ export function aJobSubmitted(spec: { jobId?: number; visits?: VisitSpec[]; imag
     type: 'JobSubmitted',
     version: 1,
     metadata: metadataOf(jobId),
-    data: { jobId, imageCount: visits.reduce((sum, visit) => sum + visit.imageUrls.length, 0), visits },
+    data: {
+      jobId,
+      imageCount: visits.reduce((sum, visit) => sum + visit.imageUrls.length, 0),
+      visits,
+      ...(spec.callbackUrl !== undefined ? { callbackUrl: spec.callbackUrl } : {}),
+    },
   };
 }
 
@@ -110,10 +119,27 @@ export function anImageFailed(
   };
 }
 
+/** Job 1 cancelled, unless told otherwise. */
+export function aJobCancelled(spec: { jobId?: number; occurredAt?: string } = {}): JobCancelled {
+  const jobId = spec.jobId ?? 1;
+  return {
+    eventId: jobCancelledEventId(jobId),
+    type: 'JobCancelled',
+    version: 1,
+    metadata: { ...metadataOf(jobId), occurredAt: spec.occurredAt ?? '2024-01-21T00:00:09.000Z' },
+    data: { jobId },
+  };
+}
+
 /** A whole job: its JobSubmitted, then one outcome per image (failed at the indexes in `failAt`). */
-export function aSettledJob(jobId: number, images: number, failAt: number[] = []): DomainEvent[] {
+export function aSettledJob(
+  jobId: number,
+  images: number,
+  failAt: number[] = [],
+  options: { callbackUrl?: string } = {},
+): DomainEvent[] {
   return [
-    aJobSubmitted({ jobId, images }),
+    aJobSubmitted({ jobId, images, ...options }),
     ...Array.from({ length: images }, (_, imageIndex) =>
       failAt.includes(imageIndex) ? anImageFailed({ jobId, imageIndex }) : anImageProcessed({ jobId, imageIndex }),
     ),

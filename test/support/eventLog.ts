@@ -7,3 +7,8 @@ export async function loggedEvents(db: Db): Promise<LoggedEvent[]> {
   for await (const batch of new EventLog(db).entries()) all.push(...batch);
   return all;
 }
+
+/** How many events of the log are of this type and this job. */
+export async function loggedCount(db: Db, jobId: number, type: LoggedEvent['event']['type']): Promise<number> {
+  return (await loggedEvents(db)).filter(({ event }) => event.type === type && event.data.jobId === jobId).length;
+}

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { unpack } from '@retail-pulse/shared/mongo';
 import {
   ProjectionState,
   readModelCollections,
@@ -21,7 +22,7 @@ export async function imageRecordsPerJob(db: Db): Promise<Map<number, number>> {
   for (const document of documents) {
     if (document._id.startsWith('p|')) {
       const page = document as ImagePageDocument;
-      const settled = (JSON.parse(page.entries) as ImageEntry[]).filter((entry) => entry[3] !== 'pending').length;
+      const settled = unpack<ImageEntry[]>(page.entries).filter((entry) => entry[3] !== 'pending').length;
       slots.set(page.jobId, (slots.get(page.jobId) ?? 0) + settled);
     } else if (document._id.startsWith('j|')) {
       const job = document as JobDocument;

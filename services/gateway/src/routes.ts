@@ -51,6 +51,14 @@ const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
     route: { pattern: '/api/jobs/{job_id}/images', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
   },
   {
+    path: /^\/api\/jobs\/[^/]+\/cancel\/?$/,
+    route: { pattern: '/api/jobs/{job_id}/cancel', upstream: 'ingest', methods: ['POST'] },
+  },
+  {
+    path: /^\/api\/jobs\/[^/]+\/retry\/?$/,
+    route: { pattern: '/api/jobs/{job_id}/retry', upstream: 'ingest', methods: ['POST'] },
+  },
+  {
     path: /^\/api\/ops\/pipeline\/?$/,
     route: { pattern: '/api/ops/pipeline', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
   },

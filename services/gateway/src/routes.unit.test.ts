@@ -15,6 +15,10 @@ describe('routeFor', () => {
     ['/api/jobs/12/images', 'statusApi', 'GET'],
     ['/api/jobs/12/events', 'statusApi', 'GET'],
     ['/api/jobs/x/', 'statusApi', 'GET'],
+    ['/api/jobs/12/cancel', 'ingest', 'POST'],
+    ['/api/jobs/12/cancel/', 'ingest', 'POST'],
+    ['/api/jobs/12/retry', 'ingest', 'POST'],
+    ['/api/jobs/12/retry/', 'ingest', 'POST'],
     ['/api/jobs/events', 'statusApi', 'GET'],
     ['/api/ops/pipeline', 'statusApi', 'GET'],
     ['/api/ops/store-master', 'statusApi', 'GET'],
@@ -69,6 +73,8 @@ describe('routeFor', () => {
     '/api/jobs/1/2',
     '/api/jobs//images',
     '/api/jobs/1/images/x',
+    '/api/jobs/1/cancel/x',
+    '/api/jobs/1/retry/1',
   ])('%s has no route', (path) => expect(routeFor(path)).toBeUndefined());
 });
 
@@ -92,6 +98,8 @@ describe('the route table and the OpenAPI document', () => {
       '/api/jobs/job_id',
       '/api/jobs/job_id/events',
       '/api/jobs/job_id/images',
+      '/api/jobs/job_id/cancel',
+      '/api/jobs/job_id/retry',
       '/api/jobs/events',
       '/api/ops/pipeline',
       '/api/ops/store-master',

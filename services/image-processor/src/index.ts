@@ -7,9 +7,16 @@ import {
   configureBackgroundStage,
   commonConfigShape,
   env,
+  webhookSecretShape,
   type Logger,
 } from '@retail-pulse/shared/config';
-import { imageRequestedSchema, jobSubmittedSchema, storeMasterImported } from '@retail-pulse/shared/contracts';
+import {
+  imageRequestedSchema,
+  jobSubmittedSchema,
+  storeMasterImported,
+  webhookRequestedSchema,
+} from '@retail-pulse/shared/contracts';
+import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
@@ -26,12 +33,18 @@ import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
+import { SettledJobs } from './process/settledJobs';
+import { deliverWebhook } from './webhooks/deliverWebhook';
+import { WebhookMetrics } from './webhooks/metrics';
+import { buildWebhookRetryPolicy, DEFAULT_WEBHOOK_MAX_ATTEMPTS } from './webhooks/policy';
+import { WebhookClient } from './webhooks/post';
 
 const configSchema = z
   .object({
     ...commonConfigShape,
     ...backgroundConfigShape,
     ...storeMasterConfigShape,
+    ...webhookSecretShape,
     IMAGE_CONCURRENCY: env.int(400, 1, 10_000),
     DISPATCH_CONCURRENCY: env.int(4, 1, 100),
     IMAGE_MAX_ATTEMPTS: env.int(3, 1, 20),
@@ -47,6 +60,10 @@ const configSchema = z
     GPU_DELAY_MIN_MS: env.int(100, 0),
     GPU_DELAY_MAX_MS: env.int(400, 0),
     REDELIVERY_LIMIT: env.int(5, 1, 100),
+    /** Webhook deliveries in flight at once (the webhooks queue's prefetch). */
+    WEBHOOK_CONCURRENCY: env.int(16, 1, 1_000),
+    WEBHOOK_MAX_ATTEMPTS: env.int(DEFAULT_WEBHOOK_MAX_ATTEMPTS, 1, 50),
+    WEBHOOK_TIMEOUT_MS: env.int(10_000, 100, 120_000),
     PROCESSOR_HEALTH_PORT: env.int(8084, 0, 65_535),
     /** The address the health port listens on: loopback, as for every internal port. */
     PROCESSOR_HEALTH_BIND: env.string('127.0.0.1'),
@@ -62,7 +79,10 @@ runService('image-processor', async () => {
   const { config, logger } = configureBackgroundStage('image-processor', configSchema);
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
-  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([collectionNames.storeMasters]);
+  await new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR).ensure([
+    collectionNames.storeMasters,
+    collectionNames.projectionState,
+  ]);
   const seeded = await seedStoreMaster(new StoreMasterVersions(db), config.STORE_MASTER_FILE, logger);
   const stores = new StoreMaster(db, logger);
   const master = await stores.start(config.STORE_MASTER_POLL_MS);
@@ -78,6 +98,15 @@ runService('image-processor', async () => {
   });
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'image-processor' });
   await followStoreMaster(broker, stores, logger);
+  // Settled jobs (cancelled ones above all) are announced: their image requests are dropped.
+  const settledJobs = new SettledJobs(db, logger);
+  await broker.follow({
+    exchange: topology.names.jobSettledExchange,
+    // A malformed notice throws: the broker moves it to the dead-letter queue with the reason.
+    onMessage: (content) => settledJobs.settledNotice(parseJobSettledNotice(content)),
+    onReady: () => settledJobs.feedReady(),
+    onLost: () => undefined,
+  });
   await broker.start();
   if (seeded?.created) await broker.publish(topology.names.storeMasterExchange, '', storeMasterImported(seeded));
   const metrics = new ServiceMetrics();
@@ -110,6 +139,7 @@ runService('image-processor', async () => {
       await processImage(request, {
         broker,
         stores,
+        settledJobs,
         downloader,
         logger,
         retryPolicy,
@@ -123,6 +153,7 @@ runService('image-processor', async () => {
       processed++;
     },
   });
+  const webhooks = await deliverWebhooks(broker, inFlight, config, logger, metrics);
   const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, config.PROCESSOR_HEALTH_BIND, {
     readiness: new Readiness(
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
@@ -131,6 +162,7 @@ runService('image-processor', async () => {
     details: () => ({
       inFlight: inFlight.size,
       processed,
+      settledJobs: settledJobs.stats,
       storeMaster: { version: stores.snapshot.version, stores: stores.snapshot.size },
       bodyBytes: downloader.budget.stats,
       broker: broker.stats,
@@ -157,11 +189,64 @@ runService('image-processor', async () => {
       () => broker.close(),
       () => stores.stop(),
       () => downloader.close(),
+      () => webhooks?.close(),
       () => client.close(),
       () => health.close(),
     ],
   };
 });
+
+/**
+ * Delivers job-settled webhooks, when this processor can sign them. Without `WEBHOOK_SECRET` it
+ * leaves the webhooks queue alone: deliveries wait there, unsigned ones are never sent, and a
+ * processor given the secret takes them.
+ */
+async function deliverWebhooks(
+  broker: Broker,
+  inFlight: InFlight,
+  config: {
+    WEBHOOK_SECRET?: string | undefined;
+    WEBHOOK_CONCURRENCY: number;
+    WEBHOOK_MAX_ATTEMPTS: number;
+    WEBHOOK_TIMEOUT_MS: number;
+    IMAGE_ALLOW_PRIVATE_NETWORKS: boolean;
+    REDELIVERY_LIMIT: number;
+  },
+  logger: Logger,
+  metrics: ServiceMetrics,
+): Promise<WebhookClient | undefined> {
+  const secret = config.WEBHOOK_SECRET;
+  if (secret === undefined) {
+    logger.warn(
+      { queue: broker.topology.names.webhooksQueue },
+      'WEBHOOK_SECRET is not set: this processor delivers no webhooks (they wait in their queue)',
+    );
+    return undefined;
+  }
+  const client = new WebhookClient({
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    maxResponseBytes: WEBHOOK_MAX_RESPONSE_BYTES,
+    // The same switch as image downloads': one setting says whether this installation may call its own network.
+    allowPrivateNetworks: config.IMAGE_ALLOW_PRIVATE_NETWORKS,
+  });
+  const policy = buildWebhookRetryPolicy({
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    redeliveryLimit: config.REDELIVERY_LIMIT,
+  });
+  const webhookMetrics = new WebhookMetrics(metrics);
+  await subscribe(broker, logger, inFlight, {
+    queue: broker.topology.names.webhooksQueue,
+    prefetch: config.WEBHOOK_CONCURRENCY,
+    schema: webhookRequestedSchema,
+    redeliveryLimit: policy.redeliveryLimit,
+    handle: (request, delivery) =>
+      deliverWebhook(request, delivery, { broker, client, secret, policy, metrics: webhookMetrics, logger }),
+  });
+  return client;
+}
+
+/** Bytes of a receiver's answer read before its connection is closed instead: only the status matters. */
+const WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024;
 
 const SAMPLE_STORE_MASTER = resolve(__dirname, '../../../infra/data/sample-stores.csv');
 

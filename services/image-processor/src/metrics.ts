@@ -22,6 +22,7 @@ export class ImageMetrics {
   private readonly bytesHeld: Gauge;
   private readonly jobsDispatched: Counter;
   private readonly imagesRequested: Counter;
+  private readonly requestsDropped: Counter;
 
   constructor(metrics: ServiceMetrics) {
     this.processed = metrics.counter({
@@ -68,6 +69,10 @@ export class ImageMetrics {
       name: 'rp_images_requested_total',
       help: 'Image requests published by the dispatcher (a job fanned out again counts again)',
     });
+    this.requestsDropped = metrics.counter({
+      name: 'rp_image_requests_dropped_total',
+      help: 'Image requests dropped without a download because their job had settled (a cancelled job, above all)',
+    });
   }
 
   /** Counts `work` as one image in flight while it runs. */
@@ -109,6 +114,10 @@ export class ImageMetrics {
 
   retryScheduled(cause: ProcessingFailure['kind']): void {
     this.retries.inc({ cause });
+  }
+
+  dropped(): void {
+    this.requestsDropped.inc();
   }
 
   dispatched(images: number): void {

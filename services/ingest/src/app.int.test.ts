@@ -11,6 +11,7 @@ import { Readiness, ServiceMetrics } from '@retail-pulse/shared/service';
 import { RawConnection, rawRequest } from '../../../test/support/rawHttp';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
+import { JobStates } from './jobState';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyKeys } from './submitJob/idempotency';
@@ -34,14 +35,18 @@ afterEach(async () => {
 async function startIngest(
   broker: Broker,
   idempotency = new IdempotencyKeys(environment.db),
+  webhooksEnabled = false,
 ): Promise<{ url: string; server: Server }> {
   const metrics = new ServiceMetrics();
   const app = createIngestApp({
+    db: environment.db,
     broker,
     jobIds: new JobIdAllocator(environment.db, 10),
     receipts: new JobReceipts(environment.db),
     idempotency,
+    jobStates: new JobStates(environment.db),
     limits,
+    webhooksEnabled,
     maxBodyBytes: 64 * 1024,
     deadLetters: { amqpUrl: environment.amqpUrl, topology: environment.topology },
     metrics: new SubmitMetrics(metrics),
@@ -126,6 +131,42 @@ describe('ingest on real RabbitMQ and MongoDB', () => {
       expect(receipts.map((receipt) => receipt._id).sort()).toEqual(ids.map(String).sort());
     } finally {
       await closeServer(server);
+      await broker.close();
+    }
+  });
+
+  it('carries a callback_url into JobSubmitted, and refuses one where webhooks are not configured', async () => {
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
+    await broker.start();
+    const withWebhooks = await startIngest(broker, undefined, true);
+    const withoutWebhooks = await startIngest(broker);
+    const callbackUrl = 'https://receiver.example/hooks?source=rp';
+    try {
+      const refused = await submit(withoutWebhooks.url, { ...job, callback_url: callbackUrl });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toEqual({
+        error: 'callback_url: webhooks are not configured on this installation (WEBHOOK_SECRET)',
+      });
+      const accepted = await submit(withWebhooks.url, { ...job, callback_url: callbackUrl });
+      expect(accepted.status).toBe(201);
+      const { job_id: jobId } = (await accepted.json()) as { job_id: number };
+      expect((await submit(withWebhooks.url, job)).status).toBe(201);
+
+      const connection = await amqp.connect(environment.amqpUrl);
+      const channel = await connection.createChannel();
+      const submitted = new Map<number, string | undefined>();
+      for (let message; (message = await channel.get(environment.topology.names.dispatchQueue, { noAck: true }));) {
+        const event = jobSubmittedSchema.parse(JSON.parse(message.content.toString()));
+        submitted.set(event.data.jobId, event.data.callbackUrl);
+      }
+      await connection.close();
+      // Only the refused submit is missing; the job without a callback carries none.
+      expect(submitted.size).toBe(2);
+      expect(submitted.get(jobId)).toBe(callbackUrl);
+      expect([...submitted.values()].filter((url) => url === undefined)).toHaveLength(1);
+    } finally {
+      await closeServer(withWebhooks.server);
+      await closeServer(withoutWebhooks.server);
       await broker.close();
     }
   });

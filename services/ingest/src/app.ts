@@ -6,9 +6,17 @@ import { bodyReadError, contentCodingOf, createJsonApi, HttpError } from '@retai
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
 import { deadLetterHandlers, type DeadLetterDependencies } from './deadLetters/route';
+import { cancelJobRoute } from './cancelJob/route';
+import type { Db } from 'mongodb';
+import type { JobStates } from './jobState';
+import { retryJobRoute } from './retryJob/route';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 
 export interface IngestAppOptions extends SubmitDependencies {
+  /** Where a job stands, for the commands on it (cancel, retry). */
+  jobStates: JobStates;
+  /** The read models a retry reads its job's failed images from. */
+  db: Db;
   maxBodyBytes: number;
   deadLetters: DeadLetterDependencies;
   health: Health;
@@ -38,6 +46,9 @@ export function createIngestApp(options: IngestAppOptions): Koa {
     },
   });
   router.post(['/api/submit', '/api/submit/'], requireJson, parseJson, submitJobRoute(options));
+  // Commands on a job take no body: whatever one holds is left unread (Node drops it).
+  router.post(['/api/jobs/:jobId/cancel', '/api/jobs/:jobId/cancel/'], cancelJobRoute(options));
+  router.post(['/api/jobs/:jobId/retry', '/api/jobs/:jobId/retry/'], retryJobRoute(options));
   const deadLetters = deadLetterHandlers(options.deadLetters);
   router.get(['/api/ops/dead-letters', '/api/ops/dead-letters/'], deadLetters.list);
   router.post(

@@ -1,12 +1,20 @@
 import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
-import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
+import {
+  commonConfigShape,
+  createLogger,
+  env,
+  internalTokenShape,
+  loadConfig,
+  webhookSecretShape,
+} from '@retail-pulse/shared/config';
 import { DEFAULT_SUBMIT_LIMITS } from '@retail-pulse/shared/contracts/api';
 import { closeServer, serveApi } from '@retail-pulse/shared/http';
 import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
 import { createIngestApp } from './app';
+import { JobStates } from './jobState';
 import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
 import { IdempotencyKeys } from './submitJob/idempotency';
@@ -15,6 +23,7 @@ import { JobReceipts } from './submitJob/receipts';
 const configSchema = z.object({
   ...commonConfigShape,
   ...internalTokenShape,
+  ...webhookSecretShape,
   /** The address the ingest listens on: loopback, so that only the gateway on this machine reaches it. */
   INGEST_BIND: env.string('127.0.0.1'),
   INGEST_PORT: env.int(8081, 0, 65_535),
@@ -43,15 +52,18 @@ runService('ingest', async () => {
   const metrics = new ServiceMetrics();
   observeBroker(metrics, broker);
   const app = createIngestApp({
+    db,
     broker,
     jobIds: new JobIdAllocator(db),
     receipts: new JobReceipts(db),
     idempotency: new IdempotencyKeys(db),
+    jobStates: new JobStates(db),
     limits: {
       maxVisitsPerJob: config.MAX_VISITS_PER_JOB,
       maxImagesPerJob: config.MAX_IMAGES_PER_JOB,
       maxUrlLength: config.MAX_URL_LENGTH,
     },
+    webhooksEnabled: config.WEBHOOK_SECRET !== undefined,
     maxBodyBytes: config.MAX_BODY_BYTES,
     deadLetters: { amqpUrl: config.AMQP_URL, topology: broker.topology },
     metrics: new SubmitMetrics(metrics),

@@ -1,7 +1,7 @@
 import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
 import { backgroundConfigShape, configureBackgroundStage, commonConfigShape, env } from '@retail-pulse/shared/config';
-import type { JobSettledNotice } from '@retail-pulse/shared/readModels';
+import { type JobSettledNotice, ProjectionState } from '@retail-pulse/shared/readModels';
 import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
@@ -11,6 +11,7 @@ import { logSettledJobs } from './jobStatus/settledLog';
 import { ProjectionMetrics } from './metrics';
 import { Projector } from './projector';
 import type { SettledListener } from './readModel';
+import { WebhookOutbox } from './webhooks/outbox';
 
 const configSchema = z.object({
   ...commonConfigShape,
@@ -21,6 +22,9 @@ const configSchema = z.object({
   /** The address the health port listens on: loopback unless told otherwise. */
   PROJECTION_HEALTH_BIND: env.string('127.0.0.1'),
 });
+
+/** How often the webhook outbox is swept for what a fold could not hand to the broker. */
+const WEBHOOK_SWEEP_MS = 5_000;
 
 runService('projection', async () => {
   const { config, logger } = configureBackgroundStage('projection', configSchema);
@@ -46,10 +50,21 @@ runService('projection', async () => {
       .catch((error: unknown) => logger.debug({ err: String(error) }, 'could not announce settled jobs'));
   };
   const idLookups = new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR);
-  await idLookups.ensure([collectionNames.eventPages, collectionNames.eventIds, collectionNames.projectionState]);
+  await idLookups.ensure([
+    collectionNames.eventPages,
+    collectionNames.eventIds,
+    collectionNames.projectionState,
+    collectionNames.webhookOutbox,
+  ]);
   await moveLegacyLog(db, logger);
-  const projector = new Projector(db, logger, { onSettled, idLookups });
+  const webhooks = new WebhookOutbox(db, new ProjectionState(db), {
+    broker,
+    logger,
+    onRequested: () => projectionMetrics.webhookHandedOver(),
+  });
+  const projector = new Projector(db, logger, { onSettled, idLookups, webhooks });
   await projector.start();
+  void webhooks.flush().catch((error: unknown) => logger.warn({ err: String(error) }, 'webhook outbox flush failed'));
 
   const batcher = projectionBatcher(projector, logger, {
     maxBatch: config.PROJECTION_BATCH_SIZE,
@@ -76,11 +91,17 @@ runService('projection', async () => {
     () => projector.maintain().catch((error: unknown) => logger.warn({ err: String(error) }, 'maintenance failed')),
     1_000,
   );
+  // Webhooks whose hand-over to the broker failed (or whose process died before it) go out here.
+  const webhookSweep = setInterval(
+    () => webhooks.sweep().catch((error: unknown) => logger.warn({ err: String(error) }, 'webhook sweep failed')),
+    WEBHOOK_SWEEP_MS,
+  );
 
   return {
     logger,
     stopSteps: [
       () => clearInterval(maintenance),
+      () => clearInterval(webhookSweep),
       () => broker.cancelConsumers(),
       () => batcher.stop(),
       () => broker.close(),

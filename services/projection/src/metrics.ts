@@ -6,6 +6,7 @@ import type { SettledJob } from './readModel';
 /** What the projection reports: how far it has folded the log, how far behind it is, jobs settled. */
 export class ProjectionMetrics {
   private readonly jobsSettled: Counter<'status'>;
+  private readonly webhooksRequested: Counter;
 
   constructor(private readonly metrics: ServiceMetrics) {
     this.jobsSettled = metrics.counter({
@@ -13,6 +14,14 @@ export class ProjectionMetrics {
       help: 'Jobs whose status turned final, by status (completed or failed)',
       labelNames: ['status'],
     });
+    this.webhooksRequested = metrics.counter({
+      name: 'rp_webhooks_requested_total',
+      help: 'Job-settled webhooks handed from the outbox to the deliverer (confirmed by the broker)',
+    });
+  }
+
+  webhookHandedOver(): void {
+    this.webhooksRequested.inc();
   }
 
   settled(jobs: readonly SettledJob[]): void {

@@ -1,8 +1,23 @@
 import { createLogger } from '@retail-pulse/shared/config';
 import type { DomainEvent } from '@retail-pulse/shared/contracts';
-import { ProjectionState, readModelCollections, type JobOutcomeDocument } from '@retail-pulse/shared/readModels';
-import { aSettledJob } from '../../../test/support/builders';
-import { IdLookups } from '@retail-pulse/shared/mongo';
+import {
+  findStoreVisits,
+  ProjectionState,
+  readModelCollections,
+  type ImageEntry,
+  type ImagePageDocument,
+  type JobOutcomeDocument,
+  type JobsDocument,
+} from '@retail-pulse/shared/readModels';
+import {
+  aJobCancelled,
+  aJobSubmitted,
+  anImageFailed,
+  anImageProcessed,
+  aSettledJob,
+} from '../../../test/support/builders';
+import { hashReadModels } from './replay/contentHash';
+import { IdLookups, unpack } from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { imageRecordsPerJob } from '../../../test/support/imageRecords';
 import { loggedEvents } from '../../../test/support/eventLog';
@@ -89,6 +104,75 @@ describe('Projector on a real MongoDB-protocol server', () => {
       .collection<JobOutcomeDocument>(readModelCollections(1).jobOutcomes)
       .countDocuments({});
     expect(outcomes).toBe(2);
+  });
+
+  it('settles a cancelled job as failed, announces it, counts nothing reported after it, across a restart and a rebuild', async () => {
+    const notices: Array<Parameters<SettledListener>[0]> = [];
+    const projector = new Projector(environment.db, logger, { onSettled: (notice) => notices.push(notice) });
+    await projector.start();
+    const job = aJobSubmitted({
+      jobId: 31,
+      visits: [
+        { storeId: 'S1', imageUrls: ['http://x/1.jpg', 'http://x/2.jpg'] },
+        { storeId: 'S2', imageUrls: ['http://x/3.jpg'] },
+      ],
+    });
+    const measured = anImageProcessed({ jobId: 31, visitIndex: 0, imageIndex: 0, storeId: 'S1' });
+    const late = anImageProcessed({ jobId: 31, visitIndex: 0, imageIndex: 1, storeId: 'S1' });
+    await projector.project([job, measured]);
+    await projector.project([aJobCancelled({ jobId: 31 }), late]);
+    // The cancel again (a client's second try) and an outcome arriving after a restart: nothing changes.
+    const restarted = await newProjector();
+    await restarted.project([
+      aJobCancelled({ jobId: 31 }),
+      anImageFailed({ jobId: 31, visitIndex: 1, imageIndex: 0, storeId: 'S2' }),
+    ]);
+    const state = await readModels();
+    expect(state.events.map((logged) => logged.event.type)).toEqual([
+      'JobSubmitted',
+      'ImageProcessed',
+      'JobCancelled',
+      'ImageProcessed',
+      'ImageFailed',
+    ]);
+    expect(state.outcomes).toEqual([
+      expect.objectContaining({
+        _id: '31',
+        status: 'failed',
+        failures: [
+          { storeId: 'S1', reason: 'cancelled' },
+          { storeId: 'S2', reason: 'cancelled' },
+        ],
+        totalImages: 3,
+        failedImages: 2,
+      }),
+    ]);
+    expect(notices.map((notice) => notice.jobs.map(({ jobId, status }) => ({ jobId, status })))).toEqual([
+      [{ jobId: 31, status: 'failed' }],
+    ]);
+    expect(state.progress).toEqual([]);
+    // Only the image measured before the cancellation is a result: in the visits too.
+    const visits = await findStoreVisits(environment.db, readModelCollections(1).visits, { storeId: 'S1' });
+    expect(visits.flatMap((store) => store.days.flatMap((day) => day.perimeters))).toHaveLength(1);
+    const jobs = environment.db.collection<JobsDocument>(readModelCollections(1).jobs);
+    expect(await jobs.findOne({ _id: 'j|31' })).toMatchObject({
+      state: 'failed',
+      succeeded: 1,
+      failed: 2,
+      cancelledAt: aJobCancelled().metadata.occurredAt,
+    });
+    const page = (await jobs.findOne({ _id: 'p|31|0' })) as ImagePageDocument | null;
+    expect(unpack<ImageEntry[]>(page!.entries).map((entry) => entry[3])).toEqual([
+      'succeeded',
+      'cancelled',
+      'cancelled',
+    ]);
+    // A rebuild from the log reaches the very same read models.
+    const rebuilt = await rebuild(environment.db, logger);
+    const generation = rebuilt.generation;
+    expect(
+      (await hashReadModels(environment.db, { jobStatus: generation, visits: generation, jobs: generation })).hash,
+    ).toBe((await hashReadModels(environment.db, { jobStatus: 1, visits: 1, jobs: 1 })).hash);
   });
 
   it('keeps one log entry and one count per event when every event is delivered twice', async () => {

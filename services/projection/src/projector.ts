@@ -14,7 +14,7 @@ import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { EventLog } from './eventLog';
 import { JobsModel } from './jobs/model';
 import { JobStatusModel } from './jobStatus/model';
-import type { ReadModel, SettledListener } from './readModel';
+import type { ReadModel, SettledListener, WebhookOutboxPort } from './readModel';
 import { VisitsModel } from './visits/model';
 
 export function createReadModel(
@@ -22,15 +22,15 @@ export function createReadModel(
   db: Db,
   state: ProjectionState,
   generation: number,
-  onSettled?: SettledListener,
+  listeners: { onSettled?: SettledListener; webhooks?: WebhookOutboxPort } = {},
 ): ReadModel {
   switch (name) {
     case 'jobStatus':
-      return new JobStatusModel(db, state, generation, onSettled);
+      return new JobStatusModel(db, state, generation, listeners.onSettled);
     case 'visits':
       return new VisitsModel(db, state, generation);
     case 'jobs':
-      return new JobsModel(db, state, generation);
+      return new JobsModel(db, state, generation, listeners.webhooks);
     default: {
       const unknown: never = name;
       throw new Error(`no read model named ${String(unknown)}`);
@@ -53,6 +53,11 @@ export async function catchUp(log: EventLog, models: ReadModel[]): Promise<numbe
 export interface ProjectorOptions {
   /** Told of the jobs each batch settles, once their outcomes are stored. */
   onSettled?: SettledListener;
+  /**
+   * Stores the webhooks of jobs settled in the log beyond what it has seen (webhooks/outbox.ts).
+   * Replays build their read models without it: rebuilding history never calls anyone back.
+   */
+  webhooks?: WebhookOutboxPort;
   /** Indexes reads by `_id` of every generation it opens (the embedded database's workaround). */
   idLookups?: IdLookups;
   clock?: () => Date;
@@ -93,7 +98,7 @@ export class Projector {
   /** Appends, folds and switches run one at a time, in order. */
   private exclusive: Promise<unknown> = Promise.resolve();
 
-  private readonly onSettled: SettledListener | undefined;
+  private readonly listeners: { onSettled?: SettledListener; webhooks?: WebhookOutboxPort };
   private readonly idLookups: IdLookups | undefined;
   private readonly clock: () => Date;
 
@@ -104,7 +109,7 @@ export class Projector {
   ) {
     this.log = new EventLog(db);
     this.state = new ProjectionState(db);
-    this.onSettled = options.onSettled;
+    this.listeners = { onSettled: options.onSettled, webhooks: options.webhooks };
     this.idLookups = options.idLookups;
     this.clock = options.clock ?? (() => new Date());
   }
@@ -218,7 +223,7 @@ export class Projector {
     const replaced = this.models.filter((model) => model.generation !== target[model.name]);
     if (replaced.length === 0) return 0;
     const fresh = replaced.map((model) =>
-      createReadModel(model.name, this.db, this.state, target[model.name], this.onSettled),
+      createReadModel(model.name, this.db, this.state, target[model.name], this.listeners),
     );
     await this.idLookups?.ensure(fresh.flatMap((model) => model.collections));
     await Promise.all(fresh.map((model) => model.load()));
@@ -243,7 +248,7 @@ export class Projector {
     this.log.forgetTail();
     const active = await this.state.active();
     this.models = readModelNames.map((name) =>
-      createReadModel(name, this.db, this.state, active[name], this.onSettled),
+      createReadModel(name, this.db, this.state, active[name], this.listeners),
     );
     await this.idLookups?.ensure(this.models.flatMap((model) => model.collections));
     await Promise.all(this.models.map((model) => model.load()));

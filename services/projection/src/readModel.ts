@@ -1,5 +1,5 @@
 import type { ReadModelName, RecordedEvent } from '@retail-pulse/shared/contracts';
-import type { JobOutcomeDocument } from '@retail-pulse/shared/readModels';
+import type { JobDocument, JobOutcomeDocument } from '@retail-pulse/shared/readModels';
 
 /** A job a live fold settled: its outcome as stored, and when it was submitted. */
 export type SettledJob = Pick<JobOutcomeDocument, 'jobId' | 'status' | 'failures' | 'totalImages' | 'failedImages'> & {
@@ -8,6 +8,26 @@ export type SettledJob = Pick<JobOutcomeDocument, 'jobId' | 'status' | 'failures
 
 /** Told, once their outcomes are stored, of the jobs a live fold settled, in one generation. */
 export type SettledListener = (settled: { generation: number; jobs: SettledJob[] }) => void;
+
+/** A job that a live fold brought to a terminal state, whose submit named a callback URL. */
+export interface WebhookDue {
+  /** The job's document as the fold stores it (terminal). */
+  document: JobDocument;
+  callbackUrl: string;
+  /** The log position of the event that settled the job. */
+  position: number;
+}
+
+/**
+ * Where the jobs model hands the webhooks its live folds make due (services/projection/src/webhooks).
+ * `record` is awaited before the jobs' terminal state is written, so a settlement that is durable
+ * in the read model always has its webhook stored; the function it resolves to is called once
+ * that state is written, to send them on. Whatever the jobs reached that terminal state by —
+ * their last image, or any event a later version adds — they are handed over here.
+ */
+export interface WebhookOutboxPort {
+  record(due: WebhookDue[]): Promise<() => void>;
+}
 
 export interface FoldOptions {
   /**

@@ -1,9 +1,9 @@
 import type { Db } from 'mongodb';
 import { badRequest } from '@retail-pulse/shared/http';
 import {
-  activeCollections,
   ProjectionState,
   readModelCollections,
+  ServedReadModels,
   type ReadModelCollections,
 } from '@retail-pulse/shared/readModels';
 
@@ -12,14 +12,12 @@ import {
  * to freshly built generations reaches every status API within that time.
  */
 export class ActiveReadModels {
-  private cached: { names: ReadModelCollections; readAt: number } | undefined;
   private readonly state: ProjectionState;
+  private readonly served: ServedReadModels;
 
-  constructor(
-    db: Db,
-    private readonly ttlMs = 500,
-  ) {
+  constructor(db: Db, ttlMs = 500) {
     this.state = new ProjectionState(db);
+    this.served = new ServedReadModels(db, ttlMs);
   }
 
   /**
@@ -37,10 +35,7 @@ export class ActiveReadModels {
     return readModelCollections(requested);
   }
 
-  async current(): Promise<ReadModelCollections> {
-    const now = Date.now();
-    if (this.cached && now - this.cached.readAt < this.ttlMs) return this.cached.names;
-    this.cached = { names: activeCollections(await this.state.active()), readAt: now };
-    return this.cached.names;
+  current(): Promise<ReadModelCollections> {
+    return this.served.current();
   }
 }

@@ -74,6 +74,17 @@ export const internalTokenShape = {
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
 };
+/**
+ * The key webhooks are signed with (`X-RP-Signature`, README "Webhooks"), shared with receivers.
+ * The ingest only asks whether there is one: without it a submit naming a `callback_url` is
+ * refused, never accepted to be delivered unsigned. `npm start` keeps one in the data directory.
+ */
+export const webhookSecretShape = {
+  WEBHOOK_SECRET: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+};
 export type CommonConfig = z.infer<typeof commonConfigSchema>;
 
 /**

@@ -31,7 +31,15 @@ export type SubmittedVisit = z.infer<typeof submittedVisitSchema>;
 export const jobSubmittedSchema = eventSchema(
   'JobSubmitted',
   1,
-  z.object({ jobId, imageCount: z.number().int().positive(), visits: z.array(submittedVisitSchema).min(1) }),
+  z.object({
+    jobId,
+    imageCount: z.number().int().positive(),
+    visits: z.array(submittedVisitSchema).min(1),
+    /** Where the job's detail is POSTed once it settles (the submit's `callback_url`); absent: nowhere. */
+    callbackUrl: z.string().min(1).optional(),
+    /** The failed job this one retries (POST /api/jobs/{job_id}/retry): its failed images, as they were. */
+    retryOf: jobId.optional(),
+  }),
 );
 
 const imageRef = {
@@ -87,6 +95,14 @@ export const imageFailureKinds = [
   'forbidden_address',
 ] as const;
 
+/**
+ * A client cancelled the job (POST /api/jobs/{job_id}/cancel). A point in the log: an image's
+ * outcome recorded before it is a result of the job; the images without one are cancelled, and
+ * an outcome recorded after it (an image in flight when the cancel arrived) counts for nothing.
+ * On a job already settled it changes nothing. One per job: its id is derived from the job's.
+ */
+export const jobCancelledSchema = eventSchema('JobCancelled', 1, z.object({ jobId }));
+
 export const imageFailedSchema = eventSchema(
   'ImageFailed',
   1,
@@ -107,6 +123,7 @@ export const storedEventSchema = z.discriminatedUnion('type', [
   jobSubmittedSchema,
   z.discriminatedUnion('version', [imageProcessedSchema, imageProcessedV1Schema]),
   imageFailedSchema,
+  jobCancelledSchema,
 ]);
 
 /**
@@ -117,11 +134,13 @@ export const domainEventSchema = z.discriminatedUnion('type', [
   jobSubmittedSchema,
   z.discriminatedUnion('version', [imageProcessedSchema, imageProcessedV1Schema.transform(upcastImageProcessedV1)]),
   imageFailedSchema,
+  jobCancelledSchema,
 ]);
 
 export type JobSubmitted = z.infer<typeof jobSubmittedSchema>;
 export type ImageProcessed = z.infer<typeof imageProcessedSchema>;
 export type ImageFailed = z.infer<typeof imageFailedSchema>;
+export type JobCancelled = z.infer<typeof jobCancelledSchema>;
 export type ImageFailureKind = ImageFailed['data']['kind'];
 export type DomainEvent = z.output<typeof domainEventSchema>;
 export type StoredEvent = z.infer<typeof storedEventSchema>;
@@ -165,7 +184,7 @@ export function describeZodError(error: z.ZodError): string {
 
 /**
  * Event ids are derived from what an event is about (`jobSubmittedEventId`,
- * `imageSettledEventId`), so a second event under an id already logged is normally a redelivery
+ * `jobCancelledEventId`, `imageSettledEventId`), so a second event under an id already logged is normally a redelivery
  * or a re-run of the same fact: the first one stays, the second changes nothing. When the two
  * are about different subjects — another job's submission, another image — the id was reused
  * (e.g. a restored installation handing out a job id its log holds), and the second event must be
@@ -175,6 +194,7 @@ export function describeZodError(error: z.ZodError): string {
 export function subjectConflict(logged: DomainEvent, incoming: DomainEvent): string | undefined {
   const subject = (event: DomainEvent) => {
     if (event.type === 'JobSubmitted') return { kind: 'job submission', fields: event.data };
+    if (event.type === 'JobCancelled') return { kind: 'job cancellation', fields: event.data };
     const { jobId, imageId, visitIndex, imageIndex, storeId, visitTime, url } = event.data;
     return { kind: 'image settlement', fields: { jobId, imageId, visitIndex, imageIndex, storeId, visitTime, url } };
   };

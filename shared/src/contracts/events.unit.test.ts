@@ -1,5 +1,7 @@
-import { anImageFailed, anImageProcessed } from '../../../test/support/builders';
-import { domainEventSchema, storedEventSchema } from './events';
+import { aJobCancelled, aJobSubmitted, anImageFailed, anImageProcessed } from '../../../test/support/builders';
+import { domainEventSchema, storedEventSchema, subjectConflict } from './events';
+
+const A_LATER_TIME = '2024-01-21T11:00:00.000Z';
 
 /** ImageProcessed as version 1 wrote it: no processedAt of its own. */
 const { processedAt: _notInV1, ...v1Data } = anImageProcessed({ jobId: 7 }).data;
@@ -41,5 +43,38 @@ describe('the store-master version of an image event', () => {
       const wrong = { ...event, data: { ...event.data, storeMasterVersion: 'v4' } };
       expect(domainEventSchema.safeParse(wrong).success).toBe(false);
     }
+  });
+});
+
+describe('a job cancellation', () => {
+  it('is an event of its job, one per job', () => {
+    const event = aJobCancelled({ jobId: 7 });
+    expect(domainEventSchema.parse(event)).toEqual(event);
+    expect(aJobCancelled({ jobId: 7 }).eventId).toBe(event.eventId);
+    expect(aJobCancelled({ jobId: 8 }).eventId).not.toBe(event.eventId);
+    expect(domainEventSchema.safeParse({ ...event, data: {} }).success).toBe(false);
+  });
+
+  it('under an id the log holds for another job is refused as a conflict, not taken as a repeat', () => {
+    const event = aJobCancelled({ jobId: 7 });
+    expect(subjectConflict(event, { ...event, metadata: { ...event.metadata, occurredAt: A_LATER_TIME } })).toBe(
+      undefined,
+    );
+    expect(subjectConflict(event, { ...event, data: { jobId: 8 } })).toMatch(/about another job cancellation/);
+    expect(subjectConflict(aJobSubmitted({ jobId: 7 }), { ...event, eventId: 'x' })).toMatch(
+      /is a job cancellation; the log holds a job submission/,
+    );
+  });
+});
+
+describe('a retry', () => {
+  it('is a JobSubmitted naming the job it retries, and JobSubmitted events without one stay valid', () => {
+    const submitted = aJobSubmitted({ jobId: 8 });
+    const retry = { ...submitted, data: { ...submitted.data, retryOf: 7 } };
+    expect(domainEventSchema.parse(retry)).toEqual(retry);
+    expect(domainEventSchema.parse(submitted)).toEqual(submitted);
+    expect(domainEventSchema.safeParse({ ...submitted, data: { ...submitted.data, retryOf: '7' } }).success).toBe(
+      false,
+    );
   });
 });

@@ -18,6 +18,11 @@ export function jobSubmittedEventId(jobId: number): string {
   return uuidFromName(`JobSubmitted/${jobId}`);
 }
 
+/** One cancellation per job: a cancel sent twice is logged once. */
+export function jobCancelledEventId(jobId: number): string {
+  return uuidFromName(`JobCancelled/${jobId}`);
+}
+
 /**
  * One settlement per image: ImageProcessed and ImageFailed of the same image share an id,
  * so the event log keeps the first outcome and rejects every later duplicate.

@@ -7,4 +7,5 @@ export * from './projectionMessages';
 export * from './readModels';
 export * from './storeMasterNotice';
 export * from './text';
+export * from './webhooks';
 export * from './api/jobs';

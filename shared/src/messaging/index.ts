@@ -8,5 +8,6 @@ export * from './metrics';
 export * from './nodes';
 export * from './outage';
 export * from './projectionQueue';
+export * from './retryPolicy';
 export * from './subscribe';
 export * from './topology';

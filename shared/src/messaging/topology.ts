@@ -26,6 +26,33 @@ export interface Topology {
   exchanges: ExchangeSpec[];
   queues: QueueSpec[];
   bindings: BindingSpec[];
+  /** The work queues retried later through delay queues, each with its delay levels. */
+  retryRoutes: RetryRoutes;
+}
+
+/**
+ * A work queue whose messages can be tried again later: a delay queue per level, bound to the retry
+ * exchange, each handing its messages back to the work queue when they have waited. Every such
+ * queue is declared by `delayQueuesOf` from one of these, so how a delayed message travels back is
+ * decided in one place for all of them.
+ */
+export interface RetryRoute {
+  /** The work queue a delayed message returns to. */
+  queue: string;
+  /** Its routing key on the work exchange, which a delayed message comes back with. */
+  routingKey: string;
+  /** The longest wait of each level, in ms: the TTL of that level's delay queue. */
+  delaysMs: readonly number[];
+  delayQueue: (level: number) => string;
+  /** The routing key on the retry exchange that reaches the delay queue of `level`. */
+  retryKey: (level: number) => string;
+}
+
+export interface RetryRoutes {
+  /** ImageRequested: a download that failed for now. */
+  images: RetryRoute;
+  /** WebhookRequested: a callback URL that did not take the delivery. */
+  webhooks: RetryRoute;
 }
 
 export interface TopologyNames {
@@ -37,9 +64,9 @@ export interface TopologyNames {
   retryExchange: string;
   deadLetterExchange: string;
   /**
-   * Notices of jobs the projection has just settled, fanned out to every status API (each binds a
-   * queue of its own while it runs). Hints only: a lost notice costs a database read, never a
-   * wrong answer.
+   * Notices of jobs the projection has just settled, fanned out to every status API and
+   * image-processor (each binds a queue of its own while it runs). Hints only: a lost notice costs
+   * a database read or a wasted download, never a wrong answer.
    */
   jobSettledExchange: string;
   /**
@@ -52,8 +79,10 @@ export interface TopologyNames {
   /** JobSubmitted, to be fanned out into one ImageRequested per image. */
   dispatchQueue: string;
   imageRequestsQueue: string;
+  /** WebhookRequested: job-settled callbacks to deliver. */
+  webhooksQueue: string;
   deadLetterQueue: string;
-  /** Delay queue of retry level `i` (0-based). */
+  /** Delay queue of image retry level `i` (0-based). */
   retryQueue: (level: number) => string;
 }
 
@@ -66,9 +95,59 @@ export const BROKER_DELIVERY_LIMIT = 20;
  */
 export const RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
 
+/**
+ * Delays of the webhook retry levels: a receiver that is down is given minutes, not seconds, to
+ * come back (the deliverer's policy, services/image-processor/src/webhooks/policy.ts, sets how many).
+ */
+export const WEBHOOK_RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000] as const;
+
 export const ImageRequestedRoutingKey = 'ImageRequested';
+export const WebhookRequestedRoutingKey = 'WebhookRequested';
+
+/** The delay queues of a retry route, and their bindings to the retry exchange. */
+export function delayQueuesOf(
+  route: RetryRoute,
+  exchanges: { retryExchange: string; workExchange: string },
+): { queues: QueueSpec[]; bindings: BindingSpec[] } {
+  const queues: QueueSpec[] = route.delaysMs.map((delay, level) => ({
+    name: route.delayQueue(level),
+    // Quorum queues with at-least-once dead-lettering: an expired message leaves the delay queue
+    // only once the work queue has confirmed it. (Classic queues dead-letter at most once; the chaos
+    // run lost retries that were expiring while RabbitMQ restarted.)
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-message-ttl': delay,
+      'x-dead-letter-exchange': exchanges.workExchange,
+      'x-dead-letter-routing-key': route.routingKey,
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    },
+  }));
+  const bindings = queues.map((queue, level) => ({
+    exchange: exchanges.retryExchange,
+    queue: queue.name,
+    routingKey: route.retryKey(level),
+  }));
+  return { queues, bindings };
+}
 
 export function buildTopology(prefix: string): Topology {
+  const retryRoutes: RetryRoutes = {
+    images: {
+      queue: `${prefix}.image-requests`,
+      routingKey: ImageRequestedRoutingKey,
+      delaysMs: RETRY_DELAYS_MS,
+      delayQueue: (level) => `${prefix}.image-requests.delay-${level}`,
+      retryKey: (level) => `retry-${level}`,
+    },
+    webhooks: {
+      queue: `${prefix}.webhooks`,
+      routingKey: WebhookRequestedRoutingKey,
+      delaysMs: WEBHOOK_RETRY_DELAYS_MS,
+      delayQueue: (level) => `${prefix}.webhooks.delay-${level}`,
+      retryKey: (level) => `webhooks.retry-${level}`,
+    },
+  };
   const names: TopologyNames = {
     eventsExchange: `${prefix}.events`,
     workExchange: `${prefix}.work`,
@@ -78,9 +157,10 @@ export function buildTopology(prefix: string): Topology {
     storeMasterExchange: `${prefix}.store-master`,
     projectionQueue: `${prefix}.projection`,
     dispatchQueue: `${prefix}.dispatch`,
-    imageRequestsQueue: `${prefix}.image-requests`,
+    imageRequestsQueue: retryRoutes.images.queue,
+    webhooksQueue: retryRoutes.webhooks.queue,
     deadLetterQueue: `${prefix}.dead-letters`,
-    retryQueue: (level) => `${prefix}.image-requests.delay-${level}`,
+    retryQueue: retryRoutes.images.delayQueue,
   };
   const quorum = (extra: Record<string, string | number | boolean> = {}) => ({
     'x-queue-type': 'quorum',
@@ -88,20 +168,8 @@ export function buildTopology(prefix: string): Topology {
     'x-dead-letter-exchange': names.deadLetterExchange,
     ...extra,
   });
-  const retryQueues: QueueSpec[] = RETRY_DELAYS_MS.map((delay, level) => ({
-    name: names.retryQueue(level),
-    // Quorum queues with at-least-once dead-lettering: an expired message leaves the delay queue
-    // only once the work queue has confirmed it. (Classic queues dead-letter at most once; the chaos
-    // run lost retries that were expiring while RabbitMQ restarted.)
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-message-ttl': delay,
-      'x-dead-letter-exchange': names.workExchange,
-      'x-dead-letter-routing-key': ImageRequestedRoutingKey,
-      'x-dead-letter-strategy': 'at-least-once',
-      'x-overflow': 'reject-publish',
-    },
-  }));
+  const imageDelays = delayQueuesOf(retryRoutes.images, names);
+  const webhookDelays = delayQueuesOf(retryRoutes.webhooks, names);
   return {
     names,
     exchanges: [
@@ -117,19 +185,20 @@ export function buildTopology(prefix: string): Topology {
       { name: names.dispatchQueue, arguments: quorum() },
       { name: names.imageRequestsQueue, arguments: quorum() },
       { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
-      ...retryQueues,
+      ...imageDelays.queues,
+      { name: names.webhooksQueue, arguments: quorum() },
+      ...webhookDelays.queues,
     ],
     bindings: [
       { exchange: names.eventsExchange, queue: names.projectionQueue, routingKey: '#' },
       { exchange: names.eventsExchange, queue: names.dispatchQueue, routingKey: 'JobSubmitted' },
       { exchange: names.workExchange, queue: names.imageRequestsQueue, routingKey: ImageRequestedRoutingKey },
       { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: '' },
-      ...retryQueues.map((queue, level) => ({
-        exchange: names.retryExchange,
-        queue: queue.name,
-        routingKey: `retry-${level}`,
-      })),
+      ...imageDelays.bindings,
+      { exchange: names.workExchange, queue: names.webhooksQueue, routingKey: WebhookRequestedRoutingKey },
+      ...webhookDelays.bindings,
     ],
+    retryRoutes,
   };
 }
 
@@ -170,7 +239,7 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       emits: `the same message, dead-lettered back → ${names.workExchange}`,
     },
     {
-      message: 'JobSubmitted, ImageProcessed, ImageFailed',
+      message: 'JobSubmitted, ImageProcessed, ImageFailed, JobCancelled',
       exchange: `${names.eventsExchange} (#)`,
       queue: names.projectionQueue,
       consumer: 'services/projection/src/batcher.ts → projector.ts',
@@ -186,9 +255,9 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
     {
       message: 'JobSettledNotice',
       exchange: names.jobSettledExchange,
-      queue: 'one exclusive queue per status API',
-      consumer: 'services/status-api/src/jobStatus/query.ts',
-      emits: 'nothing (answers from memory)',
+      queue: 'one exclusive queue per status API and image-processor',
+      consumer: 'services/status-api/src/jobStatus/query.ts; services/image-processor/src/process/settledJobs.ts',
+      emits: "nothing (status answers from memory; a settled job's image requests dropped)",
     },
     {
       message: 'StoreMasterImported',
@@ -196,6 +265,20 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       queue: 'one exclusive queue per image-processor and status API',
       consumer: 'shared/src/storeMaster/current.ts',
       emits: 'nothing (the new master, loaded whole, swapped in)',
+    },
+    {
+      message: 'WebhookRequested (from the projection: a job with a callback URL settled)',
+      exchange: `${names.workExchange} (${WebhookRequestedRoutingKey})`,
+      queue: names.webhooksQueue,
+      consumer: 'services/image-processor/src/webhooks/deliverWebhook.ts',
+      emits: `a signed POST to the callback URL; a retry → ${names.retryExchange}; given up → ${names.deadLetterExchange}`,
+    },
+    {
+      message: 'WebhookRequested (retry)',
+      exchange: `${names.retryExchange} (webhooks.retry-N)`,
+      queue: `${names.webhooksQueue}.delay-N`,
+      consumer: 'none: the TTL expires',
+      emits: `the same message, dead-lettered back → ${names.workExchange}`,
     },
     {
       message: 'any message refused or failing for good',

@@ -20,6 +20,8 @@ export const collectionNames = {
   idempotencyKeys: 'idempotency_keys',
   /** Checkpoints, the log's high-water marks and the generations served. */
   projectionState: 'projection_state',
+  /** Webhooks of settled jobs, stored before the settlement is, until the broker has taken them. */
+  webhookOutbox: 'webhook_outbox',
 } as const;
 
 export async function connectMongo(url: string, dbName: string): Promise<{ client: MongoClient; db: Db }> {

@@ -3,4 +3,5 @@ export * from './generations';
 export * from './jobs';
 export * from './jobStatus';
 export * from './projectionState';
+export * from './served';
 export * from './visits';

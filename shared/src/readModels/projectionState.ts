@@ -53,12 +53,28 @@ export interface LogPagedDocument {
   moved: number;
 }
 
+/**
+ * How far the log's settlements have had their webhooks stored (services/projection/src/webhooks):
+ * every job settled by an event at or below `through` whose submit named a callback URL has its
+ * webhook in the outbox or delivered. A refold (a restart, a replay's switch, a rebuild) meets
+ * those settlements again and calls nobody back twice; an import sets it to the imported log's end.
+ */
+export interface WebhooksStateDocument {
+  _id: 'webhooks';
+  through: number;
+}
+
 export function checkpointId(model: ReadModelName, generation: number): string {
   return `checkpoint:${model}:${generation}`;
 }
 
 type StateDocument =
-  ActiveGenerationDocument | CheckpointDocument | LogStateDocument | LogPagedDocument | ReplayProgressDocument;
+  | ActiveGenerationDocument
+  | CheckpointDocument
+  | LogStateDocument
+  | LogPagedDocument
+  | WebhooksStateDocument
+  | ReplayProgressDocument;
 
 /**
  * The projection's bookkeeping in the `projection_state` collection: one small document per fact,
@@ -163,6 +179,16 @@ export class ProjectionState {
 
   async markLogPaged(moved: number): Promise<void> {
     await this.put({ _id: 'log-paged', pagedAt: new Date(), moved });
+  }
+
+  /** The position through which settlements have had their webhooks stored (0: none yet). */
+  async webhooksThrough(): Promise<number> {
+    return (await this.get<WebhooksStateDocument>('webhooks'))?.through ?? 0;
+  }
+
+  /** Moves the webhook mark forward (never back); the projection's outbox and an import call this. */
+  async advanceWebhooksThrough(position: number): Promise<void> {
+    if (position > (await this.webhooksThrough())) await this.put({ _id: 'webhooks', through: position });
   }
 
   /** Only the log's writer calls this: the projection, or an import into an empty installation. */

@@ -1,7 +1,8 @@
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /**
- * Addresses an image URL may not reach: loopback, private, shared, link-local (cloud metadata
+ * Addresses an image URL or a webhook's callback URL may not reach: loopback, private, shared, link-local (cloud metadata
  * lives at 169.254.169.254), multicast, reserved and unspecified ranges, for IPv4 and IPv6.
  */
 const forbidden = new BlockList();
@@ -48,7 +49,7 @@ function judge(address: string, list: BlockList): boolean {
 }
 
 /**
- * True when an image download may not contact this literal IP address. IPv4-mapped IPv6 is judged
+ * True when an image download or a webhook delivery may not contact this literal IP address. IPv4-mapped IPv6 is judged
  * as IPv4. `allowPrivateNetworks` (development and tests) lifts every range but cloud metadata.
  */
 export function isRefusedAddress(address: string, allowPrivateNetworks: boolean): boolean {
@@ -58,4 +59,27 @@ export function isRefusedAddress(address: string, allowPrivateNetworks: boolean)
 /** True when a literal IP address must not be contacted. IPv4-mapped IPv6 is judged as IPv4. */
 export function isForbiddenAddress(address: string): boolean {
   return judge(address, forbidden);
+}
+
+/**
+ * DNS lookup that refuses forbidden addresses, so the check holds for every connection a client
+ * makes with it (image downloads, redirects included, and webhook deliveries). Literal IP
+ * addresses are never looked up: callers check those with `isRefusedAddress` themselves.
+ */
+export function guardedLookup(allowPrivateNetworks: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 0);
+      const allowed = addresses.filter((entry) => !isRefusedAddress(entry.address, allowPrivateNetworks));
+      if (allowed.length === 0) {
+        const refused = Object.assign(new Error(`${hostname} resolves to a forbidden address`), {
+          code: 'EFORBIDDENADDRESS',
+        });
+        return callback(refused, '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      const first = allowed[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
 }

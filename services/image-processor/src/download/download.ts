@@ -1,9 +1,8 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { redactSecrets } from '@retail-pulse/shared/config';
 import { readHeaderSize } from '../process/header';
-import { isRefusedAddress } from './addressGuard';
+import { guardedLookup, isRefusedAddress } from './addressGuard';
 import { ByteBudget } from './byteBudget';
 
 export interface DownloadLimits {
@@ -78,25 +77,6 @@ export interface Downloaded {
 }
 
 const ACCEPTED_TYPES = /^(image\/|application\/octet-stream|binary\/octet-stream)/i;
-
-/** DNS lookup that refuses forbidden addresses, so the check holds for every connection, redirects included. */
-function guardedLookup(allowPrivateNetworks: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-      if (error) return callback(error, '', 0);
-      const allowed = addresses.filter((entry) => !isRefusedAddress(entry.address, allowPrivateNetworks));
-      if (allowed.length === 0) {
-        const refused = Object.assign(new Error(`${hostname} resolves to a forbidden address`), {
-          code: 'EFORBIDDENADDRESS',
-        });
-        return callback(refused, '', 0);
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
-      const first = allowed[0]!;
-      callback(null, first.address, first.family);
-    });
-  };
-}
 
 /** Pooled keep-alive HTTP client for image downloads, with every limit enforced. */
 export class ImageDownloader {

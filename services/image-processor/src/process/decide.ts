@@ -5,9 +5,10 @@ import {
   type ImageProcessed,
   type ImageRequested,
 } from '@retail-pulse/shared/contracts';
+import { retryDelay } from '@retail-pulse/shared/messaging';
 import type { Store } from '@retail-pulse/shared/storeMaster';
 import { perimeterOf, type ImageSize } from './measure';
-import { isTransient, retryDelay, type ProcessingFailure, type RetryPolicy } from './retryPolicy';
+import { isTransient, type ProcessingFailure, type RetryPolicy } from './retryPolicy';
 
 /** What one attempt at an image found: the I/O is done, only the decision is left. */
 export type ProcessingOutcome =

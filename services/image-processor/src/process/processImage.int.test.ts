@@ -7,6 +7,7 @@ import {
   type ImageRequested,
 } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
+import { readModelCollections, type JobOutcomeDocument } from '@retail-pulse/shared/readModels';
 import { ServiceMetrics } from '@retail-pulse/shared/service';
 import { StoreMaster, StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
 import { startImageServer, type ImageServer } from '../../../../test/support/imageServer';
@@ -15,6 +16,7 @@ import { ImageDownloader } from '../download/download';
 import { ImageMetrics } from '../metrics';
 import { processImage, type ProcessorDependencies } from './processImage';
 import { buildRetryPolicy } from './retryPolicy';
+import { ONGOING_TRUST_MS, SettledJobs } from './settledJobs';
 
 /**
  * One image request followed through every attempt, against a real HTTP server, RabbitMQ and the
@@ -33,6 +35,7 @@ let channel: Channel;
 let settledEvents: string;
 let deps: ProcessorDependencies;
 let metrics: ServiceMetrics;
+let settledJobs: SettledJobs;
 
 /**
  * A sample's value in this test's registry (0 when the series has none yet): `series` names one of
@@ -69,10 +72,12 @@ beforeAll(async () => {
     memoryBudgetBytes: 64 * 1024 * 1024,
   });
   metrics = new ServiceMetrics();
+  settledJobs = new SettledJobs(environment.db, logger);
   deps = {
     broker,
     metrics: new ImageMetrics(metrics),
     stores,
+    settledJobs,
     downloader,
     logger,
     retryPolicy: buildRetryPolicy({ maxAttempts: 3, redeliveryLimit: 5 }),
@@ -92,14 +97,14 @@ afterAll(async () => {
 });
 
 let imageCount = 0;
-function requestFor(path: string): ImageRequested {
+function requestFor(path: string, jobId = 1): ImageRequested {
   const imageIndex = imageCount++;
   return {
     type: 'ImageRequested',
     version: 1,
     data: {
-      jobId: 1,
-      imageId: `1:0:${imageIndex}`,
+      jobId,
+      imageId: `${jobId}:0:${imageIndex}`,
       visitIndex: 0,
       imageIndex,
       storeId: STORE.storeId,
@@ -107,7 +112,7 @@ function requestFor(path: string): ImageRequested {
       url: server.url(`${path}?n=${imageIndex}`),
       attempt: 1,
     },
-    metadata: { correlationId: '1', occurredAt: '2024-01-21T10:00:01.000Z' },
+    metadata: { correlationId: String(jobId), occurredAt: '2024-01-21T10:00:01.000Z' },
   };
 }
 
@@ -236,6 +241,66 @@ describe('processImage against a real image server and RabbitMQ', () => {
       type: 'ImageFailed',
       data: { kind: 'http_status', reason: `HTTP 404 fetching ${request.data.url}`, attempts: 1 },
     });
+    await expectNothingElseQueued();
+  });
+});
+
+describe('requests of a job that has settled (cancelled)', () => {
+  /** The job's outcome as the projection stores it in the served job-status generation (1, on a new installation). */
+  const settle = (jobId: number) =>
+    environment.db.collection<JobOutcomeDocument>(readModelCollections(1).jobOutcomes).insertOne({
+      _id: String(jobId),
+      jobId,
+      status: 'failed',
+      failures: [{ storeId: STORE.storeId, reason: 'cancelled' }],
+      totalImages: 2,
+      failedImages: 2,
+      position: 9,
+    });
+
+  it('are dropped, acked with no download and no outcome, however often they come', async () => {
+    await settle(41);
+    const downloadsBefore = server.requests();
+    const droppedBefore = await sample('rp_image_requests_dropped_total');
+    const request = requestFor('/img/shelf.jpg', 41);
+    await processImage(request, deps);
+    await processImage(request, deps); // redelivered
+    await processImage(requestFor('/img/shelf.jpg', 41), deps);
+    expect(server.requests()).toBe(downloadsBefore);
+    expect(await sample('rp_image_requests_dropped_total')).toBe(droppedBefore + 3);
+    expect(await sample('rp_images_in_flight')).toBe(0);
+    await expectNothingElseQueued();
+  });
+
+  it('are dropped from the moment the job is announced settled, though it was read ongoing just before', async () => {
+    const downloadsBefore = server.requests();
+    await processImage(requestFor('/img/shelf.jpg', 42), deps);
+    expect(await settledEvent()).toMatchObject({ type: 'ImageProcessed', data: { jobId: 42 } });
+    settledJobs.settledNotice({ generation: 1, jobs: [{ jobId: 42, status: 'failed', failures: [] }] });
+    await processImage(requestFor('/img/shelf.jpg', 42), deps);
+    expect(server.requests() - downloadsBefore).toBe(1);
+    await expectNothingElseQueued();
+  });
+
+  it('when the announcement was missed, are dropped once the job is read again', async () => {
+    let now = 1_000_000;
+    const missed = new SettledJobs(environment.db, deps.logger, () => now);
+    const withMissed = { ...deps, settledJobs: missed };
+    const downloadsBefore = server.requests();
+    await processImage(requestFor('/img/shelf.jpg', 43), withMissed);
+    await settle(43); // settled, and the announcement never arrives
+    await processImage(requestFor('/img/front.png', 43), withMissed); // still taken as ongoing: a wasted download
+    expect(server.requests() - downloadsBefore).toBe(2);
+    now += ONGOING_TRUST_MS;
+    await processImage(requestFor('/img/shelf.jpg', 43), withMissed);
+    expect(server.requests() - downloadsBefore).toBe(2);
+    // The feed coming back also has every job read again.
+    await processImage(requestFor('/img/shelf.jpg', 44), withMissed);
+    await settle(44);
+    missed.feedReady();
+    await processImage(requestFor('/img/shelf.jpg', 44), withMissed);
+    expect(server.requests() - downloadsBefore).toBe(3);
+    for (let taken = 0; taken < 3; taken++) expect((await settledEvent()).type).toBe('ImageProcessed');
     await expectNothingElseQueued();
   });
 });

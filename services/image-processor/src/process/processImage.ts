@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@retail-pulse/shared/config';
 import type { ImageRequested } from '@retail-pulse/shared/contracts';
-import type { Broker } from '@retail-pulse/shared/messaging';
+import { sendToRetry, type Broker } from '@retail-pulse/shared/messaging';
 import type { StoreMaster, StoreMasterSnapshot } from '@retail-pulse/shared/storeMaster';
 import { DownloadError, type ImageDownloader } from '../download/download';
 import type { ImageMetrics } from '../metrics';
 import { decide, type ImageDecision, type ProcessingOutcome } from './decide';
 import { MeasureError, measureImage } from './measure';
 import type { RetryPolicy } from './retryPolicy';
+import type { SettledJobs } from './settledJobs';
 
 export interface ProcessorSettings {
   maxPixels: number;
@@ -20,6 +21,8 @@ export interface ProcessorDependencies {
   broker: Broker;
   /** The current store master, in memory: a store check is a map lookup, never a database read. */
   stores: Pick<StoreMaster, 'snapshot'>;
+  /** Whether an image's job has settled (been cancelled, above all): its requests are dropped. */
+  settledJobs: Pick<SettledJobs, 'isSettled'>;
   downloader: ImageDownloader;
   settings: ProcessorSettings;
   retryPolicy: RetryPolicy;
@@ -29,11 +32,18 @@ export interface ProcessorDependencies {
 
 /**
  * Turns one ImageRequested into ImageProcessed or ImageFailed (or a delayed retry), and resolves
- * once the outcome is confirmed by the broker — only then is the request acked. Anything thrown
- * here is not an image failure and is left to the subscription's redelivery.
+ * once the outcome is confirmed by the broker — only then is the request acked. A request of a
+ * job that has settled (a cancelled job) is dropped: acked with no download and no outcome, as
+ * often as it is delivered. Anything thrown here is not an image failure and is left to the
+ * subscription's redelivery.
  */
 export function processImage(request: ImageRequested, deps: ProcessorDependencies): Promise<void> {
   return deps.metrics.inFlightWhile(async () => {
+    if (await deps.settledJobs.isSettled(request.data.jobId)) {
+      deps.metrics.dropped();
+      deps.logger.debug({ imageId: request.data.imageId }, 'dropped an image request: its job has settled');
+      return;
+    }
     // One snapshot for the whole attempt: the check and the version the event records agree.
     const master = deps.stores.snapshot;
     const outcome = await attempt(request, master, deps);
@@ -92,10 +102,11 @@ async function carryOut(decision: ImageDecision, { broker, logger }: ProcessorDe
         { imageId: request.data.imageId, nextAttempt: request.data.attempt, delayMs, reason },
         'retrying image later',
       );
-      await broker.publish(broker.topology.names.retryExchange, `retry-${level}`, request, {
+      await sendToRetry(broker, broker.topology.retryRoutes.images, request, {
+        level,
+        delayMs,
         messageId: request.data.imageId,
         type: request.type,
-        expiration: delayMs,
       });
       return;
     }

@@ -7,6 +7,8 @@ export type { SubmitLimits };
 export interface SubmitRequest {
   visits: SubmittedVisit[];
   imageCount: number;
+  /** Where the settled job's detail is POSTed (the body's `callback_url`), if anywhere. */
+  callbackUrl?: string;
 }
 
 /** One schema per limits object: building a zod schema costs far more than using it. */
@@ -25,7 +27,7 @@ function schemaFor(limits: SubmitLimits): ReturnType<typeof submitRequestSchema>
 export function parseSubmitRequest(body: unknown, limits: SubmitLimits): SubmitRequest {
   const parsed = schemaFor(limits).safeParse(body);
   if (!parsed.success) throw badRequest(describeZodError(parsed.error));
-  const { count, visits } = parsed.data;
+  const { count, visits, callback_url: callbackUrl } = parsed.data;
   if (count !== visits.length) {
     throw badRequest(`count (${count}) does not match the number of visits (${visits.length})`);
   }
@@ -45,5 +47,6 @@ export function parseSubmitRequest(body: unknown, limits: SubmitLimits): SubmitR
       visitTime: visit.visit_time,
       imageUrls: visit.image_url,
     })),
+    ...(callbackUrl !== undefined ? { callbackUrl } : {}),
   };
 }

@@ -117,6 +117,41 @@ describe('parseSubmitRequest', () => {
     });
   });
 
+  it('takes an optional callback_url, and leaves a body without one as it was', () => {
+    const url = 'https://receiver.example/hooks/rp?token=abc';
+    expect(parseSubmitRequest({ count: 1, visits: [visit()], callback_url: url }, limits).callbackUrl).toBe(url);
+    expect(parseSubmitRequest({ count: 1, visits: [visit()], callback_url: 'http://10.0.0.7:8080/' }, limits)).toEqual(
+      expect.objectContaining({ callbackUrl: 'http://10.0.0.7:8080/' }),
+    );
+    expect(parseSubmitRequest({ count: 1, visits: [visit()] }, limits)).not.toHaveProperty('callbackUrl');
+  });
+
+  it.each([
+    [7, 'callback_url: must be a string'],
+    ['', 'callback_url: must be an absolute http or https URL'],
+    ['/hooks/rp', 'callback_url: must be an absolute http or https URL'],
+    ['ftp://receiver.example/hooks', 'callback_url: must be an absolute http or https URL'],
+    ['javascript:alert(1)', 'callback_url: must be an absolute http or https URL'],
+    [`https://receiver.example/${'a'.repeat(100)}`, 'callback_url: must be at most 100 characters'],
+    [
+      'https://receiver.example/a b',
+      'callback_url: must not contain spaces or control characters (percent-encode them)',
+    ],
+    [
+      'https://receiver.example/\r\nX: y',
+      'callback_url: must not contain spaces or control characters (percent-encode them)',
+    ],
+    [
+      'https://user:secret@receiver.example/hooks',
+      'callback_url: must not hold a user name or password (each delivery is signed with X-RP-Signature instead)',
+    ],
+  ])('refuses the callback_url %j with 400', (callbackUrl, message) => {
+    expect(errorOf({ count: 1, visits: [visit()], callback_url: callbackUrl })).toEqual({
+      status: 400,
+      body: { error: message },
+    });
+  });
+
   it('refuses jobs above the configured limits with 413', () => {
     expect(errorOf({ count: 4, visits: [visit(), visit(), visit(), visit()] })).toEqual({
       status: 413,

@@ -1,6 +1,6 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { Binary } from 'mongodb';
+import type { Binary } from 'mongodb';
 import { upcast, type RecordedEvent, type StoredEvent } from '@retail-pulse/shared/contracts';
+import { packJson, unpack } from '@retail-pulse/shared/mongo';
 
 /**
  * How the event log is stored: consecutive events packed into pages, each page one document
@@ -32,7 +32,7 @@ export interface EventPageDocument {
   first: number;
   last: number;
   count: number;
-  /** The page's events: deflated JSON of LoggedEvent[], in position order. */
+  /** The page's events, packed (shared/src/mongo/packed.ts): LoggedEvent[] in position order. */
   events: Binary;
 }
 
@@ -80,13 +80,13 @@ export function encodePage(page: OpenPage): EventPageDocument {
     first: page.positions[0]!,
     last: page.positions[page.positions.length - 1]!,
     count: page.texts.length,
-    events: new Binary(deflateRawSync(`[${page.texts.join(',')}]`, { level: 1 })),
+    events: packJson(`[${page.texts.join(',')}]`),
   };
 }
 
 /** The page's events. The log holds only events validated when appended: they are trusted here. */
 export function decodePage(document: EventPageDocument): LoggedEvent[] {
-  return JSON.parse(inflateRawSync(document.events.buffer).toString('utf8')) as LoggedEvent[];
+  return unpack<LoggedEvent[]>(document.events);
 }
 
 /** A stored page, reopened by the writer to take more events. */

@@ -18,7 +18,7 @@ import {
   type OpenJobsDocument,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
-import { settledAmong, type FoldOptions, type ReadModel } from '../readModel';
+import { settledAmong, type FoldOptions, type ReadModel, type WebhookDue, type WebhookOutboxPort } from '../readModel';
 
 /** Listing blocks kept in memory once read or written: the newest ones are the ones that change. */
 const CACHE_BLOCKS = 1_000;
@@ -58,6 +58,8 @@ export class JobsModel implements ReadModel {
     private readonly db: Db,
     private readonly state: ProjectionState,
     readonly generation: number,
+    /** Told of the jobs each live fold settles whose submit named a callback URL. */
+    private readonly webhooks?: WebhookOutboxPort,
   ) {
     this.names = readModelCollections(generation);
   }
@@ -102,6 +104,8 @@ export class JobsModel implements ReadModel {
     const settled = await this.settledAmong(fresh, options.verifyTerminal);
     const before = new Map<number, JobView | undefined>();
     const touched = new Map<number, JobView>();
+    /** Jobs this fold brings to a terminal state, and the position of the event that does. */
+    const settledAt = new Map<number, number>();
     for (const event of fresh) {
       const jobId = event.data.jobId;
       if (settled.has(jobId)) continue;
@@ -110,11 +114,18 @@ export class JobsModel implements ReadModel {
         before.set(jobId, known);
         this.reopened.delete(jobId);
       }
-      touched.set(jobId, evolveJobView(touched.get(jobId) ?? this.views.get(jobId), event));
+      const previous = touched.get(jobId) ?? this.views.get(jobId);
+      const next = evolveJobView(previous, event);
+      // Terminal states are final: a job is seen turning terminal once, whichever event did it.
+      if (jobStateOf(next) !== 'ongoing' && (!previous || jobStateOf(previous) === 'ongoing')) {
+        settledAt.set(jobId, event.position);
+      }
+      touched.set(jobId, next);
     }
 
     const writes: JobsDocument[] = [];
     const summaries: JobSummaryEntry[] = [];
+    const webhooksDue: WebhookDue[] = [];
     let openChanged = false;
     for (const [jobId, view] of touched) {
       const previous = before.get(jobId);
@@ -123,7 +134,12 @@ export class JobsModel implements ReadModel {
       if (settledNow) openChanged = true;
       // Deferred, an open job is written when it settles or at flush: each of its pages once.
       if (this.deferred && !settledNow) continue;
-      summaries.push(...this.documentsOf(view, this.deferred ? undefined : previous, writes));
+      const document = this.documentsOf(view, this.deferred ? undefined : previous, writes);
+      if (!document) continue;
+      summaries.push(jobSummaryOf(view)!);
+      const position = settledAt.get(jobId);
+      const callbackUrl = view.layout?.callbackUrl;
+      if (position !== undefined && callbackUrl) webhooksDue.push({ document, callbackUrl, position });
     }
     await this.summarize(summaries);
     if (!this.deferred || this.dirtyBlocks.size >= MAX_WAITING_BLOCKS) writes.push(...this.blockDocuments());
@@ -135,7 +151,11 @@ export class JobsModel implements ReadModel {
       else views.delete(jobId);
     }
     if (openChanged && !this.deferred) writes.push(openDocumentOf(views));
+    // Before the terminal state is stored: a crash in between refolds the batch, never loses the webhook.
+    const sendWebhooks =
+      this.webhooks && !this.deferred && webhooksDue.length > 0 ? await this.webhooks.record(webhooksDue) : undefined;
     await this.write(writes);
+    sendWebhooks?.();
     this.views.clear();
     for (const [jobId, view] of views) this.views.set(jobId, view);
     this.position = fresh[fresh.length - 1]!.position;
@@ -145,27 +165,27 @@ export class JobsModel implements ReadModel {
   async flush(): Promise<void> {
     const writes: JobsDocument[] = [];
     const summaries: JobSummaryEntry[] = [];
-    if (this.deferred)
-      for (const view of this.views.values()) summaries.push(...this.documentsOf(view, undefined, writes));
+    if (this.deferred) {
+      for (const view of this.views.values()) {
+        if (this.documentsOf(view, undefined, writes)) summaries.push(jobSummaryOf(view)!);
+      }
+    }
     await this.summarize(summaries);
     writes.push(...this.blockDocuments(), openDocumentOf(this.views));
     await this.write(writes);
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  /**
-   * Adds a job's detail and the image pages that changed since `previous` (every page without
-   * one) to `writes`; returns its listing summary.
-   */
-  private documentsOf(view: JobView, previous: JobView | undefined, writes: JobsDocument[]): JobSummaryEntry[] {
+  /** Adds a job's detail and the image pages that changed since `previous` (every page without one) to `writes`. */
+  private documentsOf(view: JobView, previous: JobView | undefined, writes: JobsDocument[]): JobDocument | undefined {
     const document = jobDocumentOf(view);
-    if (!document) return [];
+    if (!document) return undefined;
     writes.push(document);
     view.pages.forEach((page, index) => {
       if (previous?.layout && previous.pages[index] === page) return;
       writes.push(imagePageDocumentOf(view, index));
     });
-    return [jobSummaryOf(view)!];
+    return document;
   }
 
   /** Jobs of the batch that settled earlier (see `settledAmong`): their events are skipped. */

@@ -63,7 +63,7 @@ export class VisitBuckets {
   async write(): Promise<void> {
     if (this.waiting.size > 0) {
       const operations = [...this.waiting].map((key) => {
-        const document = { _id: key, entries: this.cache.get(key)!.toJson() };
+        const document = { _id: key, entries: this.cache.get(key)!.toPacked() };
         return this.stored.has(key)
           ? { replaceOne: { filter: { _id: key }, replacement: document } }
           : { insertOne: { document } };

@@ -14,6 +14,7 @@ import {
 import { badRequest, HttpError, serviceUnavailable } from '@retail-pulse/shared/http';
 import {
   imagesCursor,
+  jobDetailOf,
   jobKey,
   JobsReader,
   jobsCursor,
@@ -114,19 +115,7 @@ export class JobsQuery {
     const names = await this.readModels.resolve(generation);
     const job = await this.reader.job(names.jobs, jobId);
     if (!job) return this.absent(jobId, generation === undefined);
-    const { document } = job;
-    return {
-      job_id: jobId,
-      status: document.state,
-      images: counts(document.total, document.succeeded, document.failed),
-      submitted_at: document.submittedAt,
-      ...(document.settledAt !== null ? { settled_at: document.settledAt } : {}),
-      visits: job.visits.map(([storeId, visitTime, total, succeeded, failed]) => ({
-        store_id: storeId,
-        visit_time: visitTime,
-        images: counts(total, succeeded, failed),
-      })),
-    };
+    return jobDetailOf(job.document, job.visits);
   }
 
   async images(rawJobId: string, query: Record<string, string | string[] | undefined>): Promise<JobImagesPageBody> {

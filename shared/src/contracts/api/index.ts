@@ -3,6 +3,7 @@
  * answers by, and the route declarations the OpenAPI document is built from. A new route is a
  * declaration beside its schemas, listed in `apiRoutes`.
  */
+import { commandRoutes } from './commands';
 import { dashboardRoutes } from './dashboard';
 import { deadLettersRoutes } from './deadLetters';
 import { jobsRoutes } from './jobs';
@@ -14,7 +15,9 @@ import type { ApiRoute } from './route';
 import { statusRoutes } from './status';
 import { submitRoutes } from './submit';
 import { visitsRoutes } from './visits';
+import { apiWebhooks } from './webhooks';
 
+export * from './commands';
 export * from './dashboard';
 export * from './deadLetters';
 export * from './jobs';
@@ -26,6 +29,7 @@ export * from './route';
 export * from './status';
 export * from './submit';
 export * from './visits';
+export * from './webhooks';
 
 /** Every route the gateway serves, in the order the document lists them. */
 export const apiRoutes: readonly ApiRoute[] = [
@@ -33,6 +37,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...statusRoutes,
   ...visitsRoutes,
   ...jobsRoutes,
+  ...commandRoutes,
   ...jobsFeedRoutes,
   ...opsRoutes,
   ...deadLettersRoutes,
@@ -42,14 +47,19 @@ export const apiRoutes: readonly ApiRoute[] = [
 
 /** The document the gateway serves at /openapi.json. */
 export function retailPulseOpenApi(): Record<string, unknown> {
-  return openApiDocument(apiRoutes, {
-    title: 'Retail Pulse',
-    version: '0.1.0',
-    description:
-      'Store-visit images: submit a job of visits with image URLs, follow its status, query the measured ' +
-      'perimeters per store and day. Every route is on one base URL (the gateway). When the gateway has ' +
-      "`API_KEYS`, every route but this document, its page and the dashboard's page needs a key (`X-API-Key` or " +
-      '`Authorization: Bearer`). A path without a route answers 404, a method a path does not take 405 ' +
-      '(`components.responses`).',
-  });
+  return openApiDocument(
+    apiRoutes,
+    {
+      title: 'Retail Pulse',
+      version: '0.1.0',
+      description:
+        'Store-visit images: submit a job of visits with image URLs, follow its status, query the measured ' +
+        'perimeters per store and day. Every route is on one base URL (the gateway). When the gateway has ' +
+        "`API_KEYS`, every route but this document, its page and the dashboard's page needs a key (`X-API-Key` or " +
+        '`Authorization: Bearer`). A path without a route answers 404, a method a path does not take 405 ' +
+        '(`components.responses`). A submit may name a `callback_url`: the job-settled webhook POSTed there is ' +
+        'described under `webhooks`.',
+    },
+    apiWebhooks,
+  );
 }

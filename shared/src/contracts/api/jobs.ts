@@ -67,6 +67,10 @@ export const jobDetailSchema = z.object({
   submitted_at: z.iso.datetime({ offset: true }),
   /** When the image that settled the job was reported; absent while the job is ongoing. */
   settled_at: z.iso.datetime({ offset: true }).optional(),
+  /** When the job was cancelled (then also its `settled_at`); only on a job its cancellation settled. */
+  cancelled_at: z.iso.datetime({ offset: true }).optional(),
+  /** The failed job whose failed images this job retries (POST /api/jobs/{job_id}/retry); only on a retry. */
+  retry_of: z.number().int().positive().optional(),
   visits: z.array(
     z.object({ store_id: z.string(), visit_time: z.iso.datetime({ offset: true }), images: imageCountsSchema }),
   ),
@@ -77,11 +81,12 @@ export const jobImageSchema = z.object({
   url: z.string(),
   store_id: z.string(),
   visit_time: z.iso.datetime({ offset: true }),
-  status: z.enum(['pending', 'succeeded', 'failed']),
+  /** `cancelled`: the job was cancelled before the image had an outcome (counted among the job's failed). */
+  status: z.enum(['pending', 'succeeded', 'failed', 'cancelled']),
   width: z.number().int().positive().nullable(),
   height: z.number().int().positive().nullable(),
   perimeter: z.number().int().positive().nullable(),
-  /** Why the image failed; only on failed images. */
+  /** Why the image failed (`cancelled` for a cancelled one); only on failed and cancelled images. */
   error: z.string().optional(),
   /** Attempts the image-processor made (0 while none has been reported). */
   attempts: z.number().int().nonnegative(),

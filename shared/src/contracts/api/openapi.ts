@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { routingResponses, type ApiResponse, type ApiRoute } from './route';
+import type { ApiWebhook } from './webhooks';
 
 type JsonObject = { [key: string]: unknown };
 
@@ -98,6 +99,27 @@ export class OpenApiBuilder {
     };
   }
 
+  /** A webhook as OpenAPI 3.1's `webhooks` holds it: the request this API sends, and the answers it expects. */
+  webhookOf(webhook: ApiWebhook): JsonObject {
+    return {
+      post: {
+        operationId: webhook.name,
+        summary: webhook.summary,
+        description: webhook.description,
+        parameters: this.parametersOf(webhook.headers, 'header'),
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: this.schemaOf(webhook.body, 'output'), examples: webhook.examples },
+          },
+        },
+        responses: Object.fromEntries(
+          Object.entries(webhook.responses).map(([status, response]) => [status, this.responseOf(response)]),
+        ),
+      },
+    };
+  }
+
   schemas(): Record<string, JsonObject> {
     return Object.fromEntries(
       [...this.components].sort(([a], [b]) => a.localeCompare(b)).map(([id, c]) => [id, c.schema]),
@@ -124,8 +146,12 @@ export interface DocumentInfo {
   description: string;
 }
 
-/** The OpenAPI 3.1 document of `routes`. */
-export function openApiDocument(routes: readonly ApiRoute[], info: DocumentInfo): JsonObject {
+/** The OpenAPI 3.1 document of `routes`, and of the webhooks the API sends. */
+export function openApiDocument(
+  routes: readonly ApiRoute[],
+  info: DocumentInfo,
+  webhooks: readonly ApiWebhook[] = [],
+): JsonObject {
   const builder = new OpenApiBuilder();
   const paths: Record<string, JsonObject> = {};
   for (const route of routes) {
@@ -133,6 +159,7 @@ export function openApiDocument(routes: readonly ApiRoute[], info: DocumentInfo)
     if (item[route.method]) throw new Error(`${route.method.toUpperCase()} ${route.path} is declared twice`);
     item[route.method] = builder.operationOf(route);
   }
+  const webhookItems = Object.fromEntries(webhooks.map((webhook) => [webhook.name, builder.webhookOf(webhook)]));
   const tags = [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({ name }));
   return {
     openapi: '3.1.0',
@@ -142,6 +169,7 @@ export function openApiDocument(routes: readonly ApiRoute[], info: DocumentInfo)
     // Keys are asked for only when the gateway is given API_KEYS: either scheme, or none.
     security: [{ apiKey: [] }, { bearer: [] }, {}],
     paths,
+    ...(webhooks.length > 0 ? { webhooks: webhookItems } : {}),
     components: {
       schemas: builder.schemas(),
       // The gateway's own answers to a path it has no route for, or a method a path does not take.

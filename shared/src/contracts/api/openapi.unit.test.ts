@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DocumentedAnswers } from '../../../../test/support/openapi';
-import { apiRoutes, openApiDocument, retailPulseOpenApi, type ApiRoute } from './index';
+import {
+  apiRoutes,
+  apiWebhooks,
+  jobSettledWebhookSchema,
+  openApiDocument,
+  retailPulseOpenApi,
+  type ApiRoute,
+} from './index';
 
 const document = retailPulseOpenApi();
 
@@ -46,8 +53,10 @@ describe('the OpenAPI document', () => {
       '/api/jobs',
       '/api/jobs/events',
       '/api/jobs/{job_id}',
+      '/api/jobs/{job_id}/cancel',
       '/api/jobs/{job_id}/events',
       '/api/jobs/{job_id}/images',
+      '/api/jobs/{job_id}/retry',
       '/api/ops/dead-letters',
       '/api/ops/dead-letters/redrive',
       '/api/ops/pipeline',
@@ -94,24 +103,56 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('describes the job-settled webhook: its headers, and a body its own schema and the document accept', () => {
+    const webhooks = document.webhooks as Record<string, { post: Record<string, unknown> }>;
+    const post = webhooks.jobSettled!.post as {
+      parameters: Array<{ name: string; in: string; required: boolean }>;
+      requestBody: { content: { 'application/json': { schema: Record<string, unknown> } } };
+    };
+    expect(post.parameters.map(({ name, in: where, required }) => [name, where, required])).toEqual([
+      ['X-RP-Signature', 'header', true],
+      ['X-RP-Webhook-Id', 'header', true],
+      ['X-RP-Event', 'header', true],
+      ['X-RP-Delivery-Attempt', 'header', true],
+    ]);
+    const answers = new DocumentedAnswers(document);
+    for (const webhook of apiWebhooks) {
+      for (const example of Object.values(webhook.examples)) {
+        expect(jobSettledWebhookSchema.safeParse(example.value).success).toBe(true);
+        const documented = { content: { 'application/json': post.requestBody.content['application/json'] } };
+        expect(
+          answers.problems(documented, {
+            contentType: 'application/json',
+            body: example.value,
+            headers: new Headers(),
+          }),
+        ).toEqual([]);
+        const { webhook_id: _id, ...detail } = example.value as Record<string, unknown>;
+        expect(
+          answers.problems(documented, { contentType: 'application/json', body: detail, headers: new Headers() }),
+        ).not.toEqual([]);
+      }
+    }
+  });
+
   it('lets a route be added by declaring it', () => {
-    const cancel: ApiRoute = {
+    const pause: ApiRoute = {
       method: 'post',
-      path: '/api/jobs/{job_id}/cancel',
-      operationId: 'cancelJob',
-      summary: 'Cancel a job',
+      path: '/api/jobs/{job_id}/pause',
+      operationId: 'pauseJob',
+      summary: 'Pause a job',
       tags: ['jobs'],
       pathParams: z.object({ job_id: z.string().regex(/^[0-9]+$/) }),
       responses: {
-        200: { description: 'The job.', schema: z.object({ job_id: z.number() }).meta({ id: 'CancelledJob' }) },
+        200: { description: 'The job.', schema: z.object({ job_id: z.number() }).meta({ id: 'PausedJob' }) },
       },
     };
-    const extended = openApiDocument([...apiRoutes, cancel], { title: 't', version: '1', description: 'd' });
+    const extended = openApiDocument([...apiRoutes, pause], { title: 't', version: '1', description: 'd' });
     const paths = extended.paths as Record<string, Record<string, { parameters: unknown[] }>>;
-    expect(paths['/api/jobs/{job_id}/cancel']?.post?.parameters).toEqual([
+    expect(paths['/api/jobs/{job_id}/pause']?.post?.parameters).toEqual([
       { name: 'job_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
     ]);
-    expect((extended.components as { schemas: Record<string, unknown> }).schemas.CancelledJob).toBeDefined();
+    expect((extended.components as { schemas: Record<string, unknown> }).schemas.PausedJob).toBeDefined();
   });
 
   it('refuses two routes with one method and path', () => {

@@ -30,7 +30,11 @@ export const jobStatusResponse = z
     z.object({
       status: z.literal('failed'),
       job_id: z.number().int().positive(),
-      error: z.array(failure).meta({ description: 'One entry per distinct (store, reason), in the order recorded.' }),
+      error: z.array(failure).meta({
+        description:
+          'One entry per distinct (store, reason), in the order recorded; a cancelled job adds ' +
+          '`{"store_id", "error": "cancelled"}` for each visit that still had images pending.',
+      }),
     }),
   ])
   .meta({ id: 'JobStatus' });
@@ -64,6 +68,17 @@ const getJobStatus: ApiRoute = {
             error: [
               { store_id: 'S99999999', error: 'unknown store_id S99999999' },
               { store_id: 'S00000201', error: 'HTTP 404 fetching http://127.0.0.1:9000/missing.jpg' },
+            ],
+          },
+        },
+        cancelled: {
+          summary: 'a job cancelled while two of its visits had images pending',
+          value: {
+            status: 'failed',
+            job_id: 3,
+            error: [
+              { store_id: 'S00339218', error: 'cancelled' },
+              { store_id: 'S01408764', error: 'cancelled' },
             ],
           },
         },

@@ -20,19 +20,22 @@ export const DEFAULT_SUBMIT_LIMITS: Readonly<SubmitLimits> = {
 /** A store id as a submit carries it (the same rule as isIdentifier, spelt so the document shows it). */
 const IDENTIFIER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** An absolute http or https URL with a host. */
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 function imageUrlSchema(maxLength: number) {
   return (
     z
       .string({ error: 'must be a string' })
       .max(maxLength, `must be at most ${maxLength} characters`)
-      .refine((value) => {
-        try {
-          const url = new URL(value);
-          return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
-        } catch {
-          return false;
-        }
-      }, 'must be an http or https URL')
+      .refine(isHttpUrl, 'must be an http or https URL')
       // Spaces too: a URL holds them percent-encoded, and a raw one would split it in every text that names it.
       .refine(
         (value) => !/\s/.test(value) && !hasUnsafeCharacters(value),
@@ -43,6 +46,37 @@ function imageUrlSchema(maxLength: number) {
         example: 'https://images.example/shelf.jpg',
       })
   );
+}
+
+/**
+ * Where the job's detail is POSTed once it settles (README, "Webhooks"). An absolute http or https
+ * URL like an image URL, and without credentials: each delivery is signed instead, and a URL
+ * travels through the event log, log lines and dead letters, where no password belongs.
+ */
+function callbackUrlSchema(maxLength: number) {
+  return z
+    .string({ error: 'must be a string' })
+    .max(maxLength, `must be at most ${maxLength} characters`)
+    .refine(isHttpUrl, 'must be an absolute http or https URL')
+    .refine(
+      (value) => !/\s/.test(value) && !hasUnsafeCharacters(value),
+      'must not contain spaces or control characters (percent-encode them)',
+    )
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return url.username === '' && url.password === '';
+      } catch {
+        return true; // not a URL at all: said above
+      }
+    }, 'must not hold a user name or password (each delivery is signed with X-RP-Signature instead)')
+    .meta({
+      description:
+        'Optional. Once the job settles, its detail (as `GET /api/jobs/{job_id}` answers it) is POSTed here, ' +
+        'signed with `X-RP-Signature` (see `webhooks.jobSettled`). An absolute http or https URL without ' +
+        'credentials; the installation must have `WEBHOOK_SECRET`.',
+      example: 'https://receiver.example/retail-pulse/jobs',
+    });
 }
 
 /** The submit body. The job limits past the schema (visits and images per job) are 413s, checked after it. */
@@ -76,6 +110,7 @@ export function submitRequestSchema(limits: SubmitLimits) {
           .meta({
             description: `At most ${limits.maxVisitsPerJob} visits and ${limits.maxImagesPerJob} images a job.`,
           }),
+        callback_url: callbackUrlSchema(limits.maxUrlLength).optional(),
       },
       { error: 'request body must be a JSON object with count and visits' },
     )
@@ -126,7 +161,13 @@ const submitJob: ApiRoute = {
   }),
   requestBody: {
     schema: submitRequestSchema(DEFAULT_SUBMIT_LIMITS),
-    examples: { twoVisits: { summary: 'two visits, three images', value: exampleJob } },
+    examples: {
+      twoVisits: { summary: 'two visits, three images', value: exampleJob },
+      withCallback: {
+        summary: 'the same, with its detail POSTed to a callback URL once it settles',
+        value: { ...exampleJob, callback_url: 'https://receiver.example/retail-pulse/jobs' },
+      },
+    },
   },
   responses: {
     201: {
@@ -144,6 +185,8 @@ const submitJob: ApiRoute = {
         noVisits: errorExample('visits: must hold at least one visit'),
         badUrl: errorExample('visits[0].image_url[0]: must be an http or https URL'),
         countMismatch: errorExample('count (3) does not match the number of visits (2)'),
+        badCallback: errorExample('callback_url: must be an absolute http or https URL'),
+        noWebhooks: errorExample('callback_url: webhooks are not configured on this installation (WEBHOOK_SECRET)'),
         notJson: errorExample('request body is not valid JSON'),
       },
     },

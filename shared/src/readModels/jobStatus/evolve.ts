@@ -10,34 +10,58 @@ export interface JobProgress {
   failures: JobFailure[];
   /** When the job was accepted (its JobSubmitted's occurredAt); unknown, like `totalImages`, until that is folded. */
   submittedAt: string | null;
+  /** Each visit's store and number of images, in submission order; unknown until the JobSubmitted is folded. */
+  visits: ReadonlyArray<{ storeId: string; images: number }> | null;
+  /**
+   * When the job was cancelled (its JobCancelled's occurredAt), or null. From then on no outcome
+   * counts; the job settles as failed as soon as its images are known.
+   */
+  cancelledAt: string | null;
   /** Position of the job's first event folded. */
   openedAt: number;
   /** Position of the last event folded into this progress: refolding never counts an event twice. */
   lastPosition: number;
   /**
-   * The images with an outcome folded: an image's first outcome (lowest position) counts, a later
-   * one (processed again after a redelivery, under another event id) changes nothing.
+   * The images with an outcome folded, each with its visit's index: an image's first outcome
+   * (lowest position) counts, a later one (processed again after a redelivery, under another
+   * event id) changes nothing.
    */
-  settledImages: ReadonlySet<string>;
+  settledImages: ReadonlyMap<string, number>;
 }
+
+/** The reason a cancelled job gives for each visit that still had images to process. */
+export const CANCELLED_REASON = 'cancelled';
 
 function jobIdOf(event: RecordedEvent): number {
   return event.data.jobId;
 }
 
 /**
- * The set with one more image. Copying the set per image would make a job of n images cost n²:
- * the set grows in place, which is safe because a progress is only ever folded forward from the
+ * The map with one more image. Copying the map per image would make a job of n images cost n²:
+ * the map grows in place, which is safe because a progress is only ever folded forward from the
  * newest one (the projection forks a progress before folding a batch into it, `forkProgress`).
  */
-function withImage(images: ReadonlySet<string>, imageId: string): ReadonlySet<string> {
-  (images as Set<string>).add(imageId);
+function withImage(
+  images: ReadonlyMap<string, number>,
+  { imageId, visitIndex }: { imageId: string; visitIndex: number },
+): ReadonlyMap<string, number> {
+  (images as Map<string, number>).set(imageId, visitIndex);
   return images;
 }
 
 /** A copy whose later folds leave this progress as it is: for a batch that may fail and be folded again. */
 export function forkProgress(progress: JobProgress): JobProgress {
-  return { ...progress, settledImages: new Set(progress.settledImages) };
+  return { ...progress, settledImages: new Map(progress.settledImages) };
+}
+
+/** Whether every image of the job has an outcome (known only once its JobSubmitted is folded). */
+function allSettled(progress: JobProgress): boolean {
+  return progress.totalImages !== null && progress.succeeded + progress.failed >= progress.totalImages;
+}
+
+/** Whether the job has its final answer (`outcomeOf` gives it): every image settled, or cancelled. */
+function isSettled(progress: JobProgress): boolean {
+  return allSettled(progress) || (progress.totalImages !== null && progress.cancelledAt !== null);
 }
 
 function withFailure(failures: JobFailure[], entry: JobFailure): JobFailure[] {
@@ -57,38 +81,52 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
     failed: 0,
     failures: [],
     submittedAt: null,
+    visits: null,
+    cancelledAt: null,
     openedAt: event.position,
     lastPosition: 0,
-    settledImages: new Set(),
+    settledImages: new Map(),
   };
   if (state && event.position <= state.lastPosition) return state;
-  if (event.type !== 'JobSubmitted' && current.settledImages.has(event.data.imageId)) {
-    return { ...current, lastPosition: event.position };
-  }
+  // A settled job's answer is final, its position too: whatever comes after it changes nothing,
+  // however the log is cut into batches.
+  if (state && isSettled(state)) return state;
   const lastPosition = event.position;
+  const isOutcome = event.type === 'ImageProcessed' || event.type === 'ImageFailed';
+  // A second outcome of an image, or any outcome after the job was cancelled: nothing to count.
+  if (isOutcome && (current.cancelledAt !== null || current.settledImages.has(event.data.imageId))) {
+    return { ...current, lastPosition };
+  }
   switch (event.type) {
     case 'JobSubmitted':
       return {
         ...current,
         totalImages: current.totalImages ?? event.data.imageCount,
         submittedAt: current.submittedAt ?? event.metadata.occurredAt,
+        visits:
+          current.visits ??
+          event.data.visits.map((visit) => ({ storeId: visit.storeId, images: visit.imageUrls.length })),
         lastPosition,
       };
     case 'ImageProcessed':
       return {
         ...current,
         succeeded: current.succeeded + 1,
-        settledImages: withImage(current.settledImages, event.data.imageId),
+        settledImages: withImage(current.settledImages, event.data),
         lastPosition,
       };
     case 'ImageFailed':
       return {
         ...current,
         failed: current.failed + 1,
-        settledImages: withImage(current.settledImages, event.data.imageId),
+        settledImages: withImage(current.settledImages, event.data),
         failures: withFailure(current.failures, { storeId: event.data.storeId, reason: event.data.reason }),
         lastPosition,
       };
+    case 'JobCancelled':
+      // Too late for a job whose every image has settled: its answer stands.
+      if (allSettled(current) || current.cancelledAt !== null) return { ...current, lastPosition };
+      return { ...current, cancelledAt: event.metadata.occurredAt, lastPosition };
     default: {
       const unhandled: never = event;
       throw new Error(`evolveJob: unhandled event ${JSON.stringify(unhandled)}`);
@@ -96,19 +134,39 @@ export function evolveJob(state: JobProgress | undefined, event: RecordedEvent):
   }
 }
 
-/** A job is settled once every image has an outcome: completed if none failed, failed otherwise. */
+/**
+ * A job is settled once every image has an outcome: completed if none failed, failed otherwise.
+ * A cancelled job is settled (failed) as soon as its images are known: each visit that still had
+ * images without an outcome adds an entry `cancelled`, after the failures recorded before, and
+ * those images count as failed.
+ */
 export function outcomeOf(progress: JobProgress): JobOutcomeDocument | undefined {
   const { totalImages } = progress;
-  if (totalImages === null || progress.succeeded + progress.failed < totalImages) return undefined;
+  if (totalImages === null) return undefined;
+  if (!isSettled(progress)) return undefined;
+  const settled = allSettled(progress);
+  const failures = settled ? progress.failures : [...progress.failures, ...cancelledVisits(progress)];
+  const failedImages = settled ? progress.failed : totalImages - progress.succeeded;
   return {
     _id: jobKey(progress.jobId),
     jobId: progress.jobId,
-    status: progress.failed === 0 ? 'completed' : 'failed',
-    failures: progress.failures,
+    status: failedImages === 0 ? 'completed' : 'failed',
+    failures,
     totalImages,
-    failedImages: progress.failed,
+    failedImages,
     position: progress.lastPosition,
   };
+}
+
+/** One entry per visit with images left without an outcome, in visit order. */
+function cancelledVisits(progress: JobProgress): JobFailure[] {
+  const settledPerVisit = new Map<number, number>();
+  for (const visitIndex of progress.settledImages.values()) {
+    settledPerVisit.set(visitIndex, (settledPerVisit.get(visitIndex) ?? 0) + 1);
+  }
+  return (progress.visits ?? [])
+    .filter((visit, index) => visit.images > (settledPerVisit.get(index) ?? 0))
+    .map((visit) => ({ storeId: visit.storeId, reason: CANCELLED_REASON }));
 }
 
 export function toProgressDocument(progress: JobProgress): JobProgressDocument {

@@ -1,7 +1,8 @@
+import type { Binary } from 'mongodb';
 /**
  * The jobs read model's documents: written by the projection, read by the status API, each one
  * by its string `_id` (the only read the embedded database serves from an index, docs/DATABASE.md).
- * Lists are packed as one JSON string per document, so a read decodes one field, not many
+ * Lists are one JSON string per document (a page of images packed: deflated), so a read decodes one field, not many
  * subdocuments. Every key lives in one collection per generation (`rm<N>_jobs`):
  *
  * - `j|<jobId>`: a job's counts, per-visit counts and times (the job detail);
@@ -25,8 +26,10 @@ export const jobsKeys = {
 export const blockOf = (jobId: number): number => Math.floor(jobId / JOBS_PER_BLOCK);
 
 export type JobState = 'ongoing' | 'completed' | 'failed';
-export type ImageState = 'pending' | 'succeeded' | 'failed';
+/** `cancelled`: the job was cancelled before the image had an outcome (a failure of the job, counted as failed). */
+export type ImageState = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
+/** `failed` counts the cancelled images too: every image of a settled job is succeeded or failed. */
 export interface ImageCounts {
   total: number;
   succeeded: number;
@@ -68,6 +71,10 @@ export interface JobDocument extends ImageCounts {
   state: JobState;
   submittedAt: string;
   settledAt: string | null;
+  /** When the job was cancelled; only on a job settled by its cancellation. */
+  cancelledAt?: string;
+  /** The failed job this one retries; only on a retry. */
+  retryOf?: number;
   /** JSON of VisitCountsEntry[], in submission order. */
   visits: string;
 }
@@ -78,8 +85,8 @@ export interface ImagePageDocument {
   page: number;
   /** Images of the whole job: a reader knows from any page where the job ends. */
   total: number;
-  /** JSON of ImageEntry[]. */
-  entries: string;
+  /** ImageEntry[], packed (shared/src/mongo/packed.ts): a page is the largest document of a job. */
+  entries: Binary | string;
 }
 
 export interface JobBlockDocument {

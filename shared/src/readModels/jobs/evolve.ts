@@ -1,4 +1,6 @@
+import { pack } from '../../mongo/packed';
 import type { RecordedEvent } from '../../contracts/events';
+import { CANCELLED_REASON } from '../jobStatus/evolve';
 import {
   IMAGES_PER_PAGE,
   jobsKeys,
@@ -14,7 +16,11 @@ type ImageEvent = Extract<RecordedEvent, { type: 'ImageProcessed' | 'ImageFailed
 
 interface JobLayout {
   submittedAt: string;
+  /** Where the job's detail is POSTed once it settles (JobSubmitted's `callbackUrl`), or null. */
+  callbackUrl: string | null;
   total: number;
+  /** The failed job this one retries, or null. */
+  retryOf: number | null;
   /** Each visit's place in the job's image order: images of visit i are at offset..offset+count-1. */
   visits: ReadonlyArray<{ storeId: string; visitTime: string; offset: number; count: number }>;
 }
@@ -37,8 +43,15 @@ export interface JobView {
   early: readonly ImageEvent[];
   succeeded: number;
   failed: number;
-  /** When the image that settled the job was reported (the event's occurredAt). */
+  /** When the image that settled the job was reported (the event's occurredAt), or the cancellation. */
   settledAt: string | null;
+  /**
+   * When the job was cancelled, or null. Folded before the JobSubmitted, it waits for it (no
+   * outcome counts after it); once the images are laid out it settles the job.
+   */
+  cancelledAt: string | null;
+  /** Whether the cancellation settled the job (false for one that came after every image settled). */
+  settledByCancel: boolean;
 }
 
 export function jobStateOf(view: Pick<JobView, 'layout' | 'succeeded' | 'failed'>): JobState {
@@ -63,6 +76,8 @@ export function evolveJobView(state: JobView | undefined, event: RecordedEvent):
     succeeded: 0,
     failed: 0,
     settledAt: null,
+    cancelledAt: null,
+    settledByCancel: false,
   };
   if (event.position <= view.lastPosition) return view;
   const lastPosition = event.position;
@@ -94,17 +109,32 @@ export function evolveJobView(state: JobView | undefined, event: RecordedEvent):
       }
       const submitted: JobView = {
         ...view,
-        layout: { submittedAt: event.metadata.occurredAt, total: images.length, visits },
+        layout: {
+          submittedAt: event.metadata.occurredAt,
+          callbackUrl: event.data.callbackUrl ?? null,
+          total: images.length,
+          retryOf: event.data.retryOf ?? null,
+          visits,
+        },
         pages,
         early: [],
         lastPosition,
       };
-      return view.early.reduce(settleImage, submitted);
+      const settled = view.early.reduce(settleImage, submitted);
+      return view.cancelledAt === null ? settled : cancel(settled, view.cancelledAt);
     }
     case 'ImageProcessed':
     case 'ImageFailed':
+      // After a cancellation no outcome counts: an image cancelled stays so, as the job status says.
+      if (view.cancelledAt !== null) return { ...view, lastPosition };
       if (!view.layout) return { ...view, early: [...view.early, event], lastPosition };
       return { ...settleImage(view, event), lastPosition };
+    case 'JobCancelled': {
+      if (view.cancelledAt !== null || jobStateOf(view) !== 'ongoing') return { ...view, lastPosition };
+      const at = event.metadata.occurredAt;
+      if (!view.layout) return { ...view, cancelledAt: at, lastPosition };
+      return { ...cancel(view, at), lastPosition };
+    }
     default: {
       const unhandled: never = event;
       throw new Error(`evolveJobView: unhandled event ${JSON.stringify(unhandled)}`);
@@ -146,6 +176,25 @@ function settleImage(view: JobView, event: ImageEvent): JobView {
   return { ...view, pages, succeeded, failed, settledAt };
 }
 
+/**
+ * Every image still pending becomes `cancelled` and counts as failed; the job settles (failed) at
+ * the cancellation's time. A job with no image pending is left as it is.
+ */
+function cancel(view: JobView, at: string): JobView {
+  const layout = view.layout!;
+  if (view.succeeded + view.failed >= layout.total) return view;
+  let cancelled = 0;
+  const pages = view.pages.map((page) => {
+    if (!page.some((entry) => entry[3] === 'pending')) return page;
+    return page.map((entry): ImageEntry => {
+      if (entry[3] !== 'pending') return entry;
+      cancelled++;
+      return [entry[0], entry[1], entry[2], 'cancelled', null, null, null, CANCELLED_REASON, entry[8]];
+    });
+  });
+  return { ...view, pages, failed: view.failed + cancelled, settledAt: at, cancelledAt: at, settledByCancel: true };
+}
+
 /** The job document of a submitted job (null until its JobSubmitted is folded). */
 export function jobDocumentOf(view: JobView): JobDocument | null {
   const { layout } = view;
@@ -156,7 +205,7 @@ export function jobDocumentOf(view: JobView): JobDocument | null {
     for (let ordinal = visit.offset; ordinal < visit.offset + visit.count; ordinal++) {
       const state = view.pages[Math.floor(ordinal / IMAGES_PER_PAGE)]![ordinal % IMAGES_PER_PAGE]![3];
       if (state === 'succeeded') succeeded++;
-      else if (state === 'failed') failed++;
+      else if (state === 'failed' || state === 'cancelled') failed++;
     }
     return [visit.storeId, visit.visitTime, visit.count, succeeded, failed];
   });
@@ -166,6 +215,8 @@ export function jobDocumentOf(view: JobView): JobDocument | null {
     state: jobStateOf(view),
     submittedAt: layout.submittedAt,
     settledAt: view.settledAt,
+    ...(view.settledByCancel ? { cancelledAt: view.cancelledAt! } : {}),
+    ...(layout.retryOf !== null ? { retryOf: layout.retryOf } : {}),
     total: layout.total,
     succeeded: view.succeeded,
     failed: view.failed,
@@ -179,7 +230,7 @@ export function imagePageDocumentOf(view: JobView, page: number): ImagePageDocum
     jobId: view.jobId,
     page,
     total: view.layout?.total ?? 0,
-    entries: JSON.stringify(view.pages[page] ?? []),
+    entries: pack(view.pages[page] ?? []),
   };
 }
 

@@ -1,4 +1,11 @@
-import { aJobSubmitted, anImageFailed, anImageProcessed, at, given } from '../../../../test/support/builders';
+import {
+  aJobCancelled,
+  aJobSubmitted,
+  anImageFailed,
+  anImageProcessed,
+  at,
+  given,
+} from '../../../../test/support/builders';
 import type { RecordedEvent } from '../../contracts/events';
 import { imagesCursor, jobsCursor } from './cursors';
 import { IMAGES_PER_PAGE, type ImageEntry } from './documents';
@@ -84,6 +91,66 @@ describe('jobs fold', () => {
     const view = viewAfter([at(1, twoVisits)]);
     expect(jobDocumentOf(evolveJobView(view, processed(2, 5, 0)))).toMatchObject({ succeeded: 0 });
     expect(jobDocumentOf(evolveJobView(view, processed(2, 1, 1)))).toMatchObject({ succeeded: 0 });
+  });
+});
+
+describe('jobs fold of a retry', () => {
+  it('names the job it retries on its document, and nothing on any other', () => {
+    const retry = aJobSubmitted({ jobId: 8 });
+    const view = viewAfter([at(1, { ...retry, data: { ...retry.data, retryOf: 7 } })]);
+    expect(jobDocumentOf(view)).toMatchObject({ jobId: 8, retryOf: 7, state: 'ongoing' });
+    expect(jobDocumentOf(viewAfter([at(1, twoVisits)]))).not.toHaveProperty('retryOf');
+  });
+});
+
+describe('jobs fold of a cancellation', () => {
+  const cancelled = (position: number) => at(position, aJobCancelled({ jobId: 7 }));
+  const CANCELLED_AT = aJobCancelled().metadata.occurredAt;
+
+  it('cancels the images still pending, counts them failed, and settles the job at the cancellation', () => {
+    const view = viewAfter([at(1, twoVisits), failed(2, 0, 1), processed(3, 1, 0), cancelled(4)]);
+    expect(images(view)).toEqual([
+      ['http://x/1.jpg', 'S1', '2024-01-21T10:00:00.000Z', 'cancelled', null, null, null, 'cancelled', 0],
+      ['http://x/2.jpg', 'S1', '2024-01-21T10:00:00.000Z', 'failed', null, null, null, 'HTTP 404', 2],
+      ['http://x/3.jpg', 'S2', '2024-01-22T10:00:00.000Z', 'succeeded', 4, 3, 14, null, 1],
+    ]);
+    const document = jobDocumentOf(view)!;
+    expect(document).toMatchObject({
+      state: 'failed',
+      total: 3,
+      succeeded: 1,
+      failed: 2,
+      settledAt: CANCELLED_AT,
+      cancelledAt: CANCELLED_AT,
+    });
+    expect(JSON.parse(document.visits)).toEqual([
+      ['S1', '2024-01-21T10:00:00.000Z', 2, 0, 2],
+      ['S2', '2024-01-22T10:00:00.000Z', 1, 1, 0],
+    ]);
+    expect(jobSummaryOf(view)).toEqual([7, 'failed', 3, 1, 2, twoVisits.metadata.occurredAt]);
+  });
+
+  it('keeps an image cancelled when its outcome is reported after the cancellation', () => {
+    const view = viewAfter([at(1, twoVisits), cancelled(2)]);
+    const late = evolveJobView(view, processed(3, 0, 0));
+    expect(late.pages).toBe(view.pages);
+    expect(jobDocumentOf(late)).toEqual(jobDocumentOf(view));
+  });
+
+  it('changes nothing on a job already settled, and has no cancelledAt there', () => {
+    const settled = viewAfter([at(1, twoVisits), processed(2, 0, 0), processed(3, 0, 1), processed(4, 1, 0)]);
+    const after = evolveJobView(settled, cancelled(5));
+    expect(jobDocumentOf(after)).toEqual(jobDocumentOf(settled));
+    expect(jobDocumentOf(after)).not.toHaveProperty('cancelledAt');
+    expect(jobDocumentOf(after)?.state).toBe('completed');
+  });
+
+  it('folded before the JobSubmitted, cancels what had no outcome before it once the images are laid out', () => {
+    const early = viewAfter([processed(1, 1, 0), cancelled(2), processed(3, 0, 0)]);
+    expect(jobStateOf(early)).toBe('ongoing');
+    const view = evolveJobView(early, at(4, twoVisits));
+    expect(images(view).map((entry) => entry[3])).toEqual(['cancelled', 'cancelled', 'succeeded']);
+    expect(jobDocumentOf(view)).toMatchObject({ state: 'failed', succeeded: 1, failed: 2, cancelledAt: CANCELLED_AT });
   });
 });
 

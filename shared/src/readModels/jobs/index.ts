@@ -5,6 +5,7 @@
  * (services/status-api/src/jobs/query.ts) are the I/O at either end.
  */
 export * from './cursors';
+export * from './detail';
 export * from './documents';
 export * from './evolve';
 export * from './reader';

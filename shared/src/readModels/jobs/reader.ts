@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { unpack } from '../../mongo/packed';
 import {
   IMAGES_PER_PAGE,
   JOBS_PER_BLOCK,
@@ -61,7 +62,7 @@ export class JobsReader {
     for (const page of range(first, last)) {
       const document = byPage.get(page);
       if (!document) break;
-      const entries = JSON.parse(document.entries) as ImageEntry[];
+      const entries = unpack<ImageEntry[]>(document.entries);
       const from = Math.max(offset - page * IMAGES_PER_PAGE, 0);
       const to = Math.min(offset + limit - page * IMAGES_PER_PAGE, entries.length);
       images.push(...entries.slice(from, to));

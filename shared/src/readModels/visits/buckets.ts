@@ -1,16 +1,19 @@
+import type { Binary } from 'mongodb';
 import type { RecordedEvent } from '../../contracts/events';
+import { packJson, unpack } from '../../mongo/packed';
 
 /**
  * The visits read model as a handful of documents per query, each read by `_id` (an index lookup
  * on every server, the embedded one included): one bucket per store and UTC month (a store has a
  * few visits a day at most) and one per area and UTC day, holding those measured images, and a
- * directory per store of its months and per area of its days. A document's content is one JSON string, not subdocuments: the embedded
- * database's cost grows with every field it decodes (docs/DATABASE.md).
+ * directory per store of its months and per area of its days. A document's content is one packed
+ * list, not subdocuments: the embedded database's cost grows with every field it decodes and
+ * every byte of text it reads (docs/DATABASE.md).
  */
 export interface VisitBucketDocument {
   _id: string;
-  /** JSON: `VisitEntry[]` for a day's bucket, `string[]` (dates, or area codes) for a directory. */
-  entries: string;
+  /** Packed (shared/src/mongo/packed.ts): `VisitEntry[]` for a day's bucket, `string[]` (dates, or area codes) for a directory. */
+  entries: Binary | string;
 }
 
 /** One measured image as a bucket holds it. */
@@ -70,9 +73,9 @@ export class BucketContent {
   private readonly entries = new Map<string, VisitEntry>();
   private readonly members = new Set<string>();
 
-  static parse(json: string | undefined): BucketContent {
+  static parse(packed: Binary | string | undefined): BucketContent {
     const content = new BucketContent();
-    for (const item of json ? (JSON.parse(json) as Array<VisitEntry | string>) : []) content.add(item);
+    for (const item of packed ? unpack<Array<VisitEntry | string>>(packed) : []) content.add(item);
     return content;
   }
 
@@ -98,10 +101,10 @@ export class BucketContent {
   }
 
   /** The content in a canonical order, so equal buckets are equal documents however they were built. */
-  toJson(): string {
+  toPacked(): Binary {
     const members = [...this.members].sort();
     const entries = [...this.entries.values()].sort(compareEntries);
-    return JSON.stringify([...members, ...entries]);
+    return packJson(JSON.stringify([...members, ...entries]));
   }
 }
 

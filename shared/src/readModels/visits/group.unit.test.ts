@@ -1,16 +1,16 @@
+import type { VisitEntry } from './buckets';
 import { groupVisits } from './group';
 
-const image = (storeId: string, visitTime: string, perimeter: number | null, imageIndex = 0, jobId = 1) => ({
+const image = (storeId: string, visitTime: string, perimeter: number, imageIndex = 0, jobId = 1): VisitEntry => [
   storeId,
-  areaCode: '71',
-  storeName: `Store ${storeId}`,
-  visitTime: new Date(visitTime),
-  date: visitTime.slice(0, 10),
-  perimeter,
+  `Store ${storeId}`,
+  '71',
+  Date.parse(visitTime),
   jobId,
-  visitIndex: 0,
+  0,
   imageIndex,
-});
+  perimeter,
+];
 
 describe('groupVisits', () => {
   it('groups by store and date, in store, date, visit-time and submission order', () => {

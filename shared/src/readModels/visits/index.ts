@@ -5,5 +5,6 @@
  * (services/status-api/src/visits/query.ts) are the I/O at either end.
  */
 export * from './buckets';
+export * from './cancellations';
 export * from './group';
 export * from './reader';

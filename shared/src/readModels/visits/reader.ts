@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { unpack } from '../../mongo/packed';
 import { BucketContent, bucketKeys, periodsWithin, type VisitBucketDocument, type VisitEntry } from './buckets';
 import { groupVisits, type StoreVisits } from './group';
 
@@ -41,38 +42,23 @@ export async function findStoreVisits(db: Db, buckets: string, criteria: VisitsC
     bucketsToRead = perArea.flat();
   }
   const days = await readAll(collection, bucketsToRead);
+  const fromMs = criteria.from?.getTime();
+  const untilMs = criteria.until?.getTime();
   const matches = (entry: VisitEntry) =>
     (criteria.areaCode === undefined || entry[2] === criteria.areaCode) &&
-    (criteria.from === undefined || entry[3] >= criteria.from.getTime()) &&
-    (criteria.until === undefined || entry[3] < criteria.until.getTime());
-  return groupVisits(
-    days
-      .flatMap((day) => day.images)
-      .filter(matches)
-      .map(([storeId, storeName, areaCode, visitTimeMs, jobId, visitIndex, imageIndex, perimeter]) => {
-        const visitTime = new Date(visitTimeMs);
-        return {
-          storeId,
-          storeName,
-          areaCode,
-          visitTime,
-          date: visitTime.toISOString().slice(0, 10),
-          jobId,
-          visitIndex,
-          imageIndex,
-          perimeter,
-        };
-      }),
-  );
+    (fromMs === undefined || entry[3] >= fromMs) &&
+    (untilMs === undefined || entry[3] < untilMs);
+  return groupVisits(days.flat().filter(matches));
 }
 
 /** Reads buckets by `_id`, a bounded number at a time (a year of days is 366 lookups). */
-async function readAll(collection: Collection<VisitBucketDocument>, keys: string[]): Promise<BucketContent[]> {
-  const contents: BucketContent[] = [];
+async function readAll(collection: Collection<VisitBucketDocument>, keys: string[]): Promise<VisitEntry[][]> {
+  const contents: VisitEntry[][] = [];
   for (let start = 0; start < keys.length; start += READ_PARALLELISM) {
     const slice = keys.slice(start, start + READ_PARALLELISM);
     const documents = await Promise.all(slice.map((key) => collection.findOne({ _id: key })));
-    contents.push(...documents.map((document) => BucketContent.parse(document?.entries)));
+    // A day's bucket holds images only, stored as a set already: read as it is, no set rebuilt.
+    contents.push(...documents.map((document) => (document ? unpack<VisitEntry[]>(document.entries) : [])));
   }
   return contents;
 }
