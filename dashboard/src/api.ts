@@ -37,6 +37,13 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   return (await response.json()) as T;
 }
 
+/** POST a command that takes no body (cancel, retry); the answer's JSON, or throw its ApiError. */
+export async function postCommand<T>(path: string, headers: Record<string, string> = {}): Promise<T> {
+  const response = await apiFetch(path, { method: 'POST', headers: { accept: 'application/json', ...headers } });
+  if (!response.ok) throw await errorOf(response);
+  return (await response.json()) as T;
+}
+
 /** POST a JSON body; the answer's JSON, or throw its ApiError. */
 export async function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
   const response = await apiFetch(path, {

@@ -28,7 +28,8 @@ export interface FailureGroup {
 export function groupFailures(images: readonly JobImage[]): FailureGroup[] {
   const groups = new Map<string, FailureGroup>();
   for (const image of images) {
-    if (image.status !== 'failed') continue;
+    // A cancelled image counts among a job's failures, with `cancelled` as its reason.
+    if (image.status !== 'failed' && image.status !== 'cancelled') continue;
     const reason = reasonGroup(image.error ?? 'no reason recorded');
     const group = groups.get(reason) ?? { reason, count: 0, stores: [], example: image };
     group.count++;

@@ -32,7 +32,7 @@ describe('the live list', () => {
 });
 
 describe("a job's failures", () => {
-  it('group by the reason without its URL, most first, with the stores they hit', () => {
+  it('group by the reason without its URL, most first, with the stores they hit, cancelled ones too', () => {
     expect(reasonGroup('HTTP 404 fetching https://***@x.example/a.jpg?token=*** (after 3 attempts)')).toBe(
       'HTTP 404 fetching <url> (after 3 attempts)',
     );
@@ -42,10 +42,12 @@ describe("a job's failures", () => {
       image('S9', 'failed', 'unknown store_id S9'),
       image('S2', 'failed', 'HTTP 404 fetching http://x/b.jpg'),
       image('S1', 'failed', 'HTTP 404 fetching http://x/c.jpg'),
+      image('S2', 'cancelled', 'cancelled'),
     ]);
     expect(groups.map(({ reason, count, stores }) => ({ reason, count, stores }))).toEqual([
       { reason: 'HTTP 404 fetching <url>', count: 3, stores: ['S1', 'S2'] },
       { reason: 'unknown store_id S9', count: 1, stores: ['S9'] },
+      { reason: 'cancelled', count: 1, stores: ['S2'] },
     ]);
   });
 });

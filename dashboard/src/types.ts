@@ -1,5 +1,6 @@
 /** The API's answers as the page reads them: the types of the zod schemas the services answer with. */
 import type {
+  CancelResponse,
   DeadLettersBody,
   JobDetailBody,
   JobImagesPageBody,
@@ -7,24 +8,21 @@ import type {
   PipelineBody,
   ReadModelsBody,
   RedriveResultBody,
+  RetryResponse,
   StoreMasterBody,
 } from '@retail-pulse/shared/contracts/api';
 
 export type {
+  CancelResponse,
   DeadLettersBody,
   JobDetailBody,
   JobImagesPageBody,
   PipelineBody,
   ReadModelsBody,
   RedriveResultBody,
+  RetryResponse,
   StoreMasterBody,
 };
 export type JobSummary = JobsFeedEventBody['jobs'][number];
 export type JobImage = JobImagesPageBody['images'][number];
 export type DeadLetter = DeadLettersBody['letters'][number];
-
-/** `POST /api/jobs/{job_id}/retry`: the new job that retries the failed one's images. */
-export interface RetryAnswer {
-  job_id: number;
-  retry_of: number;
-}

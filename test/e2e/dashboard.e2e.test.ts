@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startHeldImages, type HeldImages } from '../support/heldImages';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { serviceEnv, startStack, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
@@ -12,7 +13,8 @@ import { createTestEnvironment, type TestEnvironment } from '../support/testEnvi
 /**
  * The operator dashboard as a person uses it, in Debian's Chromium, on the real stack with API keys
  * on: the page asks for a key, shows a submitted job appear and complete without a reload, opens a
- * job's page with a failed image's reason, and re-drives a real dead letter. Screenshots are
+ * job's page with a failed image's reason, cancels an ongoing job and retries it, and re-drives a
+ * real dead letter. Screenshots are
  * written to test-results/ (the README's comes from here).
  */
 const root = resolve(__dirname, '../..');
@@ -20,6 +22,7 @@ const screenshots = join(root, 'test-results');
 const KEY = 'dashboard-e2e-key';
 let environment: TestEnvironment;
 let images: ImageServer;
+let held: HeldImages;
 let stack: Stack;
 let browser: Browser;
 let page: Page;
@@ -51,6 +54,7 @@ beforeAll(async () => {
   mkdirSync(screenshots, { recursive: true });
   environment = await createTestEnvironment('dashboard');
   images = await startImageServer();
+  held = await startHeldImages();
   stack = await startStack(environment, {
     API_KEYS: KEY,
     INTERNAL_TOKEN: randomBytes(24).toString('hex'),
@@ -81,6 +85,7 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stopAll();
   await images?.close();
+  await held?.close();
   await environment?.cleanup();
 });
 
@@ -123,6 +128,40 @@ describe('the dashboard in a browser, with API keys on', () => {
     expect(await measured.locator('td').nth(4).innerText()).toBe('640×480');
     await page.locator('button', { hasText: 'Retry failed job' }).waitFor();
     await shoot('dashboard-job');
+    await page.getByRole('link', { name: '← All jobs' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+  });
+
+  it('cancels an ongoing job from its page, then retries its failed images as a new job', async () => {
+    // One image measured, one whose download waits: the job stays ongoing until it is cancelled.
+    const jobId = await submit([
+      visit('S00339218', [images.url('/img/shelf.jpg?job=cancel')]),
+      visit('S01408764', [held.url('cancel-me.jpg')]),
+    ]);
+    await page.locator(`tr[data-job-id="${jobId}"] a`).click();
+    await page.getByRole('heading', { name: `Job ${jobId}` }).waitFor();
+    await page.locator('.images-table tr[data-status="succeeded"]').waitFor();
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('.job-header .badge-failed').waitFor({ timeout: 30_000 });
+    const reasons = page.getByRole('region', { name: 'Failures by reason' }).locator('tbody td.reason:not(.muted)');
+    await reasons.getByText('cancelled', { exact: true }).waitFor();
+    await page.locator('.images-table tr[data-status="cancelled"]', { hasText: 'cancel-me.jpg' }).waitFor();
+    await page.getByText('Cancelled', { exact: true }).waitFor();
+    await shoot('dashboard-cancelled');
+
+    // The held download answers from now on: the retry's image is measured.
+    held.release();
+    await page.getByRole('button', { name: 'Retry failed job' }).click();
+    await page.waitForFunction((original) => location.hash !== `#/jobs/${original}`, jobId);
+    const retried = Number(/^#\/jobs\/(\d+)$/.exec(await page.evaluate(() => location.hash))?.[1]);
+    expect(retried).toBeGreaterThan(jobId);
+    await page.getByRole('heading', { name: `Job ${retried}` }).waitFor();
+    await page.getByRole('link', { name: `job ${jobId}` }).waitFor();
+    await page.locator('.job-header .badge-completed').waitFor({ timeout: 30_000 });
+    const rows = page.locator('.images-table tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().locator('td.url').innerText()).toBe(held.url('cancel-me.jpg'));
     await page.getByRole('link', { name: '← All jobs' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
   });

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { describeError, postJson } from '../api';
+import { describeError, postCommand } from '../api';
 import { formatAgo, formatDuration, formatTime } from '../format';
 import { useNow } from '../hooks';
 import { followEvents, type StreamState } from '../stream';
-import type { JobDetailBody, RetryAnswer } from '../types';
+import type { CancelResponse, JobDetailBody, RetryResponse } from '../types';
 import { FailureGroups, ImagesTable } from './JobImages';
 import { LiveIndicator } from './JobsTable';
 import { ProgressBar, StatusBadge } from './ProgressBar';
@@ -40,13 +40,16 @@ function JobActions({ job }: { job: JobDetailBody }) {
   const act = async (action: 'cancel' | 'retry') => {
     setBusy(true);
     try {
-      const answer = await postJson<unknown>(`/api/jobs/${job.job_id}/${action}`, {});
       if (action === 'retry') {
-        const { job_id: retried } = answer as RetryAnswer;
+        // One key per click: a retried request (a timeout, a double click) answers the same new job.
+        const { job_id: retried } = await postCommand<RetryResponse>(`/api/jobs/${job.job_id}/retry`, {
+          'idempotency-key': crypto.randomUUID(),
+        });
         setOutcome({ tone: 'good', text: `Retrying as job ${retried}.` });
         location.hash = `#/jobs/${retried}`;
       } else {
-        setOutcome({ tone: 'good', text: 'Cancellation recorded: images not yet processed will not be.' });
+        await postCommand<CancelResponse>(`/api/jobs/${job.job_id}/cancel`);
+        setOutcome({ tone: 'good', text: 'Cancellation recorded: images not processed yet will not be.' });
       }
     } catch (error) {
       setOutcome({ tone: 'bad', text: `Could not ${action} the job: ${describeError(error)}` });
@@ -106,6 +109,20 @@ export function JobPage({ jobId }: { jobId: number }) {
               <dd>{job.images.pending}</dd>
               <dt>Submitted</dt>
               <dd title={formatTime(job.submitted_at)}>{formatAgo(job.submitted_at, now)}</dd>
+              {job.retry_of !== undefined && (
+                <>
+                  <dt>Retry of</dt>
+                  <dd>
+                    <a href={`#/jobs/${job.retry_of}`}>job {job.retry_of}</a>
+                  </dd>
+                </>
+              )}
+              {job.cancelled_at !== undefined && (
+                <>
+                  <dt>Cancelled</dt>
+                  <dd title={formatTime(job.cancelled_at)}>{formatAgo(job.cancelled_at, now)}</dd>
+                </>
+              )}
               <dt>{job.settled_at ? 'Took' : 'Running for'}</dt>
               <dd title={job.settled_at ? formatTime(job.settled_at) : ''}>
                 {formatDuration((job.settled_at ? Date.parse(job.settled_at) : now) - Date.parse(job.submitted_at))}

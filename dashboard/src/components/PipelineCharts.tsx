@@ -69,6 +69,7 @@ export function PipelineCharts({ pipeline, error }: { pipeline: PipelineBody | u
         <TimeChart
           title="Latency"
           times={times}
+          spanGaps
           format={formatSeconds}
           series={[
             { label: 'download p50', color: '#2563eb', values: samples.map((s) => s.download_seconds.p50) },

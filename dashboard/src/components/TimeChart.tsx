@@ -19,6 +19,11 @@ interface TimeChartProps {
   filled?: boolean;
   /** Whole numbers only on the value axis (messages, events). */
   integer?: boolean;
+  /**
+   * Join the line across samples without a value (a latency with no downloads in an interval):
+   * otherwise a value between two gaps is a lone point, which a line chart does not draw.
+   */
+  spanGaps?: boolean;
 }
 
 /** Tick spacings of the time axis, in seconds: never finer than the one-second samples. */
@@ -70,7 +75,7 @@ function optionsOf(props: TimeChartProps, width: number): uPlot.Options {
         fill: props.filled ? `${series.color}22` : undefined,
         points: { show: false },
         value: (_plot: uPlot, value: number | null) => written(value),
-        spanGaps: false,
+        spanGaps: props.spanGaps ?? false,
       })),
     ],
   };
