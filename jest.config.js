@@ -1,7 +1,14 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared', '<rootDir>/services', '<rootDir>/cli', '<rootDir>/test', '<rootDir>/infra'],
+  roots: [
+    '<rootDir>/shared',
+    '<rootDir>/services',
+    '<rootDir>/cli',
+    '<rootDir>/test',
+    '<rootDir>/infra',
+    '<rootDir>/dashboard/src',
+  ],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   globalSetup: '<rootDir>/test/support/globalSetup.ts',

@@ -171,7 +171,19 @@ function serviceSpecs(
       name: 'status-api',
       entry: 'services/status-api/src/index.ts',
       port: config.STATUS_API_PORT,
-      env: { STATUS_API_PORT: String(config.STATUS_API_PORT), ...internalToken },
+      env: {
+        STATUS_API_PORT: String(config.STATUS_API_PORT),
+        // The dashboard's pipeline charts: every service whose metrics it samples, on this stack's ports.
+        PIPELINE_METRICS_SOURCES: [
+          `ingest=127.0.0.1:${config.INGEST_PORT}`,
+          `projection=127.0.0.1:${config.PROJECTION_HEALTH_PORT}`,
+          ...Array.from(
+            { length: processors },
+            (_, index) => `image-processor=127.0.0.1:${config.PROCESSOR_HEALTH_PORT + index}`,
+          ),
+        ].join(','),
+        ...internalToken,
+      },
     },
     {
       name: 'projection',

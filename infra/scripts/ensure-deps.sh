@@ -22,3 +22,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[deps] installing npm dependencies"
   npm install --no-save --no-audit --no-fund
 fi
+# The dashboard the gateway serves at / is built from dashboard/ (not committed), when missing or stale.
+bash infra/scripts/ensure-dashboard.sh

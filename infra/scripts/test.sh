@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash infra/scripts/ensure-deps.sh
 npx tsc -p tsconfig.json
+npx tsc -p dashboard/tsconfig.json
 npx eslint .
 npx prettier --check . >/dev/null
 exec npx jest "$@"

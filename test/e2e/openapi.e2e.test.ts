@@ -1,12 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import amqp from 'amqplib';
 import { chromium } from 'playwright-core';
-import { retailPulseOpenApi } from '@retail-pulse/shared/contracts/api';
+import { jobsFeedEventSchema, retailPulseOpenApi } from '@retail-pulse/shared/contracts/api';
 import { startHeldImages, type HeldImages } from '../support/heldImages';
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { DocumentedAnswers } from '../support/openapi';
+import { openEventStream } from '../support/sse';
 import { startStack, waitForTerminal, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
 
@@ -21,6 +24,8 @@ let stack: Stack;
 let answers: DocumentedAnswers;
 
 beforeAll(async () => {
+  // The dashboard's page is one of the routes: its build, made now if missing or stale.
+  execFileSync('bash', ['infra/scripts/ensure-dashboard.sh'], { cwd: resolve(__dirname, '../..'), stdio: 'inherit' });
   environment = await createTestEnvironment('openapi');
   images = await startImageServer();
   held = await startHeldImages();
@@ -204,6 +209,57 @@ describe('every documented answer, from the running stack', () => {
     expect((await ask(jobsRoute, '/api/jobs?status=lost')).status).toBe(400);
   });
 
+  it('operations: the pipeline, the store master, the read models, dead letters and a re-drive, the live list', async () => {
+    const pipeline = await ask({ path: '/api/ops/pipeline', method: 'get' }, '/api/ops/pipeline');
+    expect((pipeline.body as { sources: Array<{ name: string }> }).sources.map((source) => source.name)).toEqual([
+      'ingest',
+      'projection',
+      'image-processor',
+      'rabbitmq',
+    ]);
+    const storeMaster = await ask({ path: '/api/ops/store-master', method: 'get' }, '/api/ops/store-master');
+    expect(storeMaster.body).toMatchObject({ stores: 12, areas: 2 });
+    expect((await ask({ path: '/api/ops/read-models', method: 'get' }, '/api/ops/read-models/')).status).toBe(200);
+
+    // A malformed request on the work queue: the image-processor refuses it to the dead-letter queue.
+    const connection = await amqp.connect(environment.amqpUrl);
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.publish(environment.topology.names.workExchange, 'ImageRequested', Buffer.from('{}'), {
+        messageId: 'openapi-poison',
+        persistent: true,
+      });
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+    const lettersRoute = { path: '/api/ops/dead-letters', method: 'get' };
+    let letters = await ask(lettersRoute, '/api/ops/dead-letters');
+    for (let tries = 0; (letters.body as { count: number }).count === 0 && tries < 100; tries++) {
+      await new Promise((wait) => setTimeout(wait, 100));
+      letters = await ask(lettersRoute, '/api/ops/dead-letters');
+    }
+    expect(letters.body).toMatchObject({ count: 1, letters: [{ message_id: 'openapi-poison' }] });
+    expect((await ask(lettersRoute, '/api/ops/dead-letters?limit=0')).status).toBe(400);
+    const redriveRoute = { path: '/api/ops/dead-letters/redrive', method: 'post' };
+    const redriven = await ask(redriveRoute, '/api/ops/dead-letters/redrive', json({ message_id: 'openapi-poison' }));
+    expect(redriven.body).toMatchObject({ found: 1, redriven: 1 });
+    expect((await ask(redriveRoute, '/api/ops/dead-letters/redrive', json({ message_id: 'nobody' }))).status).toBe(404);
+    expect((await ask(redriveRoute, '/api/ops/dead-letters/redrive/', json({ queue: 'nowhere' }))).status).toBe(400);
+    const text = { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' };
+    expect((await ask(redriveRoute, '/api/ops/dead-letters/redrive', text)).status).toBe(415);
+
+    // The live list: its first event holds the newest jobs, as the document says.
+    const feed = await openEventStream(`${stack.baseUrl}/api/jobs/events`);
+    const first = await feed.next();
+    await feed.close();
+    const documented = answers.answerOf('/api/jobs/events', 'get', 200);
+    expect(
+      answers.problems(documented, { contentType: feed.contentType, body: first!.data, headers: new Headers() }),
+    ).toEqual([]);
+    expect(jobsFeedEventSchema.parse(JSON.parse(first!.data)).jobs.length).toBeGreaterThan(0);
+  });
+
   it('cancel: 202, then 409 once settled, 404 and 400; retry: 201, 409, 404 and 400', async () => {
     const { job_id: jobId } = (
       await ask(
@@ -247,6 +303,10 @@ describe('every documented answer, from the running stack', () => {
     expect((await ask({ path: '/docs', method: 'get' }, '/docs')).status).toBe(200);
     expect((await ask({ path: '/docs/{file}', method: 'get' }, '/docs/swagger-ui.css')).status).toBe(200);
     expect((await ask({ path: '/docs/{file}', method: 'get' }, '/docs/nothing.js')).status).toBe(404);
+    const dashboard = await ask({ path: '/', method: 'get' }, '/');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(dashboard.body as string)?.[1];
+    expect((await ask({ path: '/assets/{file}', method: 'get' }, script!)).status).toBe(200);
+    expect((await ask({ path: '/assets/{file}', method: 'get' }, '/assets/nothing.js')).status).toBe(404);
   });
 });
 
@@ -272,15 +332,23 @@ describe('the reference page', () => {
       await page.locator('.opblock').first().waitFor();
       const shown = await page.locator('.opblock-summary-path').allInnerTexts();
       expect(shown.map((path) => path.replace(/\u200b/g, '').trim()).sort()).toEqual([
+        '/',
         '/api/jobs',
+        '/api/jobs/events',
         '/api/jobs/{job_id}',
         '/api/jobs/{job_id}/cancel',
         '/api/jobs/{job_id}/events',
         '/api/jobs/{job_id}/images',
         '/api/jobs/{job_id}/retry',
+        '/api/ops/dead-letters',
+        '/api/ops/dead-letters/redrive',
+        '/api/ops/pipeline',
+        '/api/ops/read-models',
+        '/api/ops/store-master',
         '/api/status',
         '/api/submit/',
         '/api/visits',
+        '/assets/{file}',
         '/docs',
         '/docs/{file}',
         '/openapi.json',

@@ -99,6 +99,7 @@ export async function startStack(environment: TestEnvironment, extraEnv: Record<
     STATUS_API_PORT: String(ports['status-api']),
     PROJECTION_HEALTH_PORT: String(ports.projection),
     PROCESSOR_HEALTH_PORT: String(ports['image-processor']),
+    PIPELINE_METRICS_SOURCES: `ingest=127.0.0.1:${ports.ingest},projection=127.0.0.1:${ports.projection},image-processor=127.0.0.1:${ports['image-processor']}`,
     STORE_MASTER_FILE: resolve(root, 'infra/data/sample-stores.csv'),
     // The test images are served from 127.0.0.1, which the SSRF guard refuses by default.
     IMAGE_ALLOW_PRIVATE_NETWORKS: 'true',

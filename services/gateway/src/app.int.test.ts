@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -8,6 +9,7 @@ import { RawConnection, rawRequest } from '../../../test/support/rawHttp';
 import { ApiKeys, RateLimiter } from './access';
 import { Readiness } from '@retail-pulse/shared/service';
 import { createGatewayApp } from './app';
+import { Dashboard } from './dashboard';
 import { UpstreamService } from './forward';
 
 /** The front door over real sockets, before a plain HTTP server that records what reaches it. */
@@ -44,6 +46,7 @@ beforeAll(async () => {
     upstreams: { ingest: services[0]!, statusApi: services[1]! },
     apiKeys: new ApiKeys(undefined),
     rateLimiter: new RateLimiter(0, 1),
+    dashboard: new Dashboard(tmpdir()),
     maxBodyBytes,
     health: { readiness: new Readiness({}, createLogger('gateway-test', 'silent' as 'info')) },
     logger: createLogger('gateway-test', 'silent' as 'info'),

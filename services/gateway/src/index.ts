@@ -5,6 +5,7 @@ import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/service';
 import { ApiKeys, RateLimiter } from './access';
 import { createGatewayApp } from './app';
+import { Dashboard, dashboardBuildDir } from './dashboard';
 import { UpstreamService } from './forward';
 import { upstreamProbe } from './upstreams';
 
@@ -69,9 +70,14 @@ runService('gateway', async () => {
       logger,
     ),
   };
+  const dashboard = new Dashboard(dashboardBuildDir());
+  if (!dashboard.built) {
+    logger.warn({ dir: dashboard.buildDir }, 'the dashboard is not built (npm run build -w dashboard): / answers 503');
+  }
   const app = createGatewayApp({
     upstreams,
     apiKeys,
+    dashboard,
     rateLimiter: new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
     maxBodyBytes: config.MAX_BODY_BYTES,
     health,

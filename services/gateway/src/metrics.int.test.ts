@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@retail-pulse/shared/config';
@@ -5,6 +6,7 @@ import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Readiness, ServiceMetrics } from '@retail-pulse/shared/service';
 import { ApiKeys, RateLimiter } from './access';
 import { createGatewayApp } from './app';
+import { Dashboard } from './dashboard';
 import { UpstreamService } from './forward';
 
 /** The gateway's `/metrics` with API keys on, over real sockets, before a plain HTTP server. */
@@ -34,6 +36,7 @@ beforeAll(async () => {
     apiKeys: new ApiKeys(KEY),
     // One request per client per 100 s: the second API request is a 429.
     rateLimiter: new RateLimiter(0.01, 1),
+    dashboard: new Dashboard(tmpdir()),
     maxBodyBytes: 64 * 1024,
     health: { readiness: new Readiness({}, logger), metrics: new ServiceMetrics() },
     logger,

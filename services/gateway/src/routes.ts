@@ -14,12 +14,15 @@ export interface Upstreams {
 /** What the gateway serves itself: the API's OpenAPI document and its reference page (reference.ts). */
 export type ReferenceResource = 'document' | 'page' | 'asset';
 
+/** The operator dashboard's page and its built files (dashboard.ts). */
+export type DashboardResource = 'page' | 'asset';
+
 /** A path's route: a service behind the gateway, or a resource of the gateway's own, and the methods it takes. */
 export type Route = {
   /** The route's pattern, as the metrics name it (never the raw path). */
   pattern: string;
   methods: readonly string[];
-} & ({ upstream: keyof Upstreams } | { reference: ReferenceResource });
+} & ({ upstream: keyof Upstreams } | { reference: ReferenceResource } | { dashboard: DashboardResource });
 
 /**
  * The public API, once: which service answers each path, and to which methods. Every path here is
@@ -30,6 +33,11 @@ const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
   { path: /^\/api\/status\/?$/, route: { pattern: '/api/status', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
   { path: /^\/api\/visits\/?$/, route: { pattern: '/api/visits', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
   { path: /^\/api\/jobs\/?$/, route: { pattern: '/api/jobs', upstream: 'statusApi', methods: ['GET', 'HEAD'] } },
+  // Before `/api/jobs/{job_id}`, which it would otherwise be taken for.
+  {
+    path: /^\/api\/jobs\/events\/?$/,
+    route: { pattern: '/api/jobs/events', upstream: 'statusApi', methods: ['GET'] },
+  },
   {
     path: /^\/api\/jobs\/[^/]+\/?$/,
     route: { pattern: '/api/jobs/{job_id}', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
@@ -50,6 +58,28 @@ const routeTable: ReadonlyArray<{ path: RegExp; route: Route }> = [
     path: /^\/api\/jobs\/[^/]+\/retry\/?$/,
     route: { pattern: '/api/jobs/{job_id}/retry', upstream: 'ingest', methods: ['POST'] },
   },
+  {
+    path: /^\/api\/ops\/pipeline\/?$/,
+    route: { pattern: '/api/ops/pipeline', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
+  },
+  {
+    path: /^\/api\/ops\/store-master\/?$/,
+    route: { pattern: '/api/ops/store-master', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
+  },
+  {
+    path: /^\/api\/ops\/read-models\/?$/,
+    route: { pattern: '/api/ops/read-models', upstream: 'statusApi', methods: ['GET', 'HEAD'] },
+  },
+  {
+    path: /^\/api\/ops\/dead-letters\/?$/,
+    route: { pattern: '/api/ops/dead-letters', upstream: 'ingest', methods: ['GET', 'HEAD'] },
+  },
+  {
+    path: /^\/api\/ops\/dead-letters\/redrive\/?$/,
+    route: { pattern: '/api/ops/dead-letters/redrive', upstream: 'ingest', methods: ['POST'] },
+  },
+  { path: /^\/$/, route: { pattern: '/', dashboard: 'page', methods: ['GET', 'HEAD'] } },
+  { path: /^\/assets\/[^/]+$/, route: { pattern: '/assets/{file}', dashboard: 'asset', methods: ['GET', 'HEAD'] } },
   { path: /^\/openapi\.json$/, route: { pattern: '/openapi.json', reference: 'document', methods: ['GET', 'HEAD'] } },
   { path: /^\/docs\/?$/, route: { pattern: '/docs', reference: 'page', methods: ['GET', 'HEAD'] } },
   { path: /^\/docs\/[^/]+$/, route: { pattern: '/docs/{file}', reference: 'asset', methods: ['GET', 'HEAD'] } },

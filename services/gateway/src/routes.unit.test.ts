@@ -19,6 +19,12 @@ describe('routeFor', () => {
     ['/api/jobs/12/cancel/', 'ingest', 'POST'],
     ['/api/jobs/12/retry', 'ingest', 'POST'],
     ['/api/jobs/12/retry/', 'ingest', 'POST'],
+    ['/api/jobs/events', 'statusApi', 'GET'],
+    ['/api/ops/pipeline', 'statusApi', 'GET'],
+    ['/api/ops/store-master', 'statusApi', 'GET'],
+    ['/api/ops/read-models/', 'statusApi', 'GET'],
+    ['/api/ops/dead-letters', 'ingest', 'GET'],
+    ['/api/ops/dead-letters/redrive', 'ingest', 'POST'],
   ])('%s → %s (%s)', (path, upstream, method) => {
     const route = routeFor(path);
     expect(route && 'upstream' in route ? route.upstream : undefined).toBe(upstream);
@@ -37,7 +43,26 @@ describe('routeFor', () => {
   });
 
   it.each([
-    '/',
+    ['/', 'page'],
+    ['/assets/index-Baocs3zN.js', 'asset'],
+  ])('%s is the dashboard %s, served by the gateway', (path, resource) => {
+    const route = routeFor(path);
+    expect(route && 'dashboard' in route ? route.dashboard : undefined).toBe(resource);
+    expect(route?.methods).toEqual(['GET', 'HEAD']);
+  });
+
+  it('takes /api/jobs/events for the live list, never for a job id', () => {
+    expect(routeFor('/api/jobs/events')?.pattern).toBe('/api/jobs/events');
+    expect(routeFor('/api/jobs/events/')?.pattern).toBe('/api/jobs/events');
+    expect(routeFor('/api/jobs/eventsx')?.pattern).toBe('/api/jobs/{job_id}');
+  });
+
+  it.each([
+    '/index.html',
+    '/assets',
+    '/assets/a/b',
+    '/api/ops',
+    '/api/ops/dead-letters/x',
     '/api',
     '/api/submitx',
     '/api/status/1',
@@ -75,6 +100,14 @@ describe('the route table and the OpenAPI document', () => {
       '/api/jobs/job_id/images',
       '/api/jobs/job_id/cancel',
       '/api/jobs/job_id/retry',
+      '/api/jobs/events',
+      '/api/ops/pipeline',
+      '/api/ops/store-master',
+      '/api/ops/read-models',
+      '/api/ops/dead-letters',
+      '/api/ops/dead-letters/redrive',
+      '/',
+      '/assets/file',
       '/openapi.json',
       '/docs',
       '/docs/file',

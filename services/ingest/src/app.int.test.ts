@@ -48,6 +48,7 @@ async function startIngest(
     limits,
     webhooksEnabled,
     maxBodyBytes: 64 * 1024,
+    deadLetters: { amqpUrl: environment.amqpUrl, topology: environment.topology },
     metrics: new SubmitMetrics(metrics),
     health: {
       metrics,
@@ -324,6 +325,78 @@ describe('submit with an Idempotency-Key', () => {
       expect(await (await keyed(ingest.url, 'daily', job)).json()).toEqual({ job_id: later });
     } finally {
       await closeServer(ingest.server);
+      await broker.close();
+    }
+  });
+});
+
+describe('dead letters over HTTP', () => {
+  it('lists them with their reasons, re-drives one by message id, and refuses what it cannot do', async () => {
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'ingest-test' });
+    await broker.start();
+    const { url, server } = await startIngest(broker);
+    const { names } = environment.topology;
+    const letter = (messageId: string, reason: string) =>
+      broker.publishRaw(names.deadLetterExchange, '', Buffer.from(`{"url":"https://me:secret@x.example/a.jpg"}`), {
+        messageId,
+        headers: { 'x-rp-queue': names.imageRequestsQueue, 'x-rp-reason': reason },
+      });
+    const redrive = (body: unknown) =>
+      fetch(`${url}/api/ops/dead-letters/redrive`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const connection = await amqp.connect(environment.amqpUrl);
+    try {
+      await letter('poison-1', 'message failed validation: version: Invalid input: expected 1');
+      await letter('poison-2', 'handler kept failing');
+      const listed = await fetch(`${url}/api/ops/dead-letters?limit=10`);
+      expect(listed.status).toBe(200);
+      expect(await listed.json()).toEqual({
+        queue: names.deadLetterQueue,
+        count: 2,
+        letters: [
+          {
+            message_id: 'poison-1',
+            queue: names.imageRequestsQueue,
+            reason: 'message failed validation: version: Invalid input: expected 1',
+            dead_lettered_at: null,
+            redriven: 0,
+            preview: '{"url":"https://***@x.example/a.jpg"}',
+          },
+          expect.objectContaining({ message_id: 'poison-2', reason: 'handler kept failing' }),
+        ],
+      });
+
+      const one = await redrive({ message_id: 'poison-2' });
+      expect([one.status, await one.json()]).toEqual([
+        200,
+        { found: 2, redriven: 1, kept: { no_source_queue: 0, other_queue: 0, other_message: 1, redrive_limit: 0 } },
+      ]);
+      const channel = await connection.createChannel();
+      const back = await channel.get(names.imageRequestsQueue, { noAck: true });
+      expect(back && back.properties.messageId).toBe('poison-2');
+
+      const unknown = await redrive({ message_id: 'poison-9' });
+      expect([unknown.status, await unknown.json()]).toEqual([
+        404,
+        { error: 'no dead letter has message id poison-9' },
+      ]);
+      const wrongQueue = await redrive({ queue: 'rp.nowhere' });
+      expect(wrongQueue.status).toBe(400);
+      expect(((await wrongQueue.json()) as { error: string }).error).toMatch(/^queue must be one of /);
+      expect((await redrive({ messageId: 'camelCase' })).status).toBe(400);
+      const notJson = await fetch(`${url}/api/ops/dead-letters/redrive`, { method: 'POST', body: 'x' });
+      expect(notJson.status).toBe(415);
+      expect((await fetch(`${url}/api/ops/dead-letters?limit=0`)).status).toBe(400);
+
+      const all = await redrive({});
+      expect(((await all.json()) as { redriven: number }).redriven).toBe(1);
+      expect(((await (await fetch(`${url}/api/ops/dead-letters`)).json()) as { count: number }).count).toBe(0);
+    } finally {
+      await connection.close();
+      await closeServer(server);
       await broker.close();
     }
   });

@@ -5,6 +5,7 @@ import type { Logger } from '@retail-pulse/shared/config';
 import { bodyReadError, contentCodingOf, createJsonApi, HttpError } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
+import { deadLetterHandlers, type DeadLetterDependencies } from './deadLetters/route';
 import { cancelJobRoute } from './cancelJob/route';
 import type { Db } from 'mongodb';
 import type { JobStates } from './jobState';
@@ -17,6 +18,7 @@ export interface IngestAppOptions extends SubmitDependencies {
   /** The read models a retry reads its job's failed images from. */
   db: Db;
   maxBodyBytes: number;
+  deadLetters: DeadLetterDependencies;
   health: Health;
   /** When set, only requests forwarded by the gateway (carrying it) are answered. */
   internalToken?: string;
@@ -47,6 +49,14 @@ export function createIngestApp(options: IngestAppOptions): Koa {
   // Commands on a job take no body: whatever one holds is left unread (Node drops it).
   router.post(['/api/jobs/:jobId/cancel', '/api/jobs/:jobId/cancel/'], cancelJobRoute(options));
   router.post(['/api/jobs/:jobId/retry', '/api/jobs/:jobId/retry/'], retryJobRoute(options));
+  const deadLetters = deadLetterHandlers(options.deadLetters);
+  router.get(['/api/ops/dead-letters', '/api/ops/dead-letters/'], deadLetters.list);
+  router.post(
+    ['/api/ops/dead-letters/redrive', '/api/ops/dead-letters/redrive/'],
+    requireJson,
+    parseJson,
+    deadLetters.redrive,
+  );
   return createJsonApi({
     ...options,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),

@@ -68,6 +68,7 @@ async function startIngest(broker: Broker): Promise<{ url: string; server: Serve
     jobStates: new JobStates(environment.db),
     limits,
     maxBodyBytes: 64 * 1024,
+    deadLetters: { amqpUrl: environment.amqpUrl, topology: environment.topology },
     webhooksEnabled: false,
     metrics: new SubmitMetrics(metrics),
     health: {

@@ -65,6 +65,7 @@ runService('ingest', async () => {
     },
     webhooksEnabled: config.WEBHOOK_SECRET !== undefined,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    deadLetters: { amqpUrl: config.AMQP_URL, topology: broker.topology },
     metrics: new SubmitMetrics(metrics),
     health: {
       metrics,

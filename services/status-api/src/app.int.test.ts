@@ -17,6 +17,11 @@ import { VisitsModel } from '../../projection/src/visits/model';
 import { anImageFailed, anImageProcessed, recorded } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createStatusApp } from './app';
+import { JobsFeed } from './jobs/feed';
+import { ReadModelsStatus } from './ops/readModels';
+import { StoreMasterStatus } from './ops/storeMaster';
+import { PipelineSampler } from './pipeline/sampler';
+import { QueueDepths } from './pipeline/queueDepths';
 import { JobEvents } from './jobs/events';
 import { JobsQuery } from './jobs/query';
 import { JobStatusQuery } from './jobStatus/query';
@@ -95,6 +100,18 @@ beforeAll(async () => {
       heartbeatMs: 1_000,
       logger,
     }),
+    jobsFeed: new JobsFeed(new JobsQuery(db, new ActiveReadModels(db, 0)), { pollMs: 50, heartbeatMs: 1_000, logger }),
+    ops: {
+      pipeline: new PipelineSampler({
+        sources: [],
+        queueDepths: new QueueDepths(environment.amqpUrl, [], logger),
+        sampleMs: 1_000,
+        windowSeconds: 60,
+        logger,
+      }),
+      storeMaster: new StoreMasterStatus(db, storeMaster),
+      readModels: new ReadModelsStatus(db),
+    },
     health: { readiness: new Readiness({ database: { probe: databaseProbe(db) } }, logger) },
     logger,
   });
@@ -177,5 +194,67 @@ describe('status API on a real MongoDB-protocol server', () => {
     await new ProjectionState(db).setActive({ jobStatus: 2, visits: 2, jobs: 2 });
     expect(await get('/api/status?jobid=11')).toEqual({ status: 200, body: '{"status":"completed","job_id":11}' });
     expect(JSON.parse((await get('/api/visits?area=100')).body)).toEqual({ results: [] });
+  });
+});
+
+describe('what the status API tells an operator', () => {
+  it('names the store master in use: its version, size, source and import time', async () => {
+    const answer = await get('/api/ops/store-master');
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({
+      version: 1,
+      stores: 3,
+      areas: 2,
+      checksum: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      source: 'the test',
+      imported_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+  });
+
+  it('tells the generations served, how far each has folded the log, and the last replay', async () => {
+    const state = new ProjectionState(environment.db);
+    await state.setActive({ jobStatus: 2, visits: 2, jobs: 1 });
+    await state.reserveThrough(40, 7);
+    for (const model of ['jobStatus', 'visits', 'jobs'] as const) await state.saveCheckpoint(model, 1, 30);
+    await state.saveCheckpoint('jobStatus', 2, 40);
+    await state.saveCheckpoint('visits', 2, 38);
+    const startedAt = new Date('2026-12-01T10:00:00Z');
+    await state.saveReplayProgress({
+      status: 'running',
+      generation: 3,
+      models: ['jobs'],
+      events: 12,
+      total: 40,
+      startedAt,
+      updatedAt: new Date('2026-12-01T10:00:02Z'),
+      finishedAt: null,
+    });
+    const answer = await get('/api/ops/read-models');
+    expect(answer.status).toBe(200);
+    const at = (model: string, generation: number, checkpoint: number, served: boolean) => ({
+      model,
+      checkpoint,
+      served,
+      updated_at: expect.stringMatching(/^\d{4}-/),
+    });
+    expect(JSON.parse(answer.body)).toEqual({
+      served: { jobStatus: 2, visits: 2, jobs: 1 },
+      switched_at: expect.stringMatching(/^\d{4}-/),
+      log_position: 40,
+      generations: [
+        { generation: 2, models: [at('jobStatus', 2, 40, true), at('visits', 2, 38, true)] },
+        { generation: 1, models: [at('jobStatus', 1, 30, false), at('visits', 1, 30, false), at('jobs', 1, 30, true)] },
+      ],
+      replay: {
+        status: 'running',
+        generation: 3,
+        models: ['jobs'],
+        events: 12,
+        total: 40,
+        started_at: '2026-12-01T10:00:00.000Z',
+        updated_at: '2026-12-01T10:00:02.000Z',
+        finished_at: null,
+      },
+    });
   });
 });

@@ -5,8 +5,10 @@ import { createJsonApi } from '@retail-pulse/shared/http';
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
 import type { JobEvents } from './jobs/events';
+import type { JobsFeed } from './jobs/feed';
 import type { JobsQuery } from './jobs/query';
 import { parseJobId, unknownJob, type JobStatusQuery } from './jobStatus/query';
+import { mountOpsRoutes, type OpsStatus } from './ops/routes';
 import { parseVisitsParams } from './visits/params';
 import type { VisitsQuery } from './visits/query';
 
@@ -15,6 +17,8 @@ export interface StatusAppOptions {
   visits: VisitsQuery;
   jobs: JobsQuery;
   jobEvents: JobEvents;
+  jobsFeed: JobsFeed;
+  ops: OpsStatus;
   health: Health;
   /** When set, only requests forwarded by the gateway (carrying it) are answered. */
   internalToken?: string;
@@ -39,6 +43,8 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   router.get(['/api/jobs', '/api/jobs/'], async (ctx) => {
     ctx.body = await options.jobs.list(ctx.query);
   });
+  // Before `/api/jobs/:jobId`, which would take `events` for a job id.
+  router.get(['/api/jobs/events', '/api/jobs/events/'], (ctx) => options.jobsFeed.serve(ctx));
   router.get(['/api/jobs/:jobId', '/api/jobs/:jobId/'], async (ctx) => {
     ctx.body = await options.jobs.detail(ctx.params.jobId!, ctx.query);
   });
@@ -48,6 +54,7 @@ export function createStatusApp(options: StatusAppOptions): Koa {
   router.get(['/api/jobs/:jobId/images', '/api/jobs/:jobId/images/'], async (ctx) => {
     ctx.body = await options.jobs.images(ctx.params.jobId!, ctx.query);
   });
+  mountOpsRoutes(router, options.ops);
   return createJsonApi({
     ...options,
     mount: (app) => app.use(router.routes()).use(router.allowedMethods({ throw: false })),

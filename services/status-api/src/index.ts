@@ -9,8 +9,13 @@ import { Readiness, runService, ServiceMetrics } from '@retail-pulse/shared/serv
 import { followStoreMaster, StoreMaster, storeMasterConfigShape } from '@retail-pulse/shared/storeMaster';
 import { createStatusApp } from './app';
 import { JobEvents } from './jobs/events';
+import { JobsFeed } from './jobs/feed';
 import { JobsQuery } from './jobs/query';
 import { JobStatusQuery } from './jobStatus/query';
+import { ReadModelsStatus } from './ops/readModels';
+import { StoreMasterStatus } from './ops/storeMaster';
+import { metricsSourcesSchema, PipelineSampler } from './pipeline/sampler';
+import { QueueDepths } from './pipeline/queueDepths';
 import { ActiveReadModels } from './readModels';
 import { VisitsQuery } from './visits/query';
 
@@ -23,6 +28,14 @@ const configSchema = z.object({
   STATUS_API_PORT: env.int(8082, 0, 65_535),
   /** How often a job's event stream reads the job again (`GET /api/jobs/{id}/events`). */
   JOB_EVENTS_POLL_MS: env.int(500, 50, 60_000),
+  /** How often the newest jobs are read for the live list (`GET /api/jobs/events`), while it is followed. */
+  JOBS_FEED_POLL_MS: env.int(1_000, 100, 60_000),
+  /** Whose `/metrics` the pipeline's figures come from (`GET /api/ops/pipeline`): role=host:port, comma-separated. */
+  PIPELINE_METRICS_SOURCES: metricsSourcesSchema.prefault(
+    'ingest=127.0.0.1:8081,projection=127.0.0.1:8083,image-processor=127.0.0.1:8084',
+  ),
+  PIPELINE_SAMPLE_MS: env.int(5_000, 200, 300_000),
+  PIPELINE_WINDOW_SECONDS: env.int(600, 10, 86_400),
 });
 
 runService('status-api', async () => {
@@ -54,11 +67,26 @@ runService('status-api', async () => {
   observeBroker(metrics, broker);
   const jobs = new JobsQuery(db, readModels);
   const jobEvents = new JobEvents(jobs, { pollMs: config.JOB_EVENTS_POLL_MS, heartbeatMs: 15_000, logger });
+  const jobsFeed = new JobsFeed(jobs, { pollMs: config.JOBS_FEED_POLL_MS, heartbeatMs: 15_000, logger });
+  const pipeline = new PipelineSampler({
+    sources: config.PIPELINE_METRICS_SOURCES,
+    queueDepths: new QueueDepths(
+      config.AMQP_URL,
+      broker.topology.queues.map((queue) => queue.name),
+      logger,
+    ),
+    sampleMs: config.PIPELINE_SAMPLE_MS,
+    windowSeconds: config.PIPELINE_WINDOW_SECONDS,
+    logger,
+  });
+  pipeline.start();
   const app = createStatusApp({
     jobStatus,
     visits: new VisitsQuery(db, readModels, storeMaster),
     jobs,
     jobEvents,
+    jobsFeed,
+    ops: { pipeline, storeMaster: new StoreMasterStatus(db, storeMaster), readModels: new ReadModelsStatus(db) },
     health: {
       metrics,
       readiness: new Readiness(
@@ -85,6 +113,8 @@ runService('status-api', async () => {
     stopSteps: [
       // Open event streams end first (their clients reconnect elsewhere), or the server never closes.
       () => jobEvents.closeAll(),
+      () => jobsFeed.closeAll(),
+      () => pipeline.stop(),
       () => closeServer(server),
       () => broker.close(),
       () => storeMaster.stop(),

@@ -1,4 +1,5 @@
-import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from '../config/logger';
 import type { Health } from '../service/healthServer';
@@ -92,6 +93,7 @@ export function listen(app: Koa, port: number, host: string, options: ListenOpti
     const server = createServer(serverOptions, app.callback());
     server.keepAliveTimeout = 65_000;
     answerMalformedRequests(server);
+    trackUnusedConnections(server);
     server.once('listening', () => resolve(server));
     server.once('error', reject);
     server.listen(port, host);
@@ -111,9 +113,29 @@ export async function serveApi(
   return server;
 }
 
+/** Connections of a server that have not sent a request yet (see closeServer). */
+const unusedConnections = new WeakMap<Server, Set<Socket>>();
+
+function trackUnusedConnections(server: Server): void {
+  const unused = new Set<Socket>();
+  unusedConnections.set(server, unused);
+  server.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage) => unused.delete(request.socket));
+}
+
+/**
+ * Stops taking connections and resolves once the open ones are done. Idle kept-alive connections
+ * are closed at once, and so are connections that never sent a request: Node counts those as
+ * busy, and the gateway's connection pool opens one to a service after a client left an event
+ * stream mid-way, which held every stop for the whole stop timeout.
+ */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
+    for (const socket of unusedConnections.get(server) ?? []) socket.destroy();
   });
 }

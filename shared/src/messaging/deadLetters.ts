@@ -56,9 +56,19 @@ export function describeDeadLetter(message: amqp.GetMessage): DeadLetter {
 
 /** Lists up to `limit` dead letters without removing them (they are returned to the queue). */
 export async function listDeadLetters(amqpUrl: string, topology: Topology, limit: number): Promise<DeadLetter[]> {
+  return (await inspectDeadLetters(amqpUrl, topology, limit)).letters;
+}
+
+/** How many letters the dead-letter queue holds, and the first `limit` of them, left in place. */
+export async function inspectDeadLetters(
+  amqpUrl: string,
+  topology: Topology,
+  limit: number,
+): Promise<{ count: number; letters: DeadLetter[] }> {
   const { connection } = await connectToAnyNode(amqpUrl);
   try {
     const channel = await connection.createChannel();
+    const { messageCount } = await channel.checkQueue(topology.names.deadLetterQueue);
     const seen: DeadLetter[] = [];
     const held: amqp.GetMessage[] = [];
     for (let message; held.length < limit && (message = await channel.get(topology.names.deadLetterQueue));) {
@@ -67,14 +77,14 @@ export async function listDeadLetters(amqpUrl: string, topology: Topology, limit
     }
     if (held.length > 0) channel.nackAll(true);
     await channel.close();
-    return seen;
+    return { count: messageCount, letters: seen };
   } finally {
     await connection.close();
   }
 }
 
 /** Why a letter stayed in the dead-letter queue. */
-export type KeepReason = 'noSourceQueue' | 'otherQueue' | 'redriveLimit';
+export type KeepReason = 'noSourceQueue' | 'otherQueue' | 'otherMessage' | 'redriveLimit';
 
 export interface RedriveResult {
   /** Letters in the dead-letter queue when the re-drive started; it looks at no more than these. */
@@ -102,7 +112,9 @@ function redriveDecision(
   known: ReadonlySet<string>,
   onlyQueue: string | undefined,
   maxRedrives: number,
+  onlyMessage?: string,
 ): { sendTo: string } | { keep: KeepReason } {
+  if (onlyMessage !== undefined && letter.messageId !== onlyMessage) return { keep: 'otherMessage' };
   if (!letter.queue || !known.has(letter.queue)) return { keep: 'noSourceQueue' };
   if (onlyQueue && letter.queue !== onlyQueue) return { keep: 'otherQueue' };
   if (letter.redriven >= maxRedrives) return { keep: 'redriveLimit' };
@@ -111,7 +123,7 @@ function redriveDecision(
 
 /**
  * Sends dead letters back to the queues they came from (optionally only those of one queue), each
- * confirmed by the broker before it leaves the dead-letter queue. Only the letters there at the
+ * confirmed by the broker before it leaves the dead-letter queue (or only the one with `messageId`). Only the letters there at the
  * start are looked at (the queue's count then, at most `limit`): the queue is read in order, so a
  * letter that a consumer dead-letters again at once queues up behind them and waits for the next
  * re-drive. A letter already re-driven `maxRedrives` times is kept.
@@ -119,7 +131,7 @@ function redriveDecision(
 export async function redriveDeadLetters(
   amqpUrl: string,
   topology: Topology,
-  options: { limit: number; queue?: string; maxRedrives?: number },
+  options: { limit: number; queue?: string; maxRedrives?: number; messageId?: string },
 ): Promise<RedriveResult> {
   const maxRedrives = options.maxRedrives ?? DEFAULT_MAX_REDRIVES;
   const known = new Set(topology.queues.map((queue) => queue.name));
@@ -131,7 +143,7 @@ export async function redriveDeadLetters(
     const result: RedriveResult = {
       found: messageCount,
       redriven: 0,
-      kept: { noSourceQueue: 0, otherQueue: 0, redriveLimit: 0 },
+      kept: { noSourceQueue: 0, otherQueue: 0, otherMessage: 0, redriveLimit: 0 },
     };
     // Kept letters stay unacked until the end, so the reads below never meet them again.
     const keep: amqp.GetMessage[] = [];
@@ -139,7 +151,7 @@ export async function redriveDeadLetters(
       const message = await reader.get(topology.names.deadLetterQueue);
       if (!message) break;
       const letter = describeDeadLetter(message);
-      const decision = redriveDecision(letter, known, options.queue, maxRedrives);
+      const decision = redriveDecision(letter, known, options.queue, maxRedrives, options.messageId);
       if ('keep' in decision) {
         keep.push(message);
         result.kept[decision.keep]++;

@@ -28,6 +28,23 @@ export interface LogStateDocument {
   highestJobId: number;
 }
 
+/**
+ * What the last `npm run replay` wrote of itself while it ran: operators' information only, never
+ * read by a fold, so nothing a replay or a restore reproduces depends on it.
+ */
+export interface ReplayProgressDocument {
+  _id: 'replay';
+  status: 'running' | 'finished' | 'failed';
+  generation: number;
+  models: ReadModelName[];
+  events: number;
+  total: number;
+  startedAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  error?: string;
+}
+
 /** Written once the log is kept in pages (moved from the old layout, or new). */
 export interface LogPagedDocument {
   _id: 'log-paged';
@@ -52,7 +69,12 @@ export function checkpointId(model: ReadModelName, generation: number): string {
 }
 
 type StateDocument =
-  ActiveGenerationDocument | CheckpointDocument | LogStateDocument | LogPagedDocument | WebhooksStateDocument;
+  | ActiveGenerationDocument
+  | CheckpointDocument
+  | LogStateDocument
+  | LogPagedDocument
+  | WebhooksStateDocument
+  | ReplayProgressDocument;
 
 /**
  * The projection's bookkeeping in the `projection_state` collection: one small document per fact,
@@ -83,6 +105,11 @@ export class ProjectionState {
     return { jobStatus: active?.jobStatus ?? 1, visits: active?.visits ?? 1, jobs: active?.jobs ?? 1 };
   }
 
+  /** When the served generations last changed; undefined on an installation that never switched. */
+  async switchedAt(): Promise<Date | undefined> {
+    return (await this.get<ActiveGenerationDocument>('active'))?.switchedAt;
+  }
+
   async setActive(generations: ActiveGenerations): Promise<void> {
     await this.put({ _id: 'active', ...generations, switchedAt: new Date() });
   }
@@ -101,11 +128,22 @@ export class ProjectionState {
 
   /** Every generation any read model has a checkpoint for. */
   async knownGenerations(): Promise<number[]> {
-    const documents = await this.collection.find({}).toArray();
-    const generations = documents
-      .filter((document): document is CheckpointDocument => 'model' in document)
-      .map((document) => document.generation);
+    const generations = (await this.checkpoints()).map((document) => document.generation);
     return [...new Set(generations)].sort((a, b) => a - b);
+  }
+
+  /** Every checkpoint of every generation (a handful of small documents). */
+  async checkpoints(): Promise<CheckpointDocument[]> {
+    const documents = await this.collection.find({}).toArray();
+    return documents.filter((document): document is CheckpointDocument => 'model' in document);
+  }
+
+  async replayProgress(): Promise<ReplayProgressDocument | undefined> {
+    return (await this.get<ReplayProgressDocument>('replay')) ?? undefined;
+  }
+
+  async saveReplayProgress(progress: Omit<ReplayProgressDocument, '_id'>): Promise<void> {
+    await this.put({ _id: 'replay', ...progress });
   }
 
   /** The log's high-water marks; `highestJobId` is absent where the log was written without it. */

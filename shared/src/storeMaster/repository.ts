@@ -36,6 +36,13 @@ export interface StoreMasterVersion {
   checksum: string;
 }
 
+export interface StoreMasterDescription extends StoreMasterVersion {
+  areas: number;
+  /** The file (or what else) it was imported from. */
+  source: string;
+  importedAt: string;
+}
+
 export interface ImportResult extends StoreMasterVersion {
   /** False when the master was already current: nothing was written. */
   created: boolean;
@@ -60,6 +67,14 @@ export class StoreMasterVersions {
   async current(): Promise<StoreMasterVersion | undefined> {
     const document = (await this.collection.findOne({ _id: 'current' })) as CurrentDocument | null;
     return document ? { version: document.version, stores: document.stores, checksum: document.checksum } : undefined;
+  }
+
+  /** What an import recorded of a version (its size, source and time), without its stores. One read by `_id`. */
+  async describe(version: number): Promise<StoreMasterDescription | undefined> {
+    const header = (await this.collection.findOne({ _id: versionKey(version) })) as VersionDocument | null;
+    if (!header) return undefined;
+    const { version: number, stores, areas, checksum, source, importedAt } = header;
+    return { version: number, stores, areas, checksum, source, importedAt };
   }
 
   /** Reads a whole version: its description, then its chunks, each by `_id`. */

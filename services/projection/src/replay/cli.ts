@@ -15,6 +15,7 @@ import { buildTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { hashReadModels } from './contentHash';
 import { progressReporter } from './progress';
+import { ReplayRecord } from './record';
 import { rebuild, switchTo } from './rebuild';
 
 const usage = `usage: npm run replay -- [--model jobStatus|visits|jobs] [--as-of <RFC 3339 time> | --as-of-position <n>] [--no-switch] [--page-size <n>]`;
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
   const { client, db } = await connectMongo(config.MONGO_URL, config.MONGO_DB);
   try {
     const progress = progressReporter('replay', 'events');
+    const record = new ReplayRecord(db, options.models);
     let peakRss = process.memoryUsage().rss;
     const result = await rebuild(db, logger, {
       models: options.models,
@@ -84,10 +86,15 @@ async function main(): Promise<void> {
       asOfPosition: options.asOfPosition,
       pageSize: options.pageSize,
       idLookups: new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR),
+      onStart: ({ generation, total }) => record.started(generation, total),
       onProgress: ({ events, total }) => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
         progress.update(events, total);
+        record.advanced(events, total);
       },
+    }).catch(async (error: unknown) => {
+      await record.ended({ error });
+      throw error;
     });
     progress.stop();
     const seconds = result.durationMs / 1000;
@@ -108,6 +115,9 @@ async function main(): Promise<void> {
       const switched = await switchTo(db, result, logger, {
         amqpUrl: config.AMQP_URL,
         projectionQueue: buildTopology(config.TOPOLOGY_PREFIX).names.projectionQueue,
+      }).catch(async (error: unknown) => {
+        await record.ended({ error });
+        throw error;
       });
       console.log(
         `the API now serves generations ${JSON.stringify(switched.generations)} ` +
@@ -119,6 +129,7 @@ async function main(): Promise<void> {
           `curl 'http://localhost:8080/api/status?jobid=1&generation=${result.generation}'`,
       );
     }
+    await record.ended();
   } finally {
     await client.close();
   }

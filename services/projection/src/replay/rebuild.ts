@@ -22,6 +22,8 @@ export interface RebuildOptions {
   pageSize?: number;
   /** Indexes reads by `_id` of the rebuilt generation once it is written (the embedded database's workaround). */
   idLookups?: IdLookups;
+  /** Told the generation being built, before the first event is read. */
+  onStart?: (start: { generation: number; total: number }) => void;
   onProgress?: (progress: { events: number; total: number; position: number }) => void;
 }
 
@@ -61,6 +63,7 @@ export async function rebuild(db: Db, logger: Logger, options: RebuildOptions = 
   const log = new EventLog(db);
   const started = Date.now();
   const total = await log.count();
+  options.onStart?.({ generation, total });
   const models = names.map((name) => createReadModel(name, db, state, generation));
   for (const model of models) await dropGeneration(db, model);
   // Before the first write: a rebuild that writes a bucket early (bounded memory) reads it back by _id.

@@ -18,6 +18,11 @@ import { aJobSubmitted, anImageFailed, anImageProcessed, recorded } from '../../
 import { openEventStream, type SseEvent } from '../../../../test/support/sse';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { createStatusApp } from '../app';
+import { JobsFeed } from './feed';
+import { ReadModelsStatus } from '../ops/readModels';
+import { StoreMasterStatus } from '../ops/storeMaster';
+import { PipelineSampler } from '../pipeline/sampler';
+import { QueueDepths } from '../pipeline/queueDepths';
 import { JobStatusQuery } from '../jobStatus/query';
 import { ActiveReadModels } from '../readModels';
 import { VisitsQuery } from '../visits/query';
@@ -62,11 +67,24 @@ beforeAll(async () => {
   model = new JobsModel(db, new ProjectionState(db), 1);
   await model.load();
   const readModels = new ActiveReadModels(db, 0);
+  const storeMaster = new StoreMaster(db);
   const app = createStatusApp({
     jobStatus: new JobStatusQuery(db, readModels),
-    visits: new VisitsQuery(db, readModels, new StoreMaster(db)),
+    visits: new VisitsQuery(db, readModels, storeMaster),
     jobs: new JobsQuery(db, readModels),
     jobEvents: new JobEvents(new JobsQuery(db, readModels), { pollMs: 50, heartbeatMs: 1_000, logger }),
+    jobsFeed: new JobsFeed(new JobsQuery(db, readModels), { pollMs: 50, heartbeatMs: 1_000, logger }),
+    ops: {
+      pipeline: new PipelineSampler({
+        sources: [],
+        queueDepths: new QueueDepths(environment.amqpUrl, [], logger),
+        sampleMs: 1_000,
+        windowSeconds: 60,
+        logger,
+      }),
+      storeMaster: new StoreMasterStatus(db, storeMaster),
+      readModels: new ReadModelsStatus(db),
+    },
     health: { readiness: new Readiness({ database: { probe: databaseProbe(db) } }, logger) },
     logger,
   });
@@ -399,5 +417,41 @@ describe('job events (Server-Sent Events)', () => {
       status: 400,
       body: { error: 'job_id must be a positive integer' },
     });
+  });
+});
+
+describe('the newest jobs, live (Server-Sent Events)', () => {
+  const jobsOf = (event: SseEvent | undefined) =>
+    (JSON.parse(event!.data) as { jobs: Array<Record<string, unknown>> }).jobs;
+
+  it('sends the newest jobs first, then only the jobs submitted or changed since, to every stream', async () => {
+    const listed = await get('/api/jobs?limit=100');
+    const first = await openEventStream(`${baseUrl}/api/jobs/events`);
+    expect([first.status, first.contentType]).toEqual([200, 'text/event-stream; charset=utf-8']);
+    expect(jobsOf(await first.next())).toEqual(listed.body.jobs);
+
+    const jobId = 600;
+    await fold(...next([aJobSubmitted({ jobId, images: 2 })]));
+    expect(jobsOf(await first.next())).toEqual([
+      {
+        job_id: jobId,
+        status: 'ongoing',
+        images: { total: 2, succeeded: 0, failed: 0, pending: 2 },
+        submitted_at: aJobSubmitted().metadata.occurredAt,
+      },
+    ]);
+    // A second stream, opened while the first is followed, starts from the same newest page.
+    const second = await openEventStream(`${baseUrl}/api/jobs/events/`);
+    expect(jobsOf(await second.next()).map((job) => job.job_id)).toEqual([
+      jobId,
+      ...(listed.body.jobs as Array<{ job_id: number }>).map((job) => job.job_id),
+    ]);
+    await fold(...next([anImageProcessed({ jobId, imageIndex: 0 }), anImageProcessed({ jobId, imageIndex: 1 })]));
+    for (const stream of [first, second]) {
+      expect(jobsOf(await stream.next())).toMatchObject([
+        { job_id: jobId, status: 'completed', images: { succeeded: 2, pending: 0 } },
+      ]);
+      await stream.close();
+    }
   });
 });

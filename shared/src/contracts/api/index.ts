@@ -4,8 +4,12 @@
  * declaration beside its schemas, listed in `apiRoutes`.
  */
 import { commandRoutes } from './commands';
+import { dashboardRoutes } from './dashboard';
+import { deadLettersRoutes } from './deadLetters';
 import { jobsRoutes } from './jobs';
+import { jobsFeedRoutes } from './jobsFeed';
 import { openApiDocument } from './openapi';
+import { opsRoutes } from './ops';
 import { referenceRoutes } from './reference';
 import type { ApiRoute } from './route';
 import { statusRoutes } from './status';
@@ -14,8 +18,12 @@ import { visitsRoutes } from './visits';
 import { apiWebhooks } from './webhooks';
 
 export * from './commands';
+export * from './dashboard';
+export * from './deadLetters';
 export * from './jobs';
+export * from './jobsFeed';
 export * from './openapi';
+export * from './ops';
 export * from './reference';
 export * from './route';
 export * from './status';
@@ -30,7 +38,11 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...visitsRoutes,
   ...jobsRoutes,
   ...commandRoutes,
+  ...jobsFeedRoutes,
+  ...opsRoutes,
+  ...deadLettersRoutes,
   ...referenceRoutes,
+  ...dashboardRoutes,
 ];
 
 /** The document the gateway serves at /openapi.json. */
@@ -43,7 +55,7 @@ export function retailPulseOpenApi(): Record<string, unknown> {
       description:
         'Store-visit images: submit a job of visits with image URLs, follow its status, query the measured ' +
         'perimeters per store and day. Every route is on one base URL (the gateway). When the gateway has ' +
-        '`API_KEYS`, every route but this document and its page needs a key (`X-API-Key` or ' +
+        "`API_KEYS`, every route but this document, its page and the dashboard's page needs a key (`X-API-Key` or " +
         '`Authorization: Bearer`). A path without a route answers 404, a method a path does not take 405 ' +
         '(`components.responses`). A submit may name a `callback_url`: the job-settled webhook POSTed there is ' +
         'described under `webhooks`.',

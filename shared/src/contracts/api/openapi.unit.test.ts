@@ -49,15 +49,23 @@ describe('the OpenAPI document', () => {
     const paths = document.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
     for (const route of apiRoutes) expect(paths[route.path]?.[route.method]).toBeDefined();
     expect(Object.keys(paths).sort()).toEqual([
+      '/',
       '/api/jobs',
+      '/api/jobs/events',
       '/api/jobs/{job_id}',
       '/api/jobs/{job_id}/cancel',
       '/api/jobs/{job_id}/events',
       '/api/jobs/{job_id}/images',
       '/api/jobs/{job_id}/retry',
+      '/api/ops/dead-letters',
+      '/api/ops/dead-letters/redrive',
+      '/api/ops/pipeline',
+      '/api/ops/read-models',
+      '/api/ops/store-master',
       '/api/status',
       '/api/submit/',
       '/api/visits',
+      '/assets/{file}',
       '/docs',
       '/docs/{file}',
       '/openapi.json',
