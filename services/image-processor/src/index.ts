@@ -10,7 +10,14 @@ import {
   type Logger,
 } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, jobSubmittedSchema, storeMasterImported } from '@retail-pulse/shared/contracts';
-import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
+import {
+  Broker,
+  buildTopology,
+  InFlight,
+  observeBroker,
+  RetryForwarder,
+  subscribe,
+} from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
 import {
@@ -47,6 +54,8 @@ const configSchema = z
     GPU_DELAY_MIN_MS: env.int(100, 0),
     GPU_DELAY_MAX_MS: env.int(400, 0),
     REDELIVERY_LIMIT: env.int(5, 1, 100),
+    /** Retries held at once per delay level, each until it is due (the delay queues' prefetch). */
+    RETRY_PREFETCH: env.int(2_000, 1, 65_535),
     PROCESSOR_HEALTH_PORT: env.int(8084, 0, 65_535),
     /** The address the health port listens on: loopback, as for every internal port. */
     PROCESSOR_HEALTH_BIND: env.string('127.0.0.1'),
@@ -123,6 +132,12 @@ runService('image-processor', async () => {
       processed++;
     },
   });
+  // The hop from the delay queues back to the work queue is ours, not RabbitMQ's dead-lettering
+  // (shared/src/messaging/delayedRetries.ts says why).
+  const retryForwarder = new RetryForwarder(broker, topology.names.imageRetries, logger, {
+    prefetch: config.RETRY_PREFETCH,
+  });
+  await retryForwarder.start();
   const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, config.PROCESSOR_HEALTH_BIND, {
     readiness: new Readiness(
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
@@ -134,6 +149,7 @@ runService('image-processor', async () => {
       storeMaster: { version: stores.snapshot.version, stores: stores.snapshot.size },
       bodyBytes: downloader.budget.stats,
       broker: broker.stats,
+      retries: retryForwarder.stats,
     }),
     metrics,
   });
@@ -146,6 +162,8 @@ runService('image-processor', async () => {
     logger,
     stopSteps: [
       () => broker.cancelConsumers(),
+      // Held retries go back to their delay queues when the channels close.
+      () => retryForwarder.stop(),
       async () => {
         logger.info({ inFlight: inFlight.size }, 'finishing in-flight images');
         await Promise.race([inFlight.idle(), sleepMs(FINISH_IN_FLIGHT_MS)]);

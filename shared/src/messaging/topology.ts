@@ -4,6 +4,7 @@
  * exchange whose queues do not exist yet. `infra/rabbitmq/definitions.json` mirrors it
  * for the default prefix (a unit test keeps the two equal).
  */
+import { delayQueueBindings, delayQueueName, delayQueues, type DelayedRetries } from './delayedRetries';
 
 export interface ExchangeSpec {
   name: string;
@@ -33,7 +34,7 @@ export interface TopologyNames {
   eventsExchange: string;
   /** Work items (ImageRequested). */
   workExchange: string;
-  /** Delayed retries of work items, routed by delay level. */
+  /** Delayed retries of work items, routed to the delay queue named by the routing key. */
   retryExchange: string;
   deadLetterExchange: string;
   /**
@@ -53,7 +54,9 @@ export interface TopologyNames {
   dispatchQueue: string;
   imageRequestsQueue: string;
   deadLetterQueue: string;
-  /** Delay queue of retry level `i` (0-based). */
+  /** Image requests to be tried again later: their delay queues, and the way back to the work queue. */
+  imageRetries: DelayedRetries;
+  /** Delay queue of image-request retry level `i` (0-based). */
   retryQueue: (level: number) => string;
 }
 
@@ -61,14 +64,22 @@ export interface TopologyNames {
 export const BROKER_DELIVERY_LIMIT = 20;
 
 /**
- * Delays of the retry levels, in milliseconds. A message retried at level i waits up to this long;
- * the image-processor's retry policy (process/retryPolicy.ts) picks the level and the jitter.
+ * Delays of the retry levels, in milliseconds. A message retried at level i waits up to this long
+ * in that level's delay queue; the image-processor's retry policy (process/retryPolicy.ts) picks
+ * the level and the jitter.
  */
 export const RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
 
 export const ImageRequestedRoutingKey = 'ImageRequested';
 
 export function buildTopology(prefix: string): Topology {
+  const imageRetries: DelayedRetries = {
+    workQueue: `${prefix}.image-requests`,
+    workExchange: `${prefix}.work`,
+    workRoutingKey: ImageRequestedRoutingKey,
+    retryExchange: `${prefix}.retry`,
+    levelsMs: RETRY_DELAYS_MS,
+  };
   const names: TopologyNames = {
     eventsExchange: `${prefix}.events`,
     workExchange: `${prefix}.work`,
@@ -80,7 +91,8 @@ export function buildTopology(prefix: string): Topology {
     dispatchQueue: `${prefix}.dispatch`,
     imageRequestsQueue: `${prefix}.image-requests`,
     deadLetterQueue: `${prefix}.dead-letters`,
-    retryQueue: (level) => `${prefix}.image-requests.delay-${level}`,
+    imageRetries,
+    retryQueue: (level) => delayQueueName(imageRetries, level),
   };
   const quorum = (extra: Record<string, string | number | boolean> = {}) => ({
     'x-queue-type': 'quorum',
@@ -88,20 +100,11 @@ export function buildTopology(prefix: string): Topology {
     'x-dead-letter-exchange': names.deadLetterExchange,
     ...extra,
   });
-  const retryQueues: QueueSpec[] = RETRY_DELAYS_MS.map((delay, level) => ({
-    name: names.retryQueue(level),
-    // Quorum queues with at-least-once dead-lettering: an expired message leaves the delay queue
-    // only once the work queue has confirmed it. (Classic queues dead-letter at most once; the chaos
-    // run lost retries that were expiring while RabbitMQ restarted.)
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-message-ttl': delay,
-      'x-dead-letter-exchange': names.workExchange,
-      'x-dead-letter-routing-key': ImageRequestedRoutingKey,
-      'x-dead-letter-strategy': 'at-least-once',
-      'x-overflow': 'reject-publish',
-    },
-  }));
+  // Quorum queues like the work queue, emptied by the image-processor's forwarder when each retry
+  // is due (delayedRetries.ts says why not by TTL and dead-lettering). Named `.retry-<n>`: the
+  // `.delay-<n>` queues of earlier installations had a TTL, and RabbitMQ refuses to declare a
+  // queue again with other arguments.
+  const retryQueues = delayQueues(imageRetries, quorum());
   return {
     names,
     exchanges: [
@@ -124,11 +127,7 @@ export function buildTopology(prefix: string): Topology {
       { exchange: names.eventsExchange, queue: names.dispatchQueue, routingKey: 'JobSubmitted' },
       { exchange: names.workExchange, queue: names.imageRequestsQueue, routingKey: ImageRequestedRoutingKey },
       { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: '' },
-      ...retryQueues.map((queue, level) => ({
-        exchange: names.retryExchange,
-        queue: queue.name,
-        routingKey: `retry-${level}`,
-      })),
+      ...delayQueueBindings(imageRetries),
     ],
   };
 }
@@ -164,10 +163,10 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
     },
     {
       message: 'ImageRequested (retry)',
-      exchange: `${names.retryExchange} (retry-N)`,
+      exchange: `${names.retryExchange} (${names.retryQueue(0).replace(/0$/, 'N')})`,
       queue: names.retryQueue(0).replace(/0$/, 'N'),
-      consumer: 'none: the TTL expires',
-      emits: `the same message, dead-lettered back → ${names.workExchange}`,
+      consumer: 'shared/src/messaging/retryForwarder.ts (run by the image-processor)',
+      emits: `the same message once due → ${names.workExchange}`,
     },
     {
       message: 'JobSubmitted, ImageProcessed, ImageFailed',

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@retail-pulse/shared/config';
 import type { ImageRequested } from '@retail-pulse/shared/contracts';
-import type { Broker } from '@retail-pulse/shared/messaging';
+import { publishRetry, type Broker } from '@retail-pulse/shared/messaging';
 import type { StoreMaster, StoreMasterSnapshot } from '@retail-pulse/shared/storeMaster';
 import { DownloadError, type ImageDownloader } from '../download/download';
 import type { ImageMetrics } from '../metrics';
@@ -92,10 +92,12 @@ async function carryOut(decision: ImageDecision, { broker, logger }: ProcessorDe
         { imageId: request.data.imageId, nextAttempt: request.data.attempt, delayMs, reason },
         'retrying image later',
       );
-      await broker.publish(broker.topology.names.retryExchange, `retry-${level}`, request, {
+      await publishRetry(broker, broker.topology.names.imageRetries, {
+        level,
+        delayMs,
+        payload: request,
         messageId: request.data.imageId,
         type: request.type,
-        expiration: delayMs,
       });
       return;
     }

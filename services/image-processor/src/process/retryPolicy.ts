@@ -23,13 +23,14 @@ export interface RetryPolicy {
   maxAttempts: number;
   /**
    * Longest wait of each delay level, in ms. The retry after attempt n waits at level n − 1 (the
-   * last level repeats), in the delay queue of that level, whose TTL is the same ceiling.
+   * last level repeats), in the delay queue of that level, whose forwarder never holds a message
+   * longer than the same ceiling.
    */
   delayLevelsMs: readonly number[];
   redeliveryLimit: number;
 }
 
-/** The policy, with the delay levels the topology declares its delay queues with. */
+/** The policy, with the delay levels the topology declares the image requests' delay queues with. */
 export function buildRetryPolicy(settings: { maxAttempts: number; redeliveryLimit: number }): RetryPolicy {
   return { ...settings, delayLevelsMs: RETRY_DELAYS_MS };
 }
