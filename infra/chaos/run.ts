@@ -108,6 +108,12 @@ function plan(baseUrl: string): PlannedJob[] {
 }
 
 const MACHINE_RABBITMQ = 'amqp://guest:guest@127.0.0.1:5672';
+/**
+ * Longest wait for one answer of the stack. A service hung on a backing service that no longer
+ * answers (FerretDB deadlocked once after its restart, 2026-12-02) must show as unsettled jobs at
+ * the deadline, not stall the run forever.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * Probes the machine's RabbitMQ (an AMQP handshake) every second until stopped. The run never
@@ -198,6 +204,19 @@ class LifetimeTotal {
   }
 }
 
+/** `work`, or an error saying what did not finish in `ms`. */
+async function within<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function health(port: number): Promise<Record<string, unknown> | undefined> {
   const answer = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).catch(
     () => undefined,
@@ -271,6 +290,7 @@ async function main(): Promise<void> {
     processorReconnects: new LifetimeTotal(),
     ingestPublishRetries: new LifetimeTotal(),
     ingestReconnects: new LifetimeTotal(),
+    retriesForwarded: new LifetimeTotal(),
   };
   let submitsAccepted = 0;
   let statusAnswers = 0;
@@ -293,6 +313,8 @@ async function main(): Promise<void> {
         absorbed.processorPublishRetries.record(brokerOf(processor)!.publishRetries, pids.processor);
         absorbed.processorReconnects.record(brokerOf(processor)!.reconnects, pids.processor);
       }
+      const retries = processor?.retries as { forwarded: number } | undefined;
+      if (retries) absorbed.retriesForwarded.record(retries.forwarded, pids.processor);
       if (typeof projection?.eventsFolded === 'number') {
         progress.projection.record(projection.eventsFolded, at);
         absorbed.projectionEventsFolded.record(projection.eventsFolded, pids.projection);
@@ -315,6 +337,7 @@ async function main(): Promise<void> {
     for (const job of jobs) {
       for (;;) {
         const answer = await fetch(`${stack.baseUrl}/api/submit`, {
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(job.body),
@@ -335,20 +358,26 @@ async function main(): Promise<void> {
   const pollStatus = (async () => {
     while (polling) {
       const jobId = accepted.size > 0 ? [...accepted.keys()].at(-1)! : 1;
-      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`).catch(() => undefined);
+      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      }).catch(() => undefined);
       if (answer?.status === 200) statusAnswers++;
       await answer?.arrayBuffer().catch(() => undefined);
       await sleep(100);
     }
   })();
 
-  const brokerFaults: Array<{ fault: string; at: number }> = [];
+  const brokerFaults: Array<{ fault: string; at: number; retriesForwardedBefore: number }> = [];
   let lostNode: ClusterNode | undefined;
   const killLeaderOf = async (queue: string, label: string, restart: boolean) => {
     const leader = await queueLeader(queue);
     const at = Date.now();
     await killNode(leader);
-    brokerFaults.push({ fault: `kill -9 ${leader.name} (leader of ${label})`, at });
+    brokerFaults.push({
+      fault: `kill -9 ${leader.name} (leader of ${label})`,
+      at,
+      retriesForwardedBefore: absorbed.retriesForwarded.total,
+    });
     if (!restart) {
       say(`kill -9 RabbitMQ node ${leader.name}, leader of ${label}; it stays down until the checks are done`);
       lostNode = leader;
@@ -387,10 +416,14 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 10 * 60_000;
   while (outcomes.size < accepted.size && Date.now() < deadline) {
     for (const jobId of accepted.keys()) {
+      if (Date.now() > deadline) break;
       if (outcomes.has(jobId)) continue;
-      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`).catch(() => undefined);
+      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      }).catch(() => undefined);
       if (answer?.status !== 200) continue;
-      const body = (await answer.json()) as { status: string; error?: unknown[] };
+      const body = (await answer.json().catch(() => undefined)) as { status: string; error?: unknown[] } | undefined;
+      if (!body) continue;
       if (body.status !== 'ongoing') outcomes.set(jobId, body);
     }
     await sleep(500);
@@ -401,19 +434,30 @@ async function main(): Promise<void> {
   await Promise.all([pollStatus, sampler]);
 
   const wrong = [...accepted].filter(([jobId, job]) => outcomes.get(jobId)?.status !== job.expected);
-  const perJob = await imageRecordsPerJob(environment.db);
-  const miscounted = [...accepted].filter(([jobId, job]) => perJob.get(jobId) !== job.images);
-  const events = environment.db.collection('events');
-  const settlementEvents = await events.countDocuments({ type: { $in: ['ImageProcessed', 'ImageFailed'] } });
-  const submittedEvents = await events.countDocuments({ type: 'JobSubmitted' });
   const totalImages = [...accepted.values()].reduce((sum, job) => sum + job.images, 0);
-  const served = await hashReadModels(environment.db, await new ProjectionState(environment.db).active());
-  const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));
-  const fresh = await hashReadModels(environment.db, {
-    jobStatus: replayed.generation,
-    visits: replayed.generation,
-    jobs: replayed.generation,
-  });
+  // A database that stopped answering fails the run here rather than holding it forever.
+  const { perJob, settlementEvents, submittedEvents, served, fresh } = await within(
+    5 * 60_000,
+    'the checks in the database',
+    async () => {
+      const events = environment.db.collection('events');
+      const counts = {
+        perJob: await imageRecordsPerJob(environment.db),
+        settlementEvents: await events.countDocuments({ type: { $in: ['ImageProcessed', 'ImageFailed'] } }),
+        submittedEvents: await events.countDocuments({ type: 'JobSubmitted' }),
+      };
+      // The served generation first: the replay builds a new one beside it.
+      const served = await hashReadModels(environment.db, await new ProjectionState(environment.db).active());
+      const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));
+      const fresh = await hashReadModels(environment.db, {
+        jobStatus: replayed.generation,
+        visits: replayed.generation,
+        jobs: replayed.generation,
+      });
+      return { ...counts, served, fresh };
+    },
+  );
+  const miscounted = [...accepted].filter(([jobId, job]) => perJob.get(jobId) !== job.images);
   const { connection } = await connectToAnyNode(amqpUrl);
   const channel = await connection.createChannel();
   const deadLetters = (await channel.checkQueue(environment.topology.names.deadLetterQueue)).messageCount;
@@ -459,6 +503,10 @@ async function main(): Promise<void> {
     jobSubmittedEvents: submittedEvents,
     readModelsEqualFreshReplay: served.hash === fresh.hash,
     deadLetters,
+    // Retries the image-processor moved from the delay queues back to the work queue, in all and
+    // after the first broker fault (the path that stranded retries when a node was lost).
+    retriesForwarded: absorbed.retriesForwarded.total,
+    retriesForwardedAfterFirstFault: absorbed.retriesForwarded.total - (brokerFaults[0]?.retriesForwardedBefore ?? 0),
     submitRetries: refusedAttempts,
     unexpectedServiceDeaths: unexpectedDeaths,
     clusterNodesDownAtEnd: nodesDown,
@@ -498,6 +546,10 @@ async function main(): Promise<void> {
       `in the log; the image-processor took ${duplicatesAbsorbed.processorRedeliveries} redelivered message(s) ` +
       `and sent ${duplicatesAbsorbed.processorPublishesSentAgain} publish(es) again; the ingest sent ` +
       `${duplicatesAbsorbed.ingestPublishesSentAgain} again`,
+  );
+  say(
+    `retries forwarded from the delay queues to the work queue: ${figures.retriesForwarded} ` +
+      `(${figures.retriesForwardedAfterFirstFault} after the first broker fault)`,
   );
   say(
     machine.upAtStart
