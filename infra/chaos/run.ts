@@ -113,6 +113,8 @@ function plan(baseUrl: string): PlannedJob[] {
  * the deadline, not stall the run forever.
  */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A job whose submit is refused this long is not tried again, nor any after it (the run fails). */
+const SUBMIT_GIVE_UP_MS = 120_000;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -224,7 +226,14 @@ async function main(): Promise<void> {
   let refusedAttempts = 0;
   const submitAll = async () => {
     for (const job of jobs) {
+      const givingUpAt = Date.now() + SUBMIT_GIVE_UP_MS;
       for (;;) {
+        if (Date.now() > givingUpAt) {
+          say(
+            `submits refused for ${SUBMIT_GIVE_UP_MS / 1000} s; giving up on the ${jobs.length - accepted.size} left`,
+          );
+          return;
+        }
         const answer = await fetch(`${stack.baseUrl}/api/submit`, {
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
           method: 'POST',
@@ -409,6 +418,7 @@ async function main(): Promise<void> {
     secondsToSettle: Math.round((settledAt - started) / 1000),
   };
   const ok =
+    accepted.size === jobs.length &&
     figures.unsettled === 0 &&
     figures.wrongTerminalState === 0 &&
     figures.imagesNotRecordedExactlyOnce === 0 &&
