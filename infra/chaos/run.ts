@@ -22,7 +22,6 @@ import { type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
 import { connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
@@ -43,6 +42,7 @@ import {
   type ClusterNode,
 } from '../local/rabbitCluster';
 import { ensureFerretDb, projectRoot, waitForPort } from '../local/services';
+import { health, LifetimeTotal, Progress, watchMachineRabbitMq, within } from './measures';
 import { prng } from '../../test/support/prng';
 
 const { values } = parseArgs({
@@ -108,108 +108,18 @@ function plan(baseUrl: string): PlannedJob[] {
   });
 }
 
-const MACHINE_RABBITMQ = 'amqp://guest:guest@127.0.0.1:5672';
-
 /**
- * Probes the machine's RabbitMQ (an AMQP handshake) every second until stopped. The run never
- * touches that node; a failed probe while it was up at the start means the run disturbed it.
+ * Longest wait for one answer of the stack. A service hung on a backing service that no longer
+ * answers (FerretDB deadlocked once after its restart, 2026-12-02) must show as unsettled jobs at
+ * the deadline, not stall the run forever.
  */
-function watchMachineRabbitMq(): { stop: () => Promise<{ upAtStart: boolean; probes: number; failed: number }> } {
-  let probes = 0;
-  let failed = 0;
-  let upAtStart: boolean | undefined;
-  let stopped = false;
-  const probe = async (): Promise<boolean> => {
-    try {
-      const connection = await amqp.connect(MACHINE_RABBITMQ, { timeout: 2_000 });
-      await connection.close();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const loop = (async () => {
-    while (!stopped) {
-      const started = Date.now();
-      const up = await probe();
-      upAtStart ??= up;
-      if (upAtStart) {
-        probes++;
-        if (!up) {
-          failed++;
-          say('the machine’s RabbitMQ on 127.0.0.1:5672 did not answer a probe');
-        }
-      }
-      await sleep(Math.max(0, 1_000 - (Date.now() - started)));
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-      return { upAtStart: upAtStart ?? false, probes, failed };
-    },
-  };
-}
-
-/**
- * Follows one measure of a service's progress (images processed, events folded, submits and status
- * answers served) as the times it went up, so the longest stall around a fault can be read off.
- */
-class Progress {
-  readonly increments: number[] = [];
-  private last: number | undefined;
-
-  /** A restarted service counts from zero again: a drop is not progress, the climb after it is. */
-  record(value: number, at = Date.now()): void {
-    if (this.last !== undefined && value > this.last) this.increments.push(at);
-    this.last = value;
-  }
-
-  /**
-   * The longest time without progress from `from` (a fault) up to `until`, or up to the service's
-   * last progress of the run if that came first (past it the service had no work left, which is
-   * no stall).
-   */
-  longestStall(from: number, until: number): number {
-    const end = Math.min(until, this.increments.at(-1) ?? from);
-    if (end <= from) return 0;
-    const points = [from, ...this.increments.filter((at) => at > from && at <= end), end];
-    return Math.max(...points.slice(1).map((at, index) => at - points[index]!));
-  }
-}
-
-/** A counter a service reports in /health, added up over its restarts (each process counts from 0). */
-class LifetimeTotal {
-  private finished = 0;
-  private current = 0;
-  private process: number | undefined;
-
-  record(value: number, pid: number | undefined): void {
-    if (pid !== this.process) {
-      this.finished += this.current;
-      this.current = 0;
-      this.process = pid;
-    }
-    this.current = Math.max(this.current, value);
-  }
-
-  get total(): number {
-    return this.finished + this.current;
-  }
-}
-
-async function health(port: number): Promise<Record<string, unknown> | undefined> {
-  const answer = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).catch(
-    () => undefined,
-  );
-  if (!answer) return undefined;
-  return (await answer.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-}
+const REQUEST_TIMEOUT_MS = 10_000;
+/** A job whose submit is refused this long is not tried again, nor any after it (the run fails). */
+const SUBMIT_GIVE_UP_MS = 120_000;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const machineRabbitMq = watchMachineRabbitMq();
+  const machineRabbitMq = watchMachineRabbitMq(say);
   const startedNodes = await ensureRabbitCluster(say);
   rmSync(dataDir, { recursive: true, force: true });
   let ferretDb: ChildProcess | undefined = await ensureFerretDb(say, dataDir, CHAOS_PORT);
@@ -272,6 +182,7 @@ async function main(): Promise<void> {
     processorReconnects: new LifetimeTotal(),
     ingestPublishRetries: new LifetimeTotal(),
     ingestReconnects: new LifetimeTotal(),
+    retriesForwarded: new LifetimeTotal(),
   };
   let submitsAccepted = 0;
   let statusAnswers = 0;
@@ -294,6 +205,8 @@ async function main(): Promise<void> {
         absorbed.processorPublishRetries.record(brokerOf(processor)!.publishRetries, pids.processor);
         absorbed.processorReconnects.record(brokerOf(processor)!.reconnects, pids.processor);
       }
+      const retries = processor?.retries as { forwarded: number } | undefined;
+      if (retries) absorbed.retriesForwarded.record(retries.forwarded, pids.processor);
       if (typeof projection?.eventsFolded === 'number') {
         progress.projection.record(projection.eventsFolded, at);
         absorbed.projectionEventsFolded.record(projection.eventsFolded, pids.projection);
@@ -314,8 +227,16 @@ async function main(): Promise<void> {
   let refusedAttempts = 0;
   const submitAll = async () => {
     for (const job of jobs) {
+      const givingUpAt = Date.now() + SUBMIT_GIVE_UP_MS;
       for (;;) {
+        if (Date.now() > givingUpAt) {
+          say(
+            `submits refused for ${SUBMIT_GIVE_UP_MS / 1000} s; giving up on the ${jobs.length - accepted.size} left`,
+          );
+          return;
+        }
         const answer = await fetch(`${stack.baseUrl}/api/submit`, {
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(job.body),
@@ -336,20 +257,26 @@ async function main(): Promise<void> {
   const pollStatus = (async () => {
     while (polling) {
       const jobId = accepted.size > 0 ? [...accepted.keys()].at(-1)! : 1;
-      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`).catch(() => undefined);
+      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      }).catch(() => undefined);
       if (answer?.status === 200) statusAnswers++;
       await answer?.arrayBuffer().catch(() => undefined);
       await sleep(100);
     }
   })();
 
-  const brokerFaults: Array<{ fault: string; at: number }> = [];
+  const brokerFaults: Array<{ fault: string; at: number; retriesForwardedBefore: number }> = [];
   let lostNode: ClusterNode | undefined;
   const killLeaderOf = async (queue: string, label: string, restart: boolean) => {
     const leader = await queueLeader(queue);
     const at = Date.now();
     await killNode(leader);
-    brokerFaults.push({ fault: `kill -9 ${leader.name} (leader of ${label})`, at });
+    brokerFaults.push({
+      fault: `kill -9 ${leader.name} (leader of ${label})`,
+      at,
+      retriesForwardedBefore: absorbed.retriesForwarded.total,
+    });
     if (!restart) {
       say(`kill -9 RabbitMQ node ${leader.name}, leader of ${label}; it stays down until the checks are done`);
       lostNode = leader;
@@ -388,10 +315,14 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 10 * 60_000;
   while (outcomes.size < accepted.size && Date.now() < deadline) {
     for (const jobId of accepted.keys()) {
+      if (Date.now() > deadline) break;
       if (outcomes.has(jobId)) continue;
-      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`).catch(() => undefined);
+      const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      }).catch(() => undefined);
       if (answer?.status !== 200) continue;
-      const body = (await answer.json()) as { status: string; error?: unknown[] };
+      const body = (await answer.json().catch(() => undefined)) as { status: string; error?: unknown[] } | undefined;
+      if (!body) continue;
       if (body.status !== 'ongoing') outcomes.set(jobId, body);
     }
     await sleep(500);
@@ -402,19 +333,30 @@ async function main(): Promise<void> {
   await Promise.all([pollStatus, sampler]);
 
   const wrong = [...accepted].filter(([jobId, job]) => outcomes.get(jobId)?.status !== job.expected);
-  const perJob = await imageRecordsPerJob(environment.db);
-  const miscounted = [...accepted].filter(([jobId, job]) => perJob.get(jobId) !== job.images);
-  const loggedTypes = (await loggedEvents(environment.db)).map(({ event }) => event.type);
-  const settlementEvents = loggedTypes.filter((type) => type === 'ImageProcessed' || type === 'ImageFailed').length;
-  const submittedEvents = loggedTypes.filter((type) => type === 'JobSubmitted').length;
   const totalImages = [...accepted.values()].reduce((sum, job) => sum + job.images, 0);
-  const served = await hashReadModels(environment.db, await new ProjectionState(environment.db).active());
-  const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));
-  const fresh = await hashReadModels(environment.db, {
-    jobStatus: replayed.generation,
-    visits: replayed.generation,
-    jobs: replayed.generation,
-  });
+  // A database that stopped answering fails the run here rather than holding it forever.
+  const { perJob, settlementEvents, submittedEvents, served, fresh } = await within(
+    5 * 60_000,
+    'the checks in the database',
+    async () => {
+      const loggedTypes = (await loggedEvents(environment.db)).map(({ event }) => event.type);
+      const counts = {
+        perJob: await imageRecordsPerJob(environment.db),
+        settlementEvents: loggedTypes.filter((type) => type === 'ImageProcessed' || type === 'ImageFailed').length,
+        submittedEvents: loggedTypes.filter((type) => type === 'JobSubmitted').length,
+      };
+      // The served generation first: the replay builds a new one beside it.
+      const served = await hashReadModels(environment.db, await new ProjectionState(environment.db).active());
+      const replayed = await rebuild(environment.db, createLogger('chaos', 'error'));
+      const fresh = await hashReadModels(environment.db, {
+        jobStatus: replayed.generation,
+        visits: replayed.generation,
+        jobs: replayed.generation,
+      });
+      return { ...counts, served, fresh };
+    },
+  );
+  const miscounted = [...accepted].filter(([jobId, job]) => perJob.get(jobId) !== job.images);
   const { connection } = await connectToAnyNode(amqpUrl);
   const channel = await connection.createChannel();
   const deadLetters = (await channel.checkQueue(environment.topology.names.deadLetterQueue)).messageCount;
@@ -460,6 +402,10 @@ async function main(): Promise<void> {
     jobSubmittedEvents: submittedEvents,
     readModelsEqualFreshReplay: served.hash === fresh.hash,
     deadLetters,
+    // Retries the image-processor moved from the delay queues back to the work queue, in all and
+    // after the first broker fault (the path that stranded retries when a node was lost).
+    retriesForwarded: absorbed.retriesForwarded.total,
+    retriesForwardedAfterFirstFault: absorbed.retriesForwarded.total - (brokerFaults[0]?.retriesForwardedBefore ?? 0),
     submitRetries: refusedAttempts,
     unexpectedServiceDeaths: unexpectedDeaths,
     clusterNodesDownAtEnd: nodesDown,
@@ -473,6 +419,7 @@ async function main(): Promise<void> {
     secondsToSettle: Math.round((settledAt - started) / 1000),
   };
   const ok =
+    accepted.size === jobs.length &&
     figures.unsettled === 0 &&
     figures.wrongTerminalState === 0 &&
     figures.imagesNotRecordedExactlyOnce === 0 &&
@@ -499,6 +446,10 @@ async function main(): Promise<void> {
       `in the log; the image-processor took ${duplicatesAbsorbed.processorRedeliveries} redelivered message(s) ` +
       `and sent ${duplicatesAbsorbed.processorPublishesSentAgain} publish(es) again; the ingest sent ` +
       `${duplicatesAbsorbed.ingestPublishesSentAgain} again`,
+  );
+  say(
+    `retries forwarded from the delay queues to the work queue: ${figures.retriesForwarded} ` +
+      `(${figures.retriesForwardedAfterFirstFault} after the first broker fault)`,
   );
   say(
     machine.upAtStart

@@ -17,7 +17,14 @@ import {
   webhookRequestedSchema,
 } from '@retail-pulse/shared/contracts';
 import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
-import { Broker, buildTopology, InFlight, observeBroker, subscribe } from '@retail-pulse/shared/messaging';
+import {
+  Broker,
+  buildTopology,
+  InFlight,
+  observeBroker,
+  RetryForwarder,
+  subscribe,
+} from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
 import { Readiness, runService, ServiceMetrics, startHealthServer } from '@retail-pulse/shared/service';
 import {
@@ -64,6 +71,8 @@ const configSchema = z
     WEBHOOK_CONCURRENCY: env.int(16, 1, 1_000),
     WEBHOOK_MAX_ATTEMPTS: env.int(DEFAULT_WEBHOOK_MAX_ATTEMPTS, 1, 50),
     WEBHOOK_TIMEOUT_MS: env.int(10_000, 100, 120_000),
+    /** Retries held at once per delay level, each until it is due (the delay queues' prefetch). */
+    RETRY_PREFETCH: env.int(2_000, 1, 65_535),
     PROCESSOR_HEALTH_PORT: env.int(8084, 0, 65_535),
     /** The address the health port listens on: loopback, as for every internal port. */
     PROCESSOR_HEALTH_BIND: env.string('127.0.0.1'),
@@ -154,6 +163,16 @@ runService('image-processor', async () => {
     },
   });
   const webhooks = await deliverWebhooks(broker, inFlight, config, logger, metrics);
+  // The hop from the delay queues back to their work queue is ours, not RabbitMQ's dead-lettering
+  // (shared/src/messaging/delayedRetries.ts says why): one forwarder per retried work queue.
+  const retryForwarder = new RetryForwarder(broker, topology.retryRoutes.images, logger, {
+    prefetch: config.RETRY_PREFETCH,
+  });
+  const webhookRetryForwarder = new RetryForwarder(broker, topology.retryRoutes.webhooks, logger, {
+    prefetch: config.RETRY_PREFETCH,
+  });
+  await retryForwarder.start();
+  await webhookRetryForwarder.start();
   const health = startHealthServer(config.PROCESSOR_HEALTH_PORT, config.PROCESSOR_HEALTH_BIND, {
     readiness: new Readiness(
       { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
@@ -166,6 +185,8 @@ runService('image-processor', async () => {
       storeMaster: { version: stores.snapshot.version, stores: stores.snapshot.size },
       bodyBytes: downloader.budget.stats,
       broker: broker.stats,
+      retries: retryForwarder.stats,
+      webhookRetries: webhookRetryForwarder.stats,
     }),
     metrics,
   });
@@ -178,6 +199,11 @@ runService('image-processor', async () => {
     logger,
     stopSteps: [
       () => broker.cancelConsumers(),
+      // Held retries go back to their delay queues when the channels close.
+      () => {
+        retryForwarder.stop();
+        webhookRetryForwarder.stop();
+      },
       async () => {
         logger.info({ inFlight: inFlight.size }, 'finishing in-flight images');
         await Promise.race([inFlight.idle(), sleepMs(FINISH_IN_FLIGHT_MS)]);

@@ -365,13 +365,15 @@ export class Broker {
     channel.on('error', (error: Error) =>
       this.logger.warn({ err: error.message, queue: spec.queue }, 'consumer channel error'),
     );
+    let open = true;
     channel.on('close', () => {
+      open = false;
       if (this.consumerChannels.get(spec)?.channel === channel) this.restartIfCurrent(connection);
     });
     await channel.prefetch(spec.prefetch);
     const { consumerTag } = await channel.consume(spec.queue, (message) => {
       if (message) {
-        spec.onDelivery(this.toDelivery(channel, spec.queue, message));
+        spec.onDelivery(this.toDelivery(channel, spec.queue, message, () => open));
         return;
       }
       // The broker cancelled the consumer (its queue was deleted, or its quorum queue went away):
@@ -439,12 +441,13 @@ export class Broker {
     return counts;
   }
 
-  private toDelivery(channel: Channel, queue: string, message: ConsumeMessage): Delivery {
+  private toDelivery(channel: Channel, queue: string, message: ConsumeMessage, channelOpen: () => boolean): Delivery {
     const counts = this.countFor(queue);
     if (message.fields.redelivered) this.stats.redeliveries++;
     return deliveryOf(channel, message, {
       counts,
       logger: this.logger,
+      channelOpen,
       deadLetter: (reason) =>
         this.deadLetterRaw(message.content, queue, deliveryHeaders(message), reason, message.properties.messageId),
     });

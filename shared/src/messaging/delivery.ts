@@ -6,6 +6,9 @@ import type { Logger } from '../config/logger';
 export interface Delivery {
   content: Buffer;
   headers: Record<string, unknown>;
+  /** The message's `message-id` and `type` properties, as published. */
+  messageId: string | undefined;
+  type: string | undefined;
   /** How many times the broker delivered it before (quorum queues count this). */
   deliveryCount: number;
   /**
@@ -14,17 +17,16 @@ export interface Delivery {
    * settling). Work done later, away from the delivery (a batch), links to it.
    */
   traceContext: Context;
+  /**
+   * False once the channel it came on has closed: the broker delivers it again (to this client
+   * after its reconnect, or to another), and settling this one does nothing.
+   */
+  channelOpen(): boolean;
   ack(): void;
   /** Gives the message back to the queue for another delivery. */
   requeue(): void;
   /** Moves the message to the dead-letter queue with the reason in its headers, then acks it. */
   deadLetter(reason: string): Promise<void>;
-}
-
-export interface ConsumerSpec {
-  queue: string;
-  prefetch: number;
-  onDelivery: (delivery: Delivery) => void;
 }
 
 export interface ConsumerSpec {
@@ -56,7 +58,12 @@ export function deliveryHeaders(message: ConsumeMessage): Record<string, unknown
 export function deliveryOf(
   channel: Channel,
   message: ConsumeMessage,
-  of: { counts: QueueCounts; logger: Logger; deadLetter: (reason: string) => Promise<void> },
+  of: {
+    counts: QueueCounts;
+    logger: Logger;
+    deadLetter: (reason: string) => Promise<void>;
+    channelOpen: () => boolean;
+  },
 ): Delivery {
   let settled = false;
   const settle = (action: () => void) => {
@@ -73,8 +80,11 @@ export function deliveryOf(
   return {
     content: message.content,
     headers,
+    messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : undefined,
+    type: typeof message.properties.type === 'string' ? message.properties.type : undefined,
     deliveryCount: Number(headers['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0)),
     traceContext: context.active(),
+    channelOpen: of.channelOpen,
     ack: () => settle(() => channel.ack(message)),
     requeue: () =>
       settle(() => {

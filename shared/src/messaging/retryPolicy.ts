@@ -1,5 +1,6 @@
 import type { Broker } from './broker';
-import type { RetryRoute } from './topology';
+import type { DelayedRetries } from './delayedRetries';
+import { publishRetry } from './retryForwarder';
 
 /**
  * How a kind of work (an image request, a webhook delivery) is tried again, in one place for all
@@ -17,7 +18,8 @@ export interface RetryPolicy {
   maxAttempts: number;
   /**
    * Longest wait of each delay level, in ms. The retry after attempt n waits at level n − 1 (the
-   * last level repeats), in the delay queue of that level, whose TTL is the same ceiling.
+   * last level repeats), in the delay queue of that level, whose forwarder never holds a message
+   * longer than the same ceiling.
    */
   delayLevelsMs: readonly number[];
   redeliveryLimit: number;
@@ -25,10 +27,10 @@ export interface RetryPolicy {
 
 /** The policy of a retry route: its delay levels are the ones the topology declares its delay queues with. */
 export function retryPolicyOf(
-  route: Pick<RetryRoute, 'delaysMs'>,
+  route: Pick<DelayedRetries, 'levelsMs'>,
   settings: { maxAttempts: number; redeliveryLimit: number },
 ): RetryPolicy {
-  return { ...settings, delayLevelsMs: route.delaysMs };
+  return { ...settings, delayLevelsMs: route.levelsMs };
 }
 
 /**
@@ -52,18 +54,14 @@ export function isTransientHttpStatus(status: number): boolean {
 
 /**
  * Puts `message` (its next attempt) in the delay queue of `level` of its route, to wait `delayMs`
- * there and then go back to its work queue. Resolves once the broker has confirmed it, so the
- * delivery it replaces can be acked.
+ * there and then go back to its work queue (by the route's forwarder). Resolves once the broker
+ * has confirmed it, so the delivery it replaces can be acked.
  */
 export async function sendToRetry(
   broker: Broker,
-  route: RetryRoute,
+  route: DelayedRetries,
   message: unknown,
   options: { level: number; delayMs: number; messageId: string; type: string },
 ): Promise<void> {
-  await broker.publish(broker.topology.names.retryExchange, route.retryKey(options.level), message, {
-    messageId: options.messageId,
-    type: options.type,
-    expiration: options.delayMs,
-  });
+  await publishRetry(broker, route, { ...options, payload: message });
 }

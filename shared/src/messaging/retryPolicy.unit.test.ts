@@ -1,8 +1,9 @@
 import { isTransientHttpStatus, retryDelay, retryPolicyOf } from './retryPolicy';
-import { buildTopology, type RetryRoute } from './topology';
+import { delayQueueName, type DelayedRetries } from './delayedRetries';
+import { buildTopology } from './topology';
 
 describe('retryDelay', () => {
-  const policy = retryPolicyOf({ delaysMs: [1_000, 5_000, 25_000] }, { maxAttempts: 3, redeliveryLimit: 5 });
+  const policy = retryPolicyOf({ levelsMs: [1_000, 5_000, 25_000] }, { maxAttempts: 3, redeliveryLimit: 5 });
 
   it('backs off exponentially by level, with jitter in the upper half of each level', () => {
     expect(retryDelay(policy, 1, 0)).toEqual({ level: 0, delayMs: 500 });
@@ -15,34 +16,28 @@ describe('retryDelay', () => {
 
 describe('the retry routes', () => {
   const topology = buildTopology('rp');
-  const routes: Array<[string, RetryRoute]> = Object.entries(topology.retryRoutes);
+  const routes: Array<[string, DelayedRetries]> = Object.entries(topology.retryRoutes);
 
   it.each(routes)(
-    '%s: a delay queue per level with its TTL, bound to the retry exchange, handing back to its work queue',
+    '%s: a delay queue per level, bound to the retry exchange, and its work queue bound to the work exchange',
     (_, route) => {
-      route.delaysMs.forEach((delay, level) => {
-        const queue = topology.queues.find(({ name }) => name === route.delayQueue(level));
-        expect(queue?.arguments).toMatchObject({
-          'x-message-ttl': delay,
-          'x-dead-letter-exchange': topology.names.workExchange,
-          'x-dead-letter-routing-key': route.routingKey,
+      route.levelsMs.forEach((__, level) => {
+        const queue = delayQueueName(route, level);
+        expect(topology.queues.find(({ name }) => name === queue)?.arguments).toMatchObject({
+          'x-queue-type': 'quorum',
         });
-        expect(topology.bindings).toContainEqual({
-          exchange: topology.names.retryExchange,
-          queue: route.delayQueue(level),
-          routingKey: route.retryKey(level),
-        });
+        expect(topology.bindings).toContainEqual({ exchange: topology.names.retryExchange, queue, routingKey: queue });
       });
       expect(topology.bindings).toContainEqual({
         exchange: topology.names.workExchange,
-        queue: route.queue,
-        routingKey: route.routingKey,
+        queue: route.workQueue,
+        routingKey: route.workRoutingKey,
       });
     },
   );
 
   it('give every delay queue of every route a routing key of its own', () => {
-    const keys = routes.flatMap(([, route]) => route.delaysMs.map((_, level) => route.retryKey(level)));
+    const keys = routes.flatMap(([, route]) => route.levelsMs.map((_, level) => delayQueueName(route, level)));
     expect(new Set(keys).size).toBe(keys.length);
   });
 });

@@ -4,6 +4,7 @@
  * exchange whose queues do not exist yet. `infra/rabbitmq/definitions.json` mirrors it
  * for the default prefix (a unit test keeps the two equal).
  */
+import { delayQueueBindings, delayQueueName, delayQueues, type DelayedRetries } from './delayedRetries';
 
 export interface ExchangeSpec {
   name: string;
@@ -31,28 +32,14 @@ export interface Topology {
 }
 
 /**
- * A work queue whose messages can be tried again later: a delay queue per level, bound to the retry
- * exchange, each handing its messages back to the work queue when they have waited. Every such
- * queue is declared by `delayQueuesOf` from one of these, so how a delayed message travels back is
- * decided in one place for all of them.
+ * The work queues whose messages can be tried again later, each with its delay queues (one per
+ * level) and the way back to it (delayedRetries.ts; the forwarder moves them, retryForwarder.ts).
  */
-export interface RetryRoute {
-  /** The work queue a delayed message returns to. */
-  queue: string;
-  /** Its routing key on the work exchange, which a delayed message comes back with. */
-  routingKey: string;
-  /** The longest wait of each level, in ms: the TTL of that level's delay queue. */
-  delaysMs: readonly number[];
-  delayQueue: (level: number) => string;
-  /** The routing key on the retry exchange that reaches the delay queue of `level`. */
-  retryKey: (level: number) => string;
-}
-
 export interface RetryRoutes {
   /** ImageRequested: a download that failed for now. */
-  images: RetryRoute;
+  images: DelayedRetries;
   /** WebhookRequested: a callback URL that did not take the delivery. */
-  webhooks: RetryRoute;
+  webhooks: DelayedRetries;
 }
 
 export interface TopologyNames {
@@ -60,7 +47,7 @@ export interface TopologyNames {
   eventsExchange: string;
   /** Work items (ImageRequested). */
   workExchange: string;
-  /** Delayed retries of work items, routed by delay level. */
+  /** Delayed retries of work items, routed to the delay queue named by the routing key. */
   retryExchange: string;
   deadLetterExchange: string;
   /**
@@ -82,7 +69,7 @@ export interface TopologyNames {
   /** WebhookRequested: job-settled callbacks to deliver. */
   webhooksQueue: string;
   deadLetterQueue: string;
-  /** Delay queue of image retry level `i` (0-based). */
+  /** Delay queue of image-request retry level `i` (0-based). */
   retryQueue: (level: number) => string;
 }
 
@@ -90,8 +77,9 @@ export interface TopologyNames {
 export const BROKER_DELIVERY_LIMIT = 20;
 
 /**
- * Delays of the retry levels, in milliseconds. A message retried at level i waits up to this long;
- * the image-processor's retry policy (process/retryPolicy.ts) picks the level and the jitter.
+ * Delays of the retry levels, in milliseconds. A message retried at level i waits up to this long
+ * in that level's delay queue; the image-processor's retry policy (process/retryPolicy.ts) picks
+ * the level and the jitter.
  */
 export const RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
 
@@ -104,48 +92,21 @@ export const WEBHOOK_RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000, 1_800_0
 export const ImageRequestedRoutingKey = 'ImageRequested';
 export const WebhookRequestedRoutingKey = 'WebhookRequested';
 
-/** The delay queues of a retry route, and their bindings to the retry exchange. */
-export function delayQueuesOf(
-  route: RetryRoute,
-  exchanges: { retryExchange: string; workExchange: string },
-): { queues: QueueSpec[]; bindings: BindingSpec[] } {
-  const queues: QueueSpec[] = route.delaysMs.map((delay, level) => ({
-    name: route.delayQueue(level),
-    // Quorum queues with at-least-once dead-lettering: an expired message leaves the delay queue
-    // only once the work queue has confirmed it. (Classic queues dead-letter at most once; the chaos
-    // run lost retries that were expiring while RabbitMQ restarted.)
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-message-ttl': delay,
-      'x-dead-letter-exchange': exchanges.workExchange,
-      'x-dead-letter-routing-key': route.routingKey,
-      'x-dead-letter-strategy': 'at-least-once',
-      'x-overflow': 'reject-publish',
-    },
-  }));
-  const bindings = queues.map((queue, level) => ({
-    exchange: exchanges.retryExchange,
-    queue: queue.name,
-    routingKey: route.retryKey(level),
-  }));
-  return { queues, bindings };
-}
-
 export function buildTopology(prefix: string): Topology {
   const retryRoutes: RetryRoutes = {
     images: {
-      queue: `${prefix}.image-requests`,
-      routingKey: ImageRequestedRoutingKey,
-      delaysMs: RETRY_DELAYS_MS,
-      delayQueue: (level) => `${prefix}.image-requests.delay-${level}`,
-      retryKey: (level) => `retry-${level}`,
+      workQueue: `${prefix}.image-requests`,
+      workExchange: `${prefix}.work`,
+      workRoutingKey: ImageRequestedRoutingKey,
+      retryExchange: `${prefix}.retry`,
+      levelsMs: RETRY_DELAYS_MS,
     },
     webhooks: {
-      queue: `${prefix}.webhooks`,
-      routingKey: WebhookRequestedRoutingKey,
-      delaysMs: WEBHOOK_RETRY_DELAYS_MS,
-      delayQueue: (level) => `${prefix}.webhooks.delay-${level}`,
-      retryKey: (level) => `webhooks.retry-${level}`,
+      workQueue: `${prefix}.webhooks`,
+      workExchange: `${prefix}.work`,
+      workRoutingKey: WebhookRequestedRoutingKey,
+      retryExchange: `${prefix}.retry`,
+      levelsMs: WEBHOOK_RETRY_DELAYS_MS,
     },
   };
   const names: TopologyNames = {
@@ -157,10 +118,10 @@ export function buildTopology(prefix: string): Topology {
     storeMasterExchange: `${prefix}.store-master`,
     projectionQueue: `${prefix}.projection`,
     dispatchQueue: `${prefix}.dispatch`,
-    imageRequestsQueue: retryRoutes.images.queue,
-    webhooksQueue: retryRoutes.webhooks.queue,
+    imageRequestsQueue: retryRoutes.images.workQueue,
+    webhooksQueue: retryRoutes.webhooks.workQueue,
     deadLetterQueue: `${prefix}.dead-letters`,
-    retryQueue: retryRoutes.images.delayQueue,
+    retryQueue: (level) => delayQueueName(retryRoutes.images, level),
   };
   const quorum = (extra: Record<string, string | number | boolean> = {}) => ({
     'x-queue-type': 'quorum',
@@ -168,8 +129,10 @@ export function buildTopology(prefix: string): Topology {
     'x-dead-letter-exchange': names.deadLetterExchange,
     ...extra,
   });
-  const imageDelays = delayQueuesOf(retryRoutes.images, names);
-  const webhookDelays = delayQueuesOf(retryRoutes.webhooks, names);
+  // Quorum queues like the work queues, emptied by the image-processor's forwarders when each retry
+  // is due (delayedRetries.ts says why not by TTL and dead-lettering). Named `.retry-<n>`: the
+  // `.delay-<n>` queues of earlier installations had a TTL, and RabbitMQ refuses to declare a
+  // queue again with other arguments.
   return {
     names,
     exchanges: [
@@ -185,18 +148,18 @@ export function buildTopology(prefix: string): Topology {
       { name: names.dispatchQueue, arguments: quorum() },
       { name: names.imageRequestsQueue, arguments: quorum() },
       { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
-      ...imageDelays.queues,
+      ...delayQueues(retryRoutes.images, quorum()),
       { name: names.webhooksQueue, arguments: quorum() },
-      ...webhookDelays.queues,
+      ...delayQueues(retryRoutes.webhooks, quorum()),
     ],
     bindings: [
       { exchange: names.eventsExchange, queue: names.projectionQueue, routingKey: '#' },
       { exchange: names.eventsExchange, queue: names.dispatchQueue, routingKey: 'JobSubmitted' },
       { exchange: names.workExchange, queue: names.imageRequestsQueue, routingKey: ImageRequestedRoutingKey },
       { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: '' },
-      ...imageDelays.bindings,
+      ...delayQueueBindings(retryRoutes.images),
       { exchange: names.workExchange, queue: names.webhooksQueue, routingKey: WebhookRequestedRoutingKey },
-      ...webhookDelays.bindings,
+      ...delayQueueBindings(retryRoutes.webhooks),
     ],
     retryRoutes,
   };
@@ -233,10 +196,10 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
     },
     {
       message: 'ImageRequested (retry)',
-      exchange: `${names.retryExchange} (retry-N)`,
+      exchange: `${names.retryExchange} (${names.retryQueue(0).replace(/0$/, 'N')})`,
       queue: names.retryQueue(0).replace(/0$/, 'N'),
-      consumer: 'none: the TTL expires',
-      emits: `the same message, dead-lettered back → ${names.workExchange}`,
+      consumer: 'shared/src/messaging/retryForwarder.ts (run by the image-processor)',
+      emits: `the same message once due → ${names.workExchange}`,
     },
     {
       message: 'JobSubmitted, ImageProcessed, ImageFailed, JobCancelled',
@@ -275,10 +238,10 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
     },
     {
       message: 'WebhookRequested (retry)',
-      exchange: `${names.retryExchange} (webhooks.retry-N)`,
-      queue: `${names.webhooksQueue}.delay-N`,
-      consumer: 'none: the TTL expires',
-      emits: `the same message, dead-lettered back → ${names.workExchange}`,
+      exchange: `${names.retryExchange} (${names.webhooksQueue}.retry-N)`,
+      queue: `${names.webhooksQueue}.retry-N`,
+      consumer: 'shared/src/messaging/retryForwarder.ts (run by the image-processor)',
+      emits: `the same message once due → ${names.workExchange}`,
     },
     {
       message: 'any message refused or failing for good',

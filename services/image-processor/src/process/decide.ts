@@ -19,9 +19,9 @@ export type ProcessingOutcome =
 export interface RetryLater {
   type: 'RetryLater';
   request: ImageRequested;
-  /** 0-based delay level: the message goes to the delay queue bound with `retry-<level>`. */
+  /** 0-based delay level: the message waits in that level's delay queue (`<work queue>.retry-<level>`). */
   level: number;
-  /** The message's own TTL in that queue. */
+  /** How long it waits there before it is sent back to the work queue. */
   delayMs: number;
   reason: string;
 }

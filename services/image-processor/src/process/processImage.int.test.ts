@@ -6,7 +6,7 @@ import {
   type DomainEvent,
   type ImageRequested,
 } from '@retail-pulse/shared/contracts';
-import { Broker } from '@retail-pulse/shared/messaging';
+import { Broker, RETRY_DUE_AT_HEADER } from '@retail-pulse/shared/messaging';
 import { readModelCollections, type JobOutcomeDocument } from '@retail-pulse/shared/readModels';
 import { ServiceMetrics } from '@retail-pulse/shared/service';
 import { StoreMaster, StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
@@ -126,11 +126,25 @@ async function takeOne(queue: string) {
   throw new Error(`nothing arrived in ${queue}`);
 }
 
-/** The retry waiting in the delay queue of `level`, and the delay it was given. */
-async function retryAt(level: number): Promise<{ request: ImageRequested; delayMs: number }> {
+/** Runs an attempt, noting the times before and after: its retry was published in between. */
+async function attemptBetween(request: ImageRequested): Promise<{ before: number; after: number }> {
+  const before = Date.now();
+  await processImage(request, deps);
+  return { before, after: Date.now() };
+}
+
+/**
+ * The retry waiting in the delay queue of `level`, and the bounds of the delay it was given: its
+ * due time, less the latest and the earliest moment it can have been published.
+ */
+async function retryAt(
+  level: number,
+  published: { before: number; after: number },
+): Promise<{ request: ImageRequested; delayMs: { atLeast: number; atMost: number } }> {
   const message = await takeOne(environment.topology.names.retryQueue(level));
   const request = imageRequestedSchema.parse(JSON.parse(message.content.toString()));
-  return { request, delayMs: Number(message.properties.expiration) };
+  const dueAt = Number((message.properties.headers ?? {})[RETRY_DUE_AT_HEADER]);
+  return { request, delayMs: { atLeast: dueAt - published.after, atMost: dueAt - published.before } };
 }
 
 async function settledEvent(): Promise<DomainEvent> {
@@ -185,7 +199,7 @@ describe('processImage against a real image server and RabbitMQ', () => {
       reason: (url: string) => `download failed (ECONNRESET): ${url}`,
     },
   ])(
-    'retries $failure at the first two delay levels (delay-0, delay-1), then fails it for good after 3 attempts',
+    'retries $failure at the first two delay levels (retry-0, retry-1), then fails it for good after 3 attempts',
     async ({ path, kind, reason }) => {
       const first = requestFor(path);
       const { url } = first.data;
@@ -195,17 +209,15 @@ describe('processImage against a real image server and RabbitMQ', () => {
       const failuresBefore = await sample('rp_image_failures_total', { kind, cause });
       const failedBefore = await sample('rp_images_processed_total', { outcome: 'failed' });
 
-      await processImage(first, deps);
-      const second = await retryAt(0);
+      const second = await retryAt(0, await attemptBetween(first));
       expect(second.request).toEqual({ ...first, data: { ...first.data, attempt: 2 } });
-      expect(second.delayMs).toBeGreaterThanOrEqual(500);
-      expect(second.delayMs).toBeLessThanOrEqual(1_000);
+      expect(second.delayMs.atMost).toBeGreaterThanOrEqual(500);
+      expect(second.delayMs.atLeast).toBeLessThanOrEqual(1_000);
 
-      await processImage(second.request, deps);
-      const third = await retryAt(1);
+      const third = await retryAt(1, await attemptBetween(second.request));
       expect(third.request).toEqual({ ...first, data: { ...first.data, attempt: 3 } });
-      expect(third.delayMs).toBeGreaterThanOrEqual(2_500);
-      expect(third.delayMs).toBeLessThanOrEqual(5_000);
+      expect(third.delayMs.atMost).toBeGreaterThanOrEqual(2_500);
+      expect(third.delayMs.atLeast).toBeLessThanOrEqual(5_000);
 
       await processImage(third.request, deps);
       expect(await settledEvent()).toMatchObject({

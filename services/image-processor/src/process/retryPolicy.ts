@@ -21,7 +21,7 @@ export type ProcessingFailure = DownloadFailure | MeasureFailure | { kind: 'unkn
  * policy's (shared/src/messaging/retryPolicy.ts); which failures are worth another attempt is said here.
  */
 export function buildRetryPolicy(settings: { maxAttempts: number; redeliveryLimit: number }): RetryPolicy {
-  return retryPolicyOf({ delaysMs: RETRY_DELAYS_MS }, settings);
+  return retryPolicyOf({ levelsMs: RETRY_DELAYS_MS }, settings);
 }
 
 /** Kinds that may well go differently in a while: the network or the server, not the image. */

@@ -3,16 +3,18 @@ import { buildRetryPolicy, isTransient } from './retryPolicy';
 
 const policy = buildRetryPolicy({ maxAttempts: 3, redeliveryLimit: 5 });
 
-describe("the image-processor's retry policy", () => {
-  it('never waits longer than the TTL of the image delay queue it sends the retry to', () => {
-    const topology = buildTopology('rp');
-    const ttls = policy.delayLevelsMs.map(
-      (_, level) =>
-        topology.queues.find((queue) => queue.name === topology.retryRoutes.images.delayQueue(level))?.arguments[
-          'x-message-ttl'
-        ],
-    );
-    expect(ttls).toEqual(policy.delayLevelsMs);
+describe('retryDelay', () => {
+  it('backs off exponentially by level, with jitter in the upper half of each level', () => {
+    expect(retryDelay(policy, 1, 0)).toEqual({ level: 0, delayMs: 500 });
+    expect(retryDelay(policy, 1, 0.999999)).toEqual({ level: 0, delayMs: 1_000 });
+    expect(retryDelay(policy, 2, 0)).toEqual({ level: 1, delayMs: 2_500 });
+    expect(retryDelay(policy, 3, 0.999999)).toEqual({ level: 2, delayMs: 25_000 });
+    expect(retryDelay(policy, 9, 0.999999)).toEqual({ level: 2, delayMs: 25_000 });
+  });
+
+  it('never waits longer than the level of the delay queue it sends the retry to', () => {
+    const imageRetries = buildTopology('rp').retryRoutes.images;
+    expect(policy.delayLevelsMs).toEqual(imageRetries.levelsMs);
     for (let attempt = 1; attempt <= 10; attempt++) {
       const { level, delayMs } = retryDelay(policy, attempt, 0.999999);
       expect(delayMs).toBeLessThanOrEqual(policy.delayLevelsMs[level]!);

@@ -18,7 +18,7 @@ export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 8;
  * image retries use (shared/src/messaging/retryPolicy.ts).
  */
 export function buildWebhookRetryPolicy(settings: { maxAttempts: number; redeliveryLimit: number }): RetryPolicy {
-  return retryPolicyOf({ delaysMs: WEBHOOK_RETRY_DELAYS_MS }, settings);
+  return retryPolicyOf({ levelsMs: WEBHOOK_RETRY_DELAYS_MS }, settings);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
+import { bulkWriteInChunks } from '@retail-pulse/shared/mongo';
 import {
   blockOf,
   evolveJobView,
@@ -268,9 +269,7 @@ export class JobsModel implements ReadModel {
     const operations: AnyBulkWriteOperation<JobsDocument>[] = documents.map((document) => ({
       replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
     }));
-    for (let start = 0; start < operations.length; start += 1_000) {
-      await this.collection.bulkWrite(operations.slice(start, start + 1_000), { ordered: false });
-    }
+    await bulkWriteInChunks(this.collection, operations);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { BucketContent, type BucketChange, type VisitBucketDocument } from '@retail-pulse/shared/readModels';
+import { bulkWriteInChunks } from '@retail-pulse/shared/mongo';
 
 /** Buckets kept in memory after they are written, so the next change to them needs no read. */
 const CACHE_BUCKETS = 20_000;
@@ -68,9 +69,7 @@ export class VisitBuckets {
           ? { replaceOne: { filter: { _id: key }, replacement: document } }
           : { insertOne: { document } };
       });
-      for (let start = 0; start < operations.length; start += 1_000) {
-        await this.collection.bulkWrite(operations.slice(start, start + 1_000), { ordered: false });
-      }
+      await bulkWriteInChunks(this.collection, operations);
       for (const key of this.waiting) this.stored.add(key);
       this.waiting.clear();
     }

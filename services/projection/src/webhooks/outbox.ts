@@ -105,7 +105,7 @@ export class WebhookOutbox implements WebhookOutboxPort {
         });
         const { broker } = this.options;
         const { names, retryRoutes } = broker.topology;
-        await broker.publish(names.workExchange, retryRoutes.webhooks.routingKey, command, {
+        await broker.publish(names.workExchange, retryRoutes.webhooks.workRoutingKey, command, {
           messageId: document._id,
           type: command.type,
         });

@@ -1,0 +1,31 @@
+import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
+import { bulkWriteInChunks, MAX_STATEMENTS_PER_BULK_WRITE } from './bulkWrites';
+
+/**
+ * On the suite's MongoDB-protocol server (FerretDB here): replacing more documents than FerretDB
+ * 1.24's connection pool holds, in one call, finishes. Sent as one command it never did (the
+ * database stopped answering); a hang would end this test at its timeout.
+ */
+let environment: TestEnvironment;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment('bulk-writes');
+});
+afterAll(async () => {
+  await environment?.cleanup();
+});
+
+describe('bulkWriteInChunks', () => {
+  it('replaces 150 documents that exist, in commands FerretDB finishes', async () => {
+    const documents = environment.db.collection<{ _id: string; round: number }>('documents');
+    const replaceAll = (round: number) =>
+      Array.from({ length: 150 }, (_, index) => ({
+        replaceOne: { filter: { _id: `d${index}` }, replacement: { _id: `d${index}`, round }, upsert: true },
+      }));
+    await bulkWriteInChunks(documents, replaceAll(1));
+    await bulkWriteInChunks(documents, replaceAll(2));
+    expect(MAX_STATEMENTS_PER_BULK_WRITE).toBeLessThan(100);
+    expect(await documents.countDocuments({ round: 2 })).toBe(150);
+    expect(await documents.countDocuments({})).toBe(150);
+  });
+});
