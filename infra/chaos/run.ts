@@ -28,7 +28,7 @@ import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { SERVED_IMAGES, startImageServer } from '../../test/support/imageServer';
-import { startStack, type ServiceName } from '../../test/support/stack';
+import { describeStack, startStack, type ServiceName } from '../../test/support/stack';
 import { createTestEnvironment } from '../../test/support/testEnvironment';
 import {
   clusterAmqpUrl,
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const environment = await createTestEnvironment('chaos', amqpUrl);
   const images = await startImageServer();
   const stack = await startStack(environment, {
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: 'warn',
     GPU_DELAY_MIN_MS: '100',
     GPU_DELAY_MAX_MS: '400',
     IMAGE_MAX_ATTEMPTS: '3',
@@ -457,6 +457,8 @@ async function main(): Promise<void> {
       : "the machine's RabbitMQ was not running at the start; the run did not need it",
   );
 
+  // What each service says of itself and last logged (warnings and errors), to say where it stuck.
+  if (!ok) console.log(await describeStack(stack));
   stopping = true;
   await stack.stopAll();
   await images.close();

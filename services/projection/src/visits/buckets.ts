@@ -19,6 +19,11 @@ export class VisitBuckets {
   private readonly waiting = new Set<string>();
   /** Buckets known to be stored: a change to one replaces it; any other is inserted. */
   private readonly stored = new Set<string>();
+  /**
+   * New buckets of a write that failed: it may have stored some (its commands are separate), so
+   * the next write upserts them — inserting one again would be refused, batch after batch.
+   */
+  private readonly maybeStored = new Set<string>();
   private startsEmpty = false;
 
   constructor(db: Db, name: string) {
@@ -65,12 +70,21 @@ export class VisitBuckets {
     if (this.waiting.size > 0) {
       const operations = [...this.waiting].map((key) => {
         const document = { _id: key, entries: this.cache.get(key)!.toPacked() };
-        return this.stored.has(key)
-          ? { replaceOne: { filter: { _id: key }, replacement: document } }
-          : { insertOne: { document } };
+        if (this.stored.has(key)) return { replaceOne: { filter: { _id: key }, replacement: document } };
+        if (this.maybeStored.has(key))
+          return { replaceOne: { filter: { _id: key }, replacement: document, upsert: true } };
+        return { insertOne: { document } };
       });
-      await bulkWriteInChunks(this.collection, operations);
-      for (const key of this.waiting) this.stored.add(key);
+      try {
+        await bulkWriteInChunks(this.collection, operations);
+      } catch (error) {
+        for (const key of this.waiting) if (!this.stored.has(key)) this.maybeStored.add(key);
+        throw error;
+      }
+      for (const key of this.waiting) {
+        this.stored.add(key);
+        this.maybeStored.delete(key);
+      }
       this.waiting.clear();
     }
     for (const key of this.cache.keys()) {
