@@ -2,9 +2,10 @@ import type { Context } from 'koa';
 import type { Logger } from '@retail-pulse/shared/config';
 import { jobCancelledEventId, metadataFor, type JobCancelled } from '@retail-pulse/shared/contracts';
 import type { CancelResponse } from '@retail-pulse/shared/contracts/api';
-import { HttpError, serviceUnavailable } from '@retail-pulse/shared/http';
-import { BrokerUnavailableError, type Broker } from '@retail-pulse/shared/messaging';
+import { HttpError } from '@retail-pulse/shared/http';
+import type { Broker } from '@retail-pulse/shared/messaging';
 import { parseJobIdParam, type JobStates } from '../jobState';
+import { publishEvent } from '../publishEvent';
 
 export interface CancelDependencies {
   broker: Broker;
@@ -34,16 +35,9 @@ export function cancelJobRoute(deps: CancelDependencies) {
       data: { jobId },
       metadata: metadataFor(jobId),
     };
-    try {
-      await deps.broker.publish(deps.broker.topology.names.eventsExchange, event.type, event, {
-        messageId: event.eventId,
-        type: event.type,
-      });
-    } catch (error) {
-      if (!(error instanceof BrokerUnavailableError)) throw error;
-      deps.logger.warn({ err: error.message, jobId }, 'broker did not take the cancellation');
-      throw serviceUnavailable('the message broker is unavailable; retry shortly', 2);
-    }
+    await publishEvent(deps.broker, event, (error) =>
+      deps.logger.warn({ err: error.message, jobId }, 'broker did not take the cancellation'),
+    );
     deps.logger.info({ jobId }, 'job cancellation accepted');
     ctx.status = 202;
     ctx.body = { job_id: jobId } satisfies CancelResponse;

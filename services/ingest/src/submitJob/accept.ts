@@ -1,7 +1,8 @@
 import type { Logger } from '@retail-pulse/shared/config';
 import { jobSubmittedEventId, metadataFor, type JobSubmitted } from '@retail-pulse/shared/contracts';
 import { HttpError, serviceUnavailable } from '@retail-pulse/shared/http';
-import { BrokerUnavailableError, type Broker } from '@retail-pulse/shared/messaging';
+import type { Broker } from '@retail-pulse/shared/messaging';
+import { publishEvent } from '../publishEvent';
 import type { IdempotencyKeys, KeyedSubmit } from './idempotency';
 import type { JobIdAllocator } from './jobIds';
 import type { SubmitMetrics } from './metrics';
@@ -57,18 +58,11 @@ export async function acceptJob(
     data: { jobId, ...job },
     metadata: metadataFor(jobId),
   };
-  try {
-    await deps.broker.publish(deps.broker.topology.names.eventsExchange, event.type, event, {
-      messageId: event.eventId,
-      type: event.type,
-    });
-  } catch (error) {
-    if (!(error instanceof BrokerUnavailableError)) throw error;
+  await publishEvent(deps.broker, event, async (error) => {
     deps.logger.warn({ err: error.message, jobId }, 'broker did not take the job');
     // A retry with the key sends this same job again at once (the log keeps one copy).
     if (keyed) await deps.idempotency.settle(keyed.key, 'unconfirmed').catch(() => undefined);
-    throw serviceUnavailable('the message broker is unavailable; retry shortly', 2);
-  }
+  });
   if (keyed) {
     await deps.idempotency.settle(keyed.key, 'published').catch((error: unknown) =>
       // Left claimed: a repeat waits a few seconds, then publishes the same job again.

@@ -1,8 +1,9 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { Logger } from '@retail-pulse/shared/config';
 import { formatStreamEvent, type JobDetailBody } from '@retail-pulse/shared/contracts';
 import type { JobsQuery } from './query';
+import { openEventStream } from './stream';
 
 export interface JobEventsOptions {
   /** How often a stream reads its job's detail again (one read by `_id`). */
@@ -46,18 +47,8 @@ export class JobEvents {
       ctx.status = 204;
       return;
     }
-    const stream = new PassThrough();
-    ctx.status = 200;
-    ctx.set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      // Proxies in front (nginx and the like) must not hold the events back.
-      'X-Accel-Buffering': 'no',
-    });
-    ctx.req.socket.setNoDelay(true);
-    ctx.body = stream;
-    // A reconnecting client says how often to retry, and what it saw last.
-    stream.write(`retry: ${Math.max(1_000, this.options.pollMs * 2)}\n\n`);
+    // A reconnecting client is told how often to retry, and says what it saw last.
+    const stream = openEventStream(ctx, Math.max(1_000, this.options.pollMs * 2));
     void this.follow(stream, ctx, rawJobId, first, lastSeen);
   }
 

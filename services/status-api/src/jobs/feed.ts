@@ -1,9 +1,10 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { Logger } from '@retail-pulse/shared/config';
 import { formatStreamEvent } from '@retail-pulse/shared/contracts';
 import { JOBS_FEED_SIZE, type JobsFeedEventBody } from '@retail-pulse/shared/contracts/api';
 import type { JobsQuery } from './query';
+import { openEventStream } from './stream';
 
 type JobSummaryBody = JobsFeedEventBody['jobs'][number];
 
@@ -60,16 +61,7 @@ export class JobsFeed {
       this.timer !== undefined && this.page
         ? this.page
         : await (this.opening ??= this.read().finally(() => (this.opening = undefined)));
-    const stream = new PassThrough();
-    ctx.status = 200;
-    ctx.set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
-    });
-    ctx.req.socket.setNoDelay(true);
-    ctx.body = stream;
-    stream.write(`retry: ${Math.max(1_000, this.options.pollMs * 2)}\n\n`);
+    const stream = openEventStream(ctx, Math.max(1_000, this.options.pollMs * 2));
     stream.write(formatStreamEvent({ data: JSON.stringify({ jobs: page } satisfies JobsFeedEventBody) }));
     const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), this.options.heartbeatMs);
     const subscriber: Subscriber = {
