@@ -3,15 +3,8 @@ import { buildRetryPolicy, isTransient } from './retryPolicy';
 
 const policy = buildRetryPolicy({ maxAttempts: 3, redeliveryLimit: 5 });
 
-describe('retryDelay', () => {
-  it('backs off exponentially by level, with jitter in the upper half of each level', () => {
-    expect(retryDelay(policy, 1, 0)).toEqual({ level: 0, delayMs: 500 });
-    expect(retryDelay(policy, 1, 0.999999)).toEqual({ level: 0, delayMs: 1_000 });
-    expect(retryDelay(policy, 2, 0)).toEqual({ level: 1, delayMs: 2_500 });
-    expect(retryDelay(policy, 3, 0.999999)).toEqual({ level: 2, delayMs: 25_000 });
-    expect(retryDelay(policy, 9, 0.999999)).toEqual({ level: 2, delayMs: 25_000 });
-  });
-
+// How retryDelay backs off is the shared policy's, tested in shared/src/messaging/retryPolicy.unit.test.ts.
+describe("the image-processor's retry policy", () => {
   it('never waits longer than the level of the delay queue it sends the retry to', () => {
     const imageRetries = buildTopology('rp').retryRoutes.images;
     expect(policy.delayLevelsMs).toEqual(imageRetries.levelsMs);

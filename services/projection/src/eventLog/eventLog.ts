@@ -211,8 +211,12 @@ export class EventLog {
     return this.pages.findOne({ _id: pageKey(page) }, { projection: { _id: 0, first: 1, last: 1 } });
   }
 
-  /** The number of the last page: pages are numbered without gaps, so a few lookups find it. */
+  /**
+   * The number of the last page: the writer's own, once it holds one; otherwise a few lookups find
+   * it, pages being numbered without gaps.
+   */
   private async lastPageNumber(): Promise<number | undefined> {
+    if (this.tail && this.tail.texts.length > 0) return this.tail.page;
     if (!(await this.bounds(0))) return undefined;
     let low = 0;
     let high = 1;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idempotencyKeyHeader } from './submit';
 import { errorBody, errorExample, gatewayResponses, type ApiResponse, type ApiRoute } from './route';
 
 /**
@@ -89,18 +90,11 @@ const retryJob: ApiRoute = {
     '`/api/jobs/{job_id}/retry/` is the same route.',
   tags: ['jobs'],
   pathParams: jobIdPath,
-  headers: z.object({
-    'Idempotency-Key': z
-      .string()
-      .regex(/^[\x21-\x7e]{1,255}$/)
-      .optional()
-      .meta({
-        description:
-          'Makes a retried request safe, as for submit: the same key for the same job within 24 h answers the ' +
-          'same new job and creates nothing (`Idempotent-Replayed: true`); for another job (or a submit) it is a 409.',
-        example: 'retry-7-once',
-      }),
-  }),
+  headers: idempotencyKeyHeader(
+    'Makes a retried request safe, as for submit: the same key for the same job within 24 h answers the ' +
+      'same new job and creates nothing (`Idempotent-Replayed: true`); for another job (or a submit) it is a 409.',
+    'retry-7-once',
+  ),
   responses: {
     201: {
       description: 'The new job is accepted (or, with an `Idempotency-Key` seen before, was accepted earlier).',

@@ -30,6 +30,17 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** The optional `Idempotency-Key` header of a route that creates a job: 1 to 255 visible ASCII characters. */
+export function idempotencyKeyHeader(description: string, example: string) {
+  return z.object({
+    'Idempotency-Key': z
+      .string()
+      .regex(/^[\x21-\x7e]{1,255}$/)
+      .optional()
+      .meta({ description, example }),
+  });
+}
+
 function imageUrlSchema(maxLength: number) {
   return (
     z
@@ -146,19 +157,12 @@ const submitJob: ApiRoute = {
     'A batch of store visits, each with image URLs. Every image is downloaded and measured asynchronously; ' +
     'the answer comes once the job is durably accepted. `/api/submit/` and `/api/submit` are the same route.',
   tags: ['jobs'],
-  headers: z.object({
-    'Idempotency-Key': z
-      .string()
-      .regex(/^[\x21-\x7e]{1,255}$/)
-      .optional()
-      .meta({
-        description:
-          'Makes a retried submit safe: the same key with the same body within 24 h answers the same `job_id` and ' +
-          'creates nothing (the answer then carries `Idempotent-Replayed: true`); with another body it is a 409. ' +
-          '1 to 255 visible ASCII characters, e.g. a UUID.',
-        example: 'order-4711',
-      }),
-  }),
+  headers: idempotencyKeyHeader(
+    'Makes a retried submit safe: the same key with the same body within 24 h answers the same `job_id` and ' +
+      'creates nothing (the answer then carries `Idempotent-Replayed: true`); with another body it is a 409. ' +
+      '1 to 255 visible ASCII characters, e.g. a UUID.',
+    'order-4711',
+  ),
   requestBody: {
     schema: submitRequestSchema(DEFAULT_SUBMIT_LIMITS),
     examples: {
