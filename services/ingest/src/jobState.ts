@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { jobIdParamSchema, describeZodError } from '@retail-pulse/shared/contracts';
 import { badRequest, HttpError } from '@retail-pulse/shared/http';
 import {
+  isOutcome,
   JobStatusReader,
   ServedReadModels,
   type JobOutcomeDocument,
@@ -20,10 +21,11 @@ export function parseJobIdParam(raw: string | undefined): number {
 }
 
 /**
- * The command side's view of a job before it acts on it: a few reads by `_id` of the job-status
- * read model (and of the ingest's own receipts, so a job accepted a moment ago is known before the
- * projection has folded it). A settled answer never changes; an ongoing one may have settled by
- * the time the command's event is folded, and the folds make such a late command change nothing.
+ * The command side's view of a job before it acts on it: the job's status document in the
+ * job-status read model, by `_id`, and — only when the projection has not folded the job yet — the
+ * ingest's own receipt, so a job accepted a moment ago is known. A settled answer never changes; an
+ * ongoing one may have settled by the time the command's event is folded, and the folds make such
+ * a late command change nothing.
  */
 export class JobStates {
   private readonly reader: JobStatusReader;
@@ -37,12 +39,9 @@ export class JobStates {
   /** The job's state; a 404 `{"error"}` when no job has this id. */
   async of(jobId: number): Promise<JobState> {
     const names = await this.served.current();
-    const outcome = await this.reader.outcome(names, jobId);
-    if (outcome) return { state: 'settled', outcome, names };
-    if (await this.reader.isOpen(names, jobId, { withReceipts: true })) return { state: 'ongoing' };
-    // The projection writes an outcome before it drops the job's progress: settled in between?
-    const settled = await this.reader.outcome(names, jobId);
-    if (settled) return { state: 'settled', outcome: settled, names };
+    const document = await this.reader.status(names, jobId);
+    if (document && isOutcome(document)) return { state: 'settled', outcome: document, names };
+    if (document || (await this.reader.hasReceipt(jobId))) return { state: 'ongoing' };
     throw new HttpError(404, { error: `no job ${jobId}` });
   }
 }

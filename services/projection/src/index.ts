@@ -35,7 +35,7 @@ runService('projection', async () => {
   const metrics = new ServiceMetrics();
   observeBroker(metrics, broker);
   const projectionMetrics = new ProjectionMetrics(metrics);
-  // Settled jobs are logged, and announced to the status APIs: a hint that spares them a read
+  // Settled jobs are logged, and announced to the image-processors: a hint that spares them a read
   // (lost if the broker is away, which costs them only that read).
   const onSettled: SettledListener = ({ generation, jobs }) => {
     logSettledJobs(logger, jobs);

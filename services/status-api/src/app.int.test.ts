@@ -7,8 +7,8 @@ import {
   ProjectionState,
   readModelCollections,
   type JobOutcomeDocument,
-  type JobProgressDocument,
   type JobReceiptDocument,
+  type JobStatusDocument,
   jobKey,
 } from '@retail-pulse/shared/readModels';
 import { Readiness } from '@retail-pulse/shared/service';
@@ -64,10 +64,8 @@ beforeAll(async () => {
   await db
     .collection<JobReceiptDocument>(collectionNames.jobReceipts)
     .insertOne({ _id: jobKey(10), jobId: 10, acceptedAt: new Date() });
-  await db
-    .collection<JobProgressDocument>(generation1.jobProgress)
-    .insertOne({ _id: jobKey(11), jobId: 11, openedAt: 4 });
-  await db.collection<JobOutcomeDocument>(generation1.jobOutcomes).insertMany([
+  await db.collection<JobStatusDocument>(generation1.jobOutcomes).insertMany([
+    { _id: jobKey(11), jobId: 11, status: 'ongoing' },
     { _id: jobKey(12), jobId: 12, status: 'completed', failures: [], totalImages: 2, failedImages: 0, position: 9 },
     {
       _id: jobKey(13),

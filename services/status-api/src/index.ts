@@ -1,7 +1,6 @@
 import '@retail-pulse/shared/service/instrument';
 import { z } from 'zod';
 import { commonConfigShape, createLogger, env, internalTokenShape, loadConfig } from '@retail-pulse/shared/config';
-import { parseJobSettledNotice } from '@retail-pulse/shared/readModels';
 import { closeServer, serveApi } from '@retail-pulse/shared/http';
 import { Broker, buildTopology, observeBroker } from '@retail-pulse/shared/messaging';
 import { collectionNames, connectMongo, databaseProbe, IdLookups } from '@retail-pulse/shared/mongo';
@@ -51,16 +50,9 @@ runService('status-api', async () => {
   await storeMaster.start(config.STORE_MASTER_POLL_MS);
   const readModels = new ActiveReadModels(db);
   const jobStatus = new JobStatusQuery(db, readModels);
-  // The projection announces settled jobs; without the broker, status is read from the database.
+  // The broker only carries the store master's notices; a missed one is caught by polling.
   const topology = buildTopology(config.TOPOLOGY_PREFIX);
   const broker = new Broker(config.AMQP_URL, topology, logger, { connectionName: 'status-api' });
-  await broker.follow({
-    exchange: topology.names.jobSettledExchange,
-    // A malformed notice throws: the broker moves it to the dead-letter queue with the reason.
-    onMessage: (content) => jobStatus.settledNotice(parseJobSettledNotice(content)),
-    onReady: () => jobStatus.feedReady(),
-    onLost: () => jobStatus.feedLost(),
-  });
   await followStoreMaster(broker, storeMaster, logger);
   void broker.start();
   const metrics = new ServiceMetrics();
@@ -92,7 +84,7 @@ runService('status-api', async () => {
       readiness: new Readiness(
         {
           database: { probe: databaseProbe(db) },
-          // The settled-jobs feed only spares reads: without the broker every status is read from the database.
+          // The broker only carries store-master notices, which polling backs up: reported, never unready.
           broker: { probe: () => broker.connected, required: false },
         },
         logger,

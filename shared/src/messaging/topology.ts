@@ -218,9 +218,9 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
     {
       message: 'JobSettledNotice',
       exchange: names.jobSettledExchange,
-      queue: 'one exclusive queue per status API and image-processor',
-      consumer: 'services/status-api/src/jobStatus/query.ts; services/image-processor/src/process/settledJobs.ts',
-      emits: "nothing (status answers from memory; a settled job's image requests dropped)",
+      queue: 'one exclusive queue per image-processor',
+      consumer: 'services/image-processor/src/process/settledJobs.ts',
+      emits: "nothing (a settled job's image requests dropped)",
     },
     {
       message: 'StoreMasterImported',

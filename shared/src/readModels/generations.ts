@@ -6,9 +6,12 @@ import type { ActiveGenerations } from '../contracts/readModels';
  */
 export function readModelCollections(generation: number) {
   return {
-    /** Jobs not yet settled, with their counts: few documents, rewritten as images settle. */
+    /** The projection's marker of each job not yet settled: its own list of open jobs, read at start. */
     jobProgress: `rm${generation}_job_progress`,
-    /** Final answers of settled jobs: written once, never changed. */
+    /**
+     * A status document per job (the name is older than the ongoing documents): ongoing from the
+     * job's first event, then its final answer, which never changes.
+     */
     jobOutcomes: `rm${generation}_job_outcomes`,
     /** The visits query's buckets: per store and day, per area and day, and their directories. */
     visits: `rm${generation}_visits`,

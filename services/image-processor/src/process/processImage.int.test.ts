@@ -7,7 +7,12 @@ import {
   type ImageRequested,
 } from '@retail-pulse/shared/contracts';
 import { Broker, RETRY_DUE_AT_HEADER } from '@retail-pulse/shared/messaging';
-import { readModelCollections, type JobOutcomeDocument } from '@retail-pulse/shared/readModels';
+import {
+  readModelCollections,
+  type JobOngoingDocument,
+  type JobOutcomeDocument,
+  type JobStatusDocument,
+} from '@retail-pulse/shared/readModels';
 import { ServiceMetrics } from '@retail-pulse/shared/service';
 import { StoreMaster, StoreMasterVersions } from '@retail-pulse/shared/storeMaster';
 import { startImageServer, type ImageServer } from '../../../../test/support/imageServer';
@@ -258,17 +263,22 @@ describe('processImage against a real image server and RabbitMQ', () => {
 });
 
 describe('requests of a job that has settled (cancelled)', () => {
+  const statusDocuments = <T extends JobStatusDocument>() =>
+    environment.db.collection<T>(readModelCollections(1).jobOutcomes);
   /** The job's outcome as the projection stores it in the served job-status generation (1, on a new installation). */
   const settle = (jobId: number) =>
-    environment.db.collection<JobOutcomeDocument>(readModelCollections(1).jobOutcomes).insertOne({
-      _id: String(jobId),
-      jobId,
-      status: 'failed',
-      failures: [{ storeId: STORE.storeId, reason: 'cancelled' }],
-      totalImages: 2,
-      failedImages: 2,
-      position: 9,
-    });
+    statusDocuments<JobOutcomeDocument>().replaceOne(
+      { _id: String(jobId) },
+      {
+        jobId,
+        status: 'failed',
+        failures: [{ storeId: STORE.storeId, reason: 'cancelled' }],
+        totalImages: 2,
+        failedImages: 2,
+        position: 9,
+      },
+      { upsert: true },
+    );
 
   it('are dropped, acked with no download and no outcome, however often they come', async () => {
     await settle(41);
@@ -299,6 +309,8 @@ describe('requests of a job that has settled (cancelled)', () => {
     const missed = new SettledJobs(environment.db, deps.logger, () => now);
     const withMissed = { ...deps, settledJobs: missed };
     const downloadsBefore = server.requests();
+    // Folded, not settled: an ongoing status document is no reason to drop a request.
+    await statusDocuments<JobOngoingDocument>().insertOne({ _id: '43', jobId: 43, status: 'ongoing' });
     await processImage(requestFor('/img/shelf.jpg', 43), withMissed);
     await settle(43); // settled, and the announcement never arrives
     await processImage(requestFor('/img/front.png', 43), withMissed); // still taken as ongoing: a wasted download

@@ -1,23 +1,29 @@
 import type { Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
-import { insertIdempotent } from '@retail-pulse/shared/mongo';
+import { bulkWriteInChunks, insertIdempotent } from '@retail-pulse/shared/mongo';
 import {
   evolveJob,
   forkProgress,
+  isOutcome,
   jobKey,
   outcomeOf,
   readModelCollections,
+  toOngoingDocument,
   toProgressDocument,
   type JobOutcomeDocument,
   type JobProgress,
   type JobProgressDocument,
+  type JobStatusDocument,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
 import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } from '../readModel';
 
 /**
- * The job-status read model: outcomes of settled jobs (inserted once, never changed) and a
- * marker for each ongoing job (inserted when the job is first seen, removed when it settles).
+ * The job-status read model: a status document per job, the only one its readers need —
+ * inserted as ongoing when the job is first seen (only where the job has none, so it never
+ * overwrites an outcome), and written over with the outcome when the job settles — and a marker
+ * for each ongoing job (inserted with its ongoing document, removed when it settles): the
+ * projection's own list of open jobs, so a restart reads those and not every job's status.
  * The counts of ongoing jobs live in memory only — the projection is the single writer — so a
  * settling image costs no database write. After a restart, the log is refolded from the oldest
  * open job's first event; `evolveJob` rebuilds those counts exactly, and settled jobs are skipped.
@@ -25,7 +31,7 @@ import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } 
 export class JobStatusModel implements ReadModel {
   readonly name = 'jobStatus' as const;
   private readonly progress = new Map<number, JobProgress>();
-  /** Jobs whose marker is stored (or, deferred, will be at `flush`). */
+  /** Jobs whose marker and ongoing document are stored (or, deferred, will be at `flush`). */
   private readonly open = new Set<number>();
   /** Jobs whose counts are to be rebuilt from the log before they are trusted. */
   private readonly reopened = new Set<number>();
@@ -58,8 +64,8 @@ export class JobStatusModel implements ReadModel {
   private get progressCollection() {
     return this.db.collection<JobProgressDocument>(this.names.jobProgress);
   }
-  private get outcomeCollection() {
-    return this.db.collection<JobOutcomeDocument>(this.names.jobOutcomes);
+  private get statusCollection() {
+    return this.db.collection<JobStatusDocument>(this.names.jobOutcomes);
   }
 
   async load(): Promise<void> {
@@ -97,8 +103,9 @@ export class JobStatusModel implements ReadModel {
       if (outcome) outcomes.push(outcome);
       else if (!this.open.has(progress.jobId)) opened.push(progress);
     }
-    // Order matters for readers: an outcome exists before its marker disappears.
-    await insertIdempotent(this.outcomeCollection, outcomes);
+    // An ongoing document before its marker: a job `load` finds open has its document.
+    if (!this.deferred) await insertIdempotent(this.statusCollection, opened.map(toOngoingDocument));
+    await this.storeOutcomes(outcomes);
     if (!this.deferred && outcomes.length > 0) {
       this.onSettled?.({
         generation: this.generation,
@@ -129,13 +136,27 @@ export class JobStatusModel implements ReadModel {
     if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  /** Rebuild mode: the markers of the jobs still open, and the checkpoint, written once. */
+  /** Rebuild mode: the ongoing documents and markers of the jobs still open, and the checkpoint, written once. */
   async flush(): Promise<void> {
-    await insertIdempotent(
-      this.progressCollection,
-      [...this.open].map((jobId) => toProgressDocument(this.progress.get(jobId)!)),
-    );
+    const stillOpen = [...this.open].map((jobId) => this.progress.get(jobId)!);
+    await insertIdempotent(this.statusCollection, stillOpen.map(toOngoingDocument));
+    await insertIdempotent(this.progressCollection, stillOpen.map(toProgressDocument));
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
+  }
+
+  /**
+   * Outcomes written over the jobs' ongoing documents, by `_id` (upserted: a job may settle in the
+   * batch that opened it, or after a restart that lost which documents were written). An outcome
+   * is deterministic, so writing it again on a refold changes nothing. A rebuild folds into a
+   * generation of its own whose ongoing documents wait for `flush`: there it has nothing to write
+   * over, and an insert costs the embedded database a fraction of an upsert (docs/DATABASE.md).
+   */
+  private async storeOutcomes(outcomes: JobOutcomeDocument[]): Promise<void> {
+    if (this.deferred) return insertIdempotent(this.statusCollection, outcomes);
+    await bulkWriteInChunks(
+      this.statusCollection,
+      outcomes.map((outcome) => ({ replaceOne: { filter: { _id: outcome._id }, replacement: outcome, upsert: true } })),
+    );
   }
 
   /** Jobs of the batch that settled earlier (see `settledAmong`): their events are skipped. */
@@ -143,8 +164,10 @@ export class JobStatusModel implements ReadModel {
     return settledAmong(events, {
       verifyTerminal,
       known: (jobId) => this.progress.has(jobId) || this.reopened.has(jobId),
-      settled: async (jobId) =>
-        (await this.outcomeCollection.findOne({ _id: jobKey(jobId) }, { projection: { _id: 1 } })) !== null,
+      settled: async (jobId) => {
+        const document = await this.statusCollection.findOne({ _id: jobKey(jobId) }, { projection: { status: 1 } });
+        return document !== null && isOutcome(document);
+      },
     });
   }
 }

@@ -1,156 +1,101 @@
-import amqp from 'amqplib';
-import { createLogger } from '@retail-pulse/shared/config';
+import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
 import {
-  parseJobSettledNotice,
-  type JobSettledNotice,
   jobKey,
+  ProjectionState,
   readModelCollections,
   type JobOutcomeDocument,
-  type JobProgressDocument,
+  type JobReceiptDocument,
+  type JobStatusDocument,
 } from '@retail-pulse/shared/readModels';
-import { Broker } from '@retail-pulse/shared/messaging';
 import { collectionNames } from '@retail-pulse/shared/mongo';
+import { JobStatusModel } from '../../../projection/src/jobStatus/model';
+import { aSettledJob, recorded } from '../../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ActiveReadModels } from '../readModels';
-import { JobStatusQuery, ONGOING_TRUST_MS } from './query';
+import { JobStatusQuery } from './query';
 
-const logger = createLogger('status-feed-test', 'silent' as 'info');
 const names = readModelCollections(1);
 
 let environment: TestEnvironment;
+/** A connection of the query's own, whose commands the test counts. */
+let monitored: MongoClient;
+let commands: CommandStartedEvent[];
 let query: JobStatusQuery;
 beforeEach(async () => {
-  environment = await createTestEnvironment('status-feed');
-  query = new JobStatusQuery(environment.db, new ActiveReadModels(environment.db));
+  environment = await createTestEnvironment('status-query');
+  monitored = new MongoClient(environment.mongoUrl, { monitorCommands: true });
+  await monitored.connect();
+  commands = [];
+  monitored.on('commandStarted', (event) => commands.push(event));
+  query = new JobStatusQuery(monitored.db(environment.dbName), new ActiveReadModels(monitored.db(environment.dbName)));
 });
 afterEach(async () => {
+  await monitored.close();
   await environment.cleanup();
 });
 
-const progress = (jobId: number) =>
+const receipt = (jobId: number) =>
   environment.db
-    .collection<JobProgressDocument>(names.jobProgress)
-    .insertOne({ _id: jobKey(jobId), jobId, openedAt: 1 });
-/** Stores a completed outcome, as the projection would, without announcing it. */
-const complete = (jobId: number) =>
-  environment.db.collection<JobOutcomeDocument>(names.jobOutcomes).insertOne({
-    _id: jobKey(jobId),
-    jobId,
-    status: 'completed',
-    failures: [],
-    totalImages: 1,
-    failedImages: 0,
-    position: 3,
-  });
-const forget = (jobId: number) =>
-  environment.db.collection<JobProgressDocument>(names.jobProgress).deleteOne({ _id: jobKey(jobId) });
+    .collection<JobReceiptDocument>(collectionNames.jobReceipts)
+    .insertOne({ _id: jobKey(jobId), jobId, acceptedAt: new Date() });
+const statusDocument = (db: Db, collection: string, document: JobStatusDocument) =>
+  db.collection<JobStatusDocument>(collection).insertOne(document);
+/** The collections each status request read, in order. */
+const readsOf = async (request: () => Promise<unknown>): Promise<string[]> => {
+  commands = [];
+  await request().catch(() => undefined);
+  return commands.filter((command) => command.commandName === 'find').map((command) => String(command.command.find));
+};
 
-describe('job status with the settled-jobs feed, on a real MongoDB-protocol server and RabbitMQ', () => {
-  it('answers an ongoing job from memory while the feed is up, and a settle from its announcement', async () => {
-    query.feedReady();
-    await progress(40);
+describe('job status on a real MongoDB-protocol server', () => {
+  it('answers from the status document the projection writes: ongoing from the first event, then the outcome', async () => {
+    const model = new JobStatusModel(environment.db, new ProjectionState(environment.db), 1);
+    await model.load();
+    const events = recorded(aSettledJob(40, 2, [1]));
+    await model.fold(events.slice(0, 2), { verifyTerminal: false });
+    // No receipt: the projection's own document says the job is ongoing.
     expect(await query.statusOf(40)).toEqual({ status: 'ongoing', job_id: 40 });
-    // The marker is gone from the database, yet the answer needs no read while the feed is up.
-    await forget(40);
-    expect(await query.statusOf(40)).toEqual({ status: 'ongoing', job_id: 40 });
-    // The announcement alone settles it: no outcome document exists.
-    query.settledNotice({
-      generation: 1,
-      jobs: [{ jobId: 40, status: 'failed', failures: [{ storeId: 'S1', reason: 'x' }] }],
-    });
+    await model.fold(events.slice(2), { verifyTerminal: false });
     expect(await query.statusOf(40)).toEqual({
       status: 'failed',
       job_id: 40,
-      error: [{ store_id: 'S1', error: 'x' }],
+      error: [{ store_id: 'S1', error: 'HTTP 404' }],
     });
   });
 
-  it('reads the outcome again once an ongoing answer has been served from memory for its time', async () => {
-    let now = 1_000_000;
-    const shortTrust = new JobStatusQuery(environment.db, new ActiveReadModels(environment.db), () => now);
-    shortTrust.feedReady();
-    await progress(44);
-    expect(await shortTrust.statusOf(44)).toEqual({ status: 'ongoing', job_id: 44 });
-    // Settled, but its announcement lost: memory still says ongoing, until the trust runs out.
-    await complete(44);
-    now += ONGOING_TRUST_MS - 1;
-    expect(await shortTrust.statusOf(44)).toEqual({ status: 'ongoing', job_id: 44 });
-    now += 1;
-    expect(await shortTrust.statusOf(44)).toEqual({ status: 'completed', job_id: 44 });
-  });
-
-  it('reads the outcome again once the feed has been down, however briefly', async () => {
-    query.feedReady();
-    await progress(41);
-    expect(await query.statusOf(41)).toEqual({ status: 'ongoing', job_id: 41 });
-    query.feedLost();
-    query.feedReady();
-    // Settled while the feed was down: the announcement was missed, the read finds the outcome.
-    await complete(41);
+  it('reads one document per request once the job is folded, the receipt only before', async () => {
+    await receipt(41);
+    await query.statusOf(41); // the generation served, read once and kept for 500 ms
+    expect(await readsOf(() => query.statusOf(41))).toEqual([names.jobOutcomes, collectionNames.jobReceipts]);
+    await statusDocument(environment.db, names.jobOutcomes, { _id: jobKey(41), jobId: 41, status: 'ongoing' });
+    expect(await readsOf(() => query.statusOf(41))).toEqual([names.jobOutcomes]);
+    await environment.db
+      .collection<JobOutcomeDocument>(names.jobOutcomes)
+      .replaceOne(
+        { _id: jobKey(41) },
+        { jobId: 41, status: 'completed', failures: [], totalImages: 1, failedImages: 0, position: 3 },
+      );
+    expect(await readsOf(() => query.statusOf(41))).toEqual([names.jobOutcomes]);
     expect(await query.statusOf(41)).toEqual({ status: 'completed', job_id: 41 });
   });
 
-  it('without the feed, reads the database on every request', async () => {
-    await progress(42);
-    expect(await query.statusOf(42)).toEqual({ status: 'ongoing', job_id: 42 });
-    await complete(42);
-    expect(await query.statusOf(42)).toEqual({ status: 'completed', job_id: 42 });
-  });
-
-  it('never answers from memory for a job it has not seen in the database', async () => {
-    query.feedReady();
-    await expect(query.statusOf(43)).rejects.toMatchObject({ status: 400 });
-    await environment.db.collection(collectionNames.jobReceipts).insertOne({ _id: jobKey(43) as never, jobId: 43 });
+  it('answers ongoing from the receipt before the projection folds the job, and 400 for a job never accepted', async () => {
+    await expect(query.statusOf(43)).rejects.toMatchObject({ status: 400, body: {} });
+    await receipt(43);
     expect(await query.statusOf(43)).toEqual({ status: 'ongoing', job_id: 43 });
   });
 
-  it('carries announcements from one broker connection to every follower, and reports the feed going down', async () => {
-    const publisher = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'publisher' });
-    const follower = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'follower' });
-    const received: JobSettledNotice[] = [];
-    const events: string[] = [];
-    await follower.follow({
-      exchange: environment.topology.names.jobSettledExchange,
-      onMessage: (content) => received.push(parseJobSettledNotice(content)),
-      onReady: () => events.push('ready'),
-      onLost: () => events.push('lost'),
+  it('answers a requested generation from its own documents alone, receipts speaking of now', async () => {
+    await new ProjectionState(environment.db).saveCheckpoint('jobStatus', 2, 10);
+    await receipt(44);
+    await expect(query.statusOf(44, '2')).rejects.toMatchObject({ status: 400 });
+    expect(await query.statusOf(44)).toEqual({ status: 'ongoing', job_id: 44 });
+    await statusDocument(environment.db, readModelCollections(2).jobOutcomes, {
+      _id: jobKey(44),
+      jobId: 44,
+      status: 'ongoing',
     });
-    try {
-      await follower.start();
-      await publisher.start();
-      expect(events).toEqual(['ready']);
-      const notice: JobSettledNotice = { generation: 1, jobs: [{ jobId: 7, status: 'completed', failures: [] }] };
-      await publisher.publish(environment.topology.names.jobSettledExchange, '', notice, { transient: true });
-      for (let waited = 0; received.length === 0 && waited < 5_000; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(received).toEqual([notice]);
-      // A malformed notice is not used: it goes to the dead-letter queue with the reason.
-      await publisher.publish(
-        environment.topology.names.jobSettledExchange,
-        '',
-        { generation: 'one', jobs: [] },
-        {
-          transient: true,
-        },
-      );
-      const connection = await amqp.connect(environment.amqpUrl);
-      const channel = await connection.createChannel();
-      let deadLetter: amqp.GetMessage | false = false;
-      for (let waited = 0; !deadLetter && waited < 5_000; waited += 50) {
-        deadLetter = await channel.get(environment.topology.names.deadLetterQueue, { noAck: true });
-        if (!deadLetter) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      await connection.close();
-      expect(deadLetter && String(deadLetter.properties.headers?.['x-rp-reason'])).toMatch(
-        /^Error: malformed settled-jobs notice: generation/,
-      );
-      expect(received).toEqual([notice]);
-      await follower.close();
-      expect(events).toContain('lost');
-    } finally {
-      await follower.close();
-      await publisher.close();
-    }
+    expect(await query.statusOf(44, '2')).toEqual({ status: 'ongoing', job_id: 44 });
+    await expect(query.statusOf(44, '3')).rejects.toMatchObject({ status: 400 });
   });
 });

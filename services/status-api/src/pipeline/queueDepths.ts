@@ -17,7 +17,7 @@ export interface QueueDepth {
 /**
  * Each queue's ready messages and consumers as RabbitMQ counts them, from a passive declare of the
  * queue (what `rabbitmqctl list_queues` reports, without the management plugin): a connection of
- * its own, opened when first asked and again after it is lost, so the status API's feed connection
+ * its own, opened when first asked and again after it is lost, so the status API's broker connection
  * is never closed by a queue that does not exist (a passive declare of one closes its channel).
  */
 export class QueueDepths {

@@ -24,9 +24,10 @@ export interface JobReceiptDocument {
 }
 
 /**
- * A job still in progress: written once when the job is first seen, removed when it settles.
- * Its counts live in the projection's memory; after a restart it refolds the log from the
- * oldest `openedAt` to rebuild them.
+ * The projection's own list of the jobs it has seen and not settled: written once when the job is
+ * first seen, removed when it settles. Read only by the projection, at start (`load`), so a restart
+ * finds its open jobs without reading every job's status; their counts live in its memory, and it
+ * refolds the log from the oldest `openedAt` to rebuild them.
  */
 export interface JobProgressDocument {
   _id: string;
@@ -37,7 +38,14 @@ export interface JobProgressDocument {
 
 export type JobOutcomeStatus = 'completed' | 'failed';
 
-/** The final answer for a settled job. Inserted once; terminal states never change. */
+/** A job the projection has seen and not settled: inserted where the job has no document yet. */
+export interface JobOngoingDocument {
+  _id: string;
+  jobId: number;
+  status: 'ongoing';
+}
+
+/** The final answer for a settled job, in place of its ongoing document; terminal states never change. */
 export interface JobOutcomeDocument {
   _id: string;
   jobId: number;
@@ -47,4 +55,15 @@ export interface JobOutcomeDocument {
   totalImages: number;
   failedImages: number;
   position: number;
+}
+
+/**
+ * A job's status document, one per job the projection has folded, read by `_id`: absent until the
+ * job is first folded, then ongoing, then its outcome — never back.
+ */
+export type JobStatusDocument = JobOngoingDocument | JobOutcomeDocument;
+
+/** Whether the status document is the job's outcome, its final answer ('ongoing' is not settled). */
+export function isOutcome(document: JobStatusDocument): document is JobOutcomeDocument {
+  return document.status !== 'ongoing';
 }

@@ -1,5 +1,11 @@
 import type { RecordedEvent } from '../../contracts/events';
-import { jobKey, type JobFailure, type JobOutcomeDocument, type JobProgressDocument } from './documents';
+import {
+  jobKey,
+  type JobFailure,
+  type JobOngoingDocument,
+  type JobOutcomeDocument,
+  type JobProgressDocument,
+} from './documents';
 
 /** A job's counts as the fold keeps them. `totalImages` is unknown only until its JobSubmitted is folded. */
 export interface JobProgress {
@@ -171,4 +177,8 @@ function cancelledVisits(progress: JobProgress): JobFailure[] {
 
 export function toProgressDocument(progress: JobProgress): JobProgressDocument {
   return { _id: jobKey(progress.jobId), jobId: progress.jobId, openedAt: progress.openedAt };
+}
+
+export function toOngoingDocument(progress: JobProgress): JobOngoingDocument {
+  return { _id: jobKey(progress.jobId), jobId: progress.jobId, status: 'ongoing' };
 }

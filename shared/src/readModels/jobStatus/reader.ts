@@ -2,45 +2,56 @@ import type { Db } from 'mongodb';
 import { collectionNames } from '../../mongo/database';
 import type { ReadModelCollections } from '../generations';
 import {
+  isOutcome,
   jobKey,
   type JobFailure,
   type JobOutcomeDocument,
-  type JobProgressDocument,
   type JobReceiptDocument,
+  type JobStatusDocument,
 } from './documents';
 
 /** A job's status in domain terms; the status API shapes its answer from this. */
 export type JobStatus = { state: 'ongoing' } | { state: 'completed' } | { state: 'failed'; failures: JobFailure[] };
 
-export function jobStatusOf(outcome: Pick<JobOutcomeDocument, 'status' | 'failures'> | null): JobStatus {
-  if (!outcome) return { state: 'ongoing' };
-  return outcome.status === 'completed' ? { state: 'completed' } : { state: 'failed', failures: outcome.failures };
+export function jobStatusOf(document: JobStatusDocument): JobStatus {
+  switch (document.status) {
+    case 'ongoing':
+      return { state: 'ongoing' };
+    case 'completed':
+      return { state: 'completed' };
+    case 'failed':
+      return { state: 'failed', failures: document.failures };
+    default: {
+      const unhandled: never = document;
+      throw new Error(`jobStatusOf: unknown status ${JSON.stringify(unhandled)}`);
+    }
+  }
 }
 
 /** The job-status model's reads, each one document by `_id`. */
 export class JobStatusReader {
   constructor(private readonly db: Db) {}
 
+  /** The job's status document, or null while the projection has not folded the job (or no such job). */
+  status(names: ReadModelCollections, jobId: number): Promise<JobStatusDocument | null> {
+    return this.db.collection<JobStatusDocument>(names.jobOutcomes).findOne({ _id: jobKey(jobId) });
+  }
+
   /** The settled job's outcome, or null while it is ongoing (or unknown). */
-  outcome(names: ReadModelCollections, jobId: number): Promise<JobOutcomeDocument | null> {
-    return this.db.collection<JobOutcomeDocument>(names.jobOutcomes).findOne({ _id: jobKey(jobId) });
+  async outcome(names: ReadModelCollections, jobId: number): Promise<JobOutcomeDocument | null> {
+    const document = await this.status(names, jobId);
+    return document && isOutcome(document) ? document : null;
   }
 
   /**
-   * Whether the job exists but has not settled: the projection has opened it, or — for the
-   * served view, which speaks of now — the ingest has recorded its receipt and the projection
-   * has not folded it yet.
+   * Whether the ingest has accepted the job: its receipt is written before the submit's 201, so a
+   * job without a status document and without a receipt was never accepted. Receipts speak of now:
+   * a historical generation answers from its own documents alone.
    */
-  async isOpen(names: ReadModelCollections, jobId: number, options: { withReceipts: boolean }): Promise<boolean> {
-    const key = jobKey(jobId);
-    const [progress, receipt] = await Promise.all([
-      this.db.collection<JobProgressDocument>(names.jobProgress).findOne({ _id: key }, { projection: { _id: 1 } }),
-      options.withReceipts
-        ? this.db
-            .collection<JobReceiptDocument>(collectionNames.jobReceipts)
-            .findOne({ _id: key }, { projection: { _id: 1 } })
-        : null,
-    ]);
-    return progress !== null || receipt !== null;
+  async hasReceipt(jobId: number): Promise<boolean> {
+    const receipt = await this.db
+      .collection<JobReceiptDocument>(collectionNames.jobReceipts)
+      .findOne({ _id: jobKey(jobId) }, { projection: { _id: 1 } });
+    return receipt !== null;
   }
 }

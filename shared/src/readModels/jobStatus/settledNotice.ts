@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { describeZodError } from '../../contracts/events';
 
 /**
- * What the projection tells every status API after a batch settles jobs: their outcomes, as
- * written to the given generation of the job-status read model. A hint that saves a read; the
- * read model stays the source of truth.
+ * What the projection tells every image-processor after a batch settles jobs: their outcomes, as
+ * written to the given generation of the job-status read model, so their image requests are
+ * dropped without a read. A hint; the read model stays the source of truth.
  */
 export const jobSettledNoticeSchema = z.object({
   generation: z.number().int().positive(),
