@@ -7,6 +7,7 @@ import type { Db } from 'mongodb';
 import { collectionNames, type IdLookups } from '@retail-pulse/shared/mongo';
 import { imageSettledEventId, jobSubmittedEventId, type DomainEvent } from '@retail-pulse/shared/contracts';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
+import type { Store } from '@retail-pulse/shared/storeMaster';
 import { EventLog } from '../../services/projection/src/eventLog';
 import { progressReporter } from '../../services/projection/src/replay/progress';
 import { prng } from '../../test/support/prng';
@@ -17,6 +18,14 @@ interface OpenJob {
 
 /** A store's area, as in the real master's two areas: the first half of the ids in one, the rest in the other. */
 const areaOf = (storeId: string) => (Number(storeId.slice(2)) <= 2472 ? '7100015' : '7100016');
+
+/** The history's stores, as a store master holds them. */
+export function historyStores(): Store[] {
+  return Array.from({ length: 4944 }, (_, index) => {
+    const storeId = `RP${String(index + 1).padStart(5, '0')}`;
+    return { storeId, areaCode: areaOf(storeId), storeName: `BENCH STORE ${index + 1}` };
+  });
+}
 
 /** Yields events in a production-like order: ~20 jobs in progress at once, their images settling interleaved. */
 export function* workload(total: number): Generator<DomainEvent> {
@@ -104,8 +113,14 @@ export function* workload(total: number): Generator<DomainEvent> {
   }
 }
 
+/** What `writeHistory` wrote: its events, and each job with its number of images. */
+export interface History {
+  events: number;
+  jobs: Array<{ jobId: number; images: number }>;
+}
+
 /** Empties the database and writes a log of `total` events of the workload, as the projection would have. */
-export async function writeHistory(db: Db, total: number, idLookups: IdLookups): Promise<void> {
+export async function writeHistory(db: Db, total: number, idLookups: IdLookups): Promise<History> {
   const log = new EventLog(db);
   await db.dropDatabase();
   await idLookups.ensure([collectionNames.eventPages, collectionNames.eventIds, collectionNames.projectionState]);
@@ -114,9 +129,13 @@ export async function writeHistory(db: Db, total: number, idLookups: IdLookups):
   let batch: DomainEvent[] = [];
   let position = 0;
   let highestJobId = 0;
+  const jobs: History['jobs'] = [];
   // In the projection's batches, through its own append: pages and ids as it writes them.
   for (const event of workload(total)) {
-    if (event.type === 'JobSubmitted') highestJobId = Math.max(highestJobId, event.data.jobId);
+    if (event.type === 'JobSubmitted') {
+      highestJobId = Math.max(highestJobId, event.data.jobId);
+      jobs.push({ jobId: event.data.jobId, images: event.data.imageCount });
+    }
     batch.push(event);
     if (batch.length === 1_000) {
       await log.append(batch, position + 1);
@@ -132,4 +151,5 @@ export async function writeHistory(db: Db, total: number, idLookups: IdLookups):
   await state.reserveThrough(position, highestJobId);
   await state.markLogPaged(0);
   console.log(`wrote ${position} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { events: position, jobs };
 }

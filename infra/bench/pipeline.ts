@@ -19,22 +19,29 @@
  * missing, as `npm start` does) or on AMQP_URL/MONGO_URL. Every service is its own process; images
  * come from a local HTTP server (a 1280×960 JPEG of about 180 KB). The last line is one JSON object.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { createLogger } from '@retail-pulse/shared/config';
 import { buildTopology, deleteTopology, connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { parseStoreMaster } from '@retail-pulse/shared/storeMaster';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
-import { freePort } from '../../test/support/stack';
 import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../local/services';
-import { cpuSeconds, peakRssMb } from './procStats';
+import { historyStores } from './history';
+import { historyMasterFile, historyPhase, readTargets, type HistoryRow } from './historyReads';
+import { peakRssMb } from './procStats';
+import {
+  cpuAccounts,
+  cpuBetween,
+  cpuPercent,
+  startBenchStack,
+  type ApiClient,
+  type BenchStack,
+  type Service,
+} from './stack';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -49,6 +56,9 @@ const { values, positionals } = parseArgs({
     'skip-load': { type: 'boolean', default: false },
     'skip-replay': { type: 'boolean', default: false },
     'import-master': { type: 'boolean', default: false },
+    history: { type: 'string', default: '100000,1000000' },
+    'skip-history': { type: 'boolean', default: false },
+    samples: { type: 'string', default: '200' },
   },
   allowPositionals: true,
 });
@@ -65,6 +75,8 @@ const submitJobs = Number(values['submit-jobs']);
 const statusRps = Number(values['status-rps']);
 /** How often the throughput phase's clients ask for the status of each of their open jobs. */
 const pollMs = Number(values['poll-ms']);
+/** The history sizes (events) the reads are timed at, smallest first; the throughput phase runs on the largest. */
+const historySizes = values['skip-history'] ? [] : values.history.split(',').map(Number);
 const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [bench] ${message}`);
@@ -76,184 +88,6 @@ function percentile(samples: number[], p: number): number {
   if (samples.length === 0) return NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
-}
-
-/** The processes whose CPU the benchmark accounts for: every service, the servers, and itself. */
-function cpuAccounts(stack: BenchStack): Record<string, number | undefined> {
-  const pidOf = (pattern: string) => {
-    try {
-      return Number(execFileSync('pgrep', ['-o', '-f', pattern], { encoding: 'utf8' }).trim());
-    } catch {
-      return undefined;
-    }
-  };
-  const pids: Record<string, number | undefined> = Object.fromEntries(
-    stack.services.map((service) => [service.name, service.child.pid]),
-  );
-  pids.rabbitmq = pidOf('beam.smp');
-  pids.mongodb = pidOf('ferretdb|mongod');
-  const totals = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-  const own = process.cpuUsage();
-  totals['bench (clients, image server)'] = (own.user + own.system) / 1e6;
-  return totals;
-}
-
-/** CPU each process used between two `cpuAccounts` readings, in seconds, expressed by `as`. */
-function cpuBetween(
-  before: Record<string, number | undefined>,
-  after: Record<string, number | undefined>,
-  as: (cpuSeconds: number) => number,
-): Record<string, number | null> {
-  return Object.fromEntries(
-    Object.entries(after).map(([name, value]) => {
-      const start = before[name];
-      return [name, value === undefined || start === undefined ? null : as(value - start)];
-    }),
-  );
-}
-
-/** Percent of one core each process used between two `cpuAccounts` readings `seconds` apart. */
-const cpuPercent = (
-  before: Record<string, number | undefined>,
-  after: Record<string, number | undefined>,
-  seconds: number,
-) => cpuBetween(before, after, (used) => Math.round((used / seconds) * 100));
-
-interface Service {
-  name: string;
-  port: number;
-  child: ChildProcess;
-}
-
-/**
- * The benchmark's HTTP client: a pool of keep-alive connections to the gateway. Not `fetch`: at
- * 1,000 requests/s fetch alone takes most of a core, and the client's own delays would be
- * measured as the service's latency.
- */
-class ApiClient {
-  private readonly pool: Pool;
-
-  constructor(baseUrl: string) {
-    this.pool = new Pool(baseUrl, { connections: 128 });
-  }
-
-  async get(path: string): Promise<{ status: number; body: string }> {
-    const response = await this.pool.request({ path, method: 'GET' });
-    return { status: response.statusCode, body: await response.body.text() };
-  }
-
-  async post(path: string, body: unknown): Promise<{ status: number; body: string }> {
-    const response = await this.pool.request({
-      path,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: response.statusCode, body: await response.body.text() };
-  }
-
-  /** The job's status word, or undefined when the answer has none (an unknown job, an outage). */
-  async statusOf(jobId: number): Promise<string | undefined> {
-    const { body } = await this.get(`/api/status?jobid=${jobId}`);
-    return (JSON.parse(body) as { status?: string }).status;
-  }
-
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-}
-
-interface BenchStack {
-  api: ApiClient;
-  services: Service[];
-  prefix: string;
-  dbName: string;
-  /** The settings every service of the stack runs with (broker, database, prefix). */
-  env: Record<string, string | undefined>;
-  stop: () => Promise<void>;
-}
-
-async function startBenchStack(processors: number): Promise<BenchStack> {
-  const suffix = randomBytes(3).toString('hex');
-  const prefix = `rpb-${suffix}`;
-  const dbName = `rp_bench_${suffix}`;
-  const ports = {
-    gateway: await freePort(),
-    ingest: await freePort(),
-    'status-api': await freePort(),
-    projection: await freePort(),
-  };
-  const env = {
-    ...process.env,
-    AMQP_URL: amqpUrl,
-    MONGO_URL: mongoUrl,
-    MONGO_DB: dbName,
-    TOPOLOGY_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
-    PORT: String(ports.gateway),
-    INGEST_PORT: String(ports.ingest),
-    STATUS_API_PORT: String(ports['status-api']),
-    PROJECTION_HEALTH_PORT: String(ports.projection),
-    IMAGE_ALLOW_PRIVATE_NETWORKS: 'true', // the image server is on 127.0.0.1
-    IMAGE_CONCURRENCY: String(concurrency),
-    GPU_DELAY_MIN_MS: delayMode === 'spec' ? '100' : '0',
-    GPU_DELAY_MAX_MS: delayMode === 'spec' ? '400' : '0',
-    RATE_LIMIT_PER_SECOND: '0',
-    STORE_MASTER_FILE: `${projectRoot}/infra/data/sample-stores.csv`,
-  };
-  const services: Service[] = [];
-  const start = async (name: string, entry: string, port: number, extra: Record<string, string> = {}) => {
-    // BENCH_CPU_PROFILE_DIR=<dir>: every service writes a V8 CPU profile there when it stops.
-    const profile = process.env.BENCH_CPU_PROFILE_DIR
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}/${name}`]
-      : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', `services/${entry}/src/index.ts`], {
-      cwd: projectRoot,
-      env: { ...env, ...extra },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    services.push({ name, port, child });
-    for (const deadline = Date.now() + 60_000; ;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-        (response) => response.ok,
-        () => false,
-      );
-      if (ok) return;
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start`);
-      await sleep(100);
-    }
-  };
-  for (let index = 0; index < processors; index++) {
-    const port = await freePort();
-    await start(`image-processor-${index + 1}`, 'image-processor', port, { PROCESSOR_HEALTH_PORT: String(port) });
-  }
-  await Promise.all([
-    start('projection', 'projection', ports.projection),
-    start('ingest', 'ingest', ports.ingest),
-    start('status-api', 'status-api', ports['status-api']),
-    start('gateway', 'gateway', ports.gateway),
-  ]);
-  const api = new ApiClient(`http://127.0.0.1:${ports.gateway}`);
-  return {
-    api,
-    services,
-    prefix,
-    dbName,
-    env,
-    stop: async () => {
-      await api.close();
-      await Promise.all(
-        services.map(
-          (service) =>
-            new Promise<void>((resolve) => {
-              if (service.child.exitCode !== null) return resolve();
-              service.child.once('exit', () => resolve());
-              service.child.kill('SIGTERM');
-            }),
-        ),
-      );
-    },
-  };
 }
 
 async function submit(api: ApiClient, body: unknown): Promise<{ jobId: number; ms: number }> {
@@ -428,21 +262,9 @@ async function importMasterMidway(stack: BenchStack, processors: Service[]) {
 
 /** The master to import with the bench's sample stores added, written to a scratch file. */
 function masterFile(): string {
-  const stores = [
-    ...(masterToImport && existsSync(masterToImport)
-      ? parseStoreMaster(readFileSync(masterToImport))
-      : Array.from({ length: 4944 }, (_, index) => ({
-          areaCode: index < 2472 ? '7100015' : '7100016',
-          storeName: `BENCH STORE ${index}`,
-          storeId: `RP${String(index + 1).padStart(5, '0')}`,
-        }))),
-    ...parseStoreMaster(readFileSync(resolve(projectRoot, 'infra/data/sample-stores.csv'))),
-  ];
-  const quoted = (field: string) => `"${field.replaceAll('"', '""')}"`;
-  const file = join(mkdtempSync(join(tmpdir(), 'rp-bench-master-')), 'master.csv');
-  const rows = stores.map((store) => [store.areaCode, store.storeName, store.storeId].map(quoted).join(','));
-  writeFileSync(file, ['AreaCode,StoreName,StoreID', ...rows].join('\n') + '\n');
-  return file;
+  return historyMasterFile(
+    masterToImport && existsSync(masterToImport) ? parseStoreMaster(readFileSync(masterToImport)) : historyStores(),
+  );
 }
 
 /** Phase 2: many small jobs (one visit, 5 images), as fast as 64 concurrent clients can send them. */
@@ -515,14 +337,22 @@ async function statusLoad(stack: BenchStack, jobIds: number[]) {
 async function main(): Promise<void> {
   await ensureRabbitMq(say);
   const ferretDb = process.env.MONGO_URL ? undefined : await ensureFerretDb(say);
+  const settings = { amqpUrl, mongoUrl, concurrency, delayMode } as const;
+  const history =
+    historySizes.length > 0
+      ? await historyPhase(historySizes, { samples: Number(values.samples), settings, say })
+      : undefined;
   const images = await startImageServer();
   const scaling: Array<{ processors: number; imagesPerSecond: number }> = [];
   let summary: Record<string, unknown> = {};
   for (const [round, processors] of processorCounts.entries()) {
+    // The first round runs on the largest history: the figures a user with that history sees.
+    const onHistory = round === 0 ? history?.kept : undefined;
     say(
-      `throughput: ${imageCount} images in jobs of ${imagesPerJob}, ${processors} image-processor(s), ${delayMode} delay`,
+      `throughput: ${imageCount} images in jobs of ${imagesPerJob}, ${processors} image-processor(s), ${delayMode} delay` +
+        (onHistory ? `, on the history of ${historySizes[historySizes.length - 1]} events` : ''),
     );
-    const stack = await startBenchStack(processors);
+    const stack = await startBenchStack(processors, settings, onHistory ?? {});
     try {
       const result = await throughput(stack, images);
       say(`throughput: ${JSON.stringify(result)}`);
@@ -563,8 +393,77 @@ async function main(): Promise<void> {
   await images.close();
   ferretDb?.kill('SIGTERM');
   if (scaling.length > 1) summary.scaling = scaling;
+  if (history) summary.history = history.rows;
+  printTargets(summary, history?.rows ?? []);
   console.log(JSON.stringify(summary));
 }
+
+/** The curve of the reads as the history grows, and every target of the run beside its figure. */
+function printTargets(summary: Record<string, unknown>, rows: HistoryRow[]): void {
+  if (rows.length > 0) {
+    console.log('reads over HTTP as the history grows (p50 / p99 ms):');
+    console.table(
+      rows.map((row) => ({
+        images: row.images,
+        'replay events/s': row.replayEventsPerSecond,
+        ...Object.fromEntries(Object.keys(readTargets).map((name) => [name, timing(row, name)])),
+      })),
+    );
+  }
+  const figure = (name: string) => summary[name] as number | undefined;
+  const targets: Array<{ target: string; figure: string; met: boolean | string }> = [];
+  const largest = rows[rows.length - 1];
+  const smallest = rows[0];
+  if (largest) {
+    for (const [name, limit] of Object.entries(readTargets)) {
+      const p99 = (largest[name as keyof HistoryRow] as { p99: number }).p99;
+      targets.push({
+        target: `${name} p99 < ${limit} at ${largest.images} images`,
+        figure: `${p99}`,
+        met: p99 < limit,
+      });
+      if (smallest && smallest !== largest) {
+        const growth = p99 / (smallest[name as keyof HistoryRow] as { p99: number }).p99;
+        targets.push({
+          target: `${name} p99 flat (within 2×) from ${smallest.images} images`,
+          figure: `${growth.toFixed(2)}×`,
+          met: growth <= 2,
+        });
+      }
+    }
+    targets.push({
+      target: `replay ≥ 20,000 events/s at ${largest.events} events`,
+      figure: `${largest.replayEventsPerSecond}`,
+      met: largest.replayEventsPerSecond >= 20_000,
+    });
+  }
+  const rate = figure('imagesPerSecond');
+  const cpu = summary.cpuMsPerImage as Record<string, number | null> | undefined;
+  const cpuTotal = cpu ? round1(Object.values(cpu).reduce<number>((sum, value) => sum + (value ?? 0), 0)) : undefined;
+  if (rate !== undefined) {
+    const floor = delayMode === 'spec' ? 1_000 : 1_200;
+    targets.push({ target: `images/s ≥ ${floor} (${delayMode} delay)`, figure: `${rate}`, met: rate >= floor });
+  }
+  if (cpuTotal !== undefined) {
+    targets.push({ target: 'CPU per image ≤ 1.5 ms, all processes', figure: `${cpuTotal} ms`, met: cpuTotal <= 1.5 });
+  }
+  const submitRps = figure('submitRps');
+  const submitP99 = figure('p99SubmitMs');
+  if (submitRps !== undefined && submitP99 !== undefined) {
+    targets.push({
+      target: 'submit ≥ 2,000 jobs/s at p99 < 50 ms',
+      figure: `${submitRps} jobs/s at p99 ${submitP99} ms`,
+      met: submitRps >= 2_000 && submitP99 < 50,
+    });
+  }
+  console.log('targets:');
+  console.table(targets);
+}
+
+const timing = (row: HistoryRow, name: string) => {
+  const value = row[name as keyof HistoryRow] as { p50: number; p99: number };
+  return `${value.p50} / ${value.p99}`;
+};
 
 main().catch((error: unknown) => {
   console.error(error);

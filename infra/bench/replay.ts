@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const ferretDb = process.env.MONGO_URL ? undefined : await ensureFerretDb((line) => console.log(line));
   const { client, db } = await connectMongo(mongoUrl, dbName);
   const log = new EventLog(db);
-  const existing = await log.count();
+  const existing = await log.lastPosition();
   const idLookups = new IdLookups(db, logger, process.env.FERRETDB_SQLITE_DIR);
   if (!(values.reuse && existing >= targetEvents)) {
     await writeHistory(db, targetEvents, idLookups);
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const result = await rebuild(db, logger, {
     pageSize,
     idLookups,
-    onProgress: ({ events, total }) => progress.update(events, total),
+    onProgress: ({ position, total }) => progress.update(position, total),
   });
   progress.stop();
   clearInterval(sampler);

@@ -37,6 +37,7 @@ export interface ReplayProgressDocument {
   status: 'running' | 'finished' | 'failed';
   generation: number;
   models: ReadModelName[];
+  /** How far the log has been read: a position, out of `total`, the log's last position at the start. */
   events: number;
   total: number;
   startedAt: Date;

@@ -24,7 +24,7 @@ export async function exportLog(db: Db, file: string, onProgress?: BackupProgres
     throw new LegacyLogPending('the event log is in the old layout: start the projection once to move it into pages');
   }
   const log = new EventLog(db);
-  const total = await log.count();
+  const total = await log.lastPosition();
   const out = createWriteStream(file, { encoding: 'utf8' });
   let written = 0;
   for await (const batch of log.entries()) {
@@ -32,7 +32,7 @@ export async function exportLog(db: Db, file: string, onProgress?: BackupProgres
     const lines = batch.map((logged) => JSON.stringify(logged));
     if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
     written += batch.length;
-    onProgress?.(written, total);
+    onProgress?.(batch[batch.length - 1]!.position, total);
   }
   out.end();
   await once(out, 'close');
@@ -49,7 +49,7 @@ export async function importLog(db: Db, file: string, onProgress?: BackupProgres
   const log = new EventLog(db);
   const state = new ProjectionState(db);
   // An import that was interrupted has events but no marks yet: it may run again.
-  const imported = (await log.count()) > 0 && (await state.reservedThrough()) > 0;
+  const imported = (await log.lastPosition()) > 0 && (await state.reservedThrough()) > 0;
   if (imported || (await legacyLogPending(db))) {
     throw new ImportRefused('this installation already has events; import into an empty one (a fresh MONGO_DB)');
   }

@@ -110,9 +110,14 @@ export class EventLog {
     if (batch.length > 0) yield batch;
   }
 
-  /** Events in the log (an id whose page was never written is counted until its event comes again). */
-  async count(): Promise<number> {
-    return this.ids.estimatedDocumentCount();
+  /**
+   * The position of the last logged event, 0 for an empty log: a few lookups by `_id`. It counts
+   * the events, give or take the positions a restart reserved and never used (counting the ids
+   * instead decodes every one of them on the embedded database: 15 s at 1,000,000 events).
+   */
+  async lastPosition(): Promise<number> {
+    const last = await this.lastPageNumber();
+    return last === undefined ? 0 : ((await this.bounds(last))?.last ?? 0);
   }
 
   /** Another party appended (an import): the writer's last page is read again before the next append. */

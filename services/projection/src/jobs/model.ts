@@ -265,10 +265,16 @@ export class JobsModel implements ReadModel {
     return block;
   }
 
+  /**
+   * Writes documents whole. Deferred, a job's detail and pages are written once (when it settles,
+   * or at flush) into a generation nobody wrote, so they are inserted; anything else replaces.
+   */
   private async write(documents: JobsDocument[]): Promise<void> {
-    const operations: AnyBulkWriteOperation<JobsDocument>[] = documents.map((document) => ({
-      replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
-    }));
+    const operations: AnyBulkWriteOperation<JobsDocument>[] = documents.map((document) =>
+      this.deferred && writtenOnce(document)
+        ? { insertOne: { document } }
+        : { replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } },
+    );
     await bulkWriteInChunks(this.collection, operations);
   }
 }
@@ -276,4 +282,9 @@ export class JobsModel implements ReadModel {
 function openDocumentOf(views: Map<number, JobView>): OpenJobsDocument {
   const jobs = [...views.values()].map((view) => [view.jobId, view.openedAt]);
   return { _id: jobsKeys.open(), jobs: JSON.stringify(jobs) };
+}
+
+/** A job's detail or one of its image pages: the documents a rebuild writes once per job. */
+function writtenOnce(document: JobsDocument): boolean {
+  return 'jobId' in document;
 }

@@ -87,10 +87,10 @@ async function main(): Promise<void> {
       pageSize: options.pageSize,
       idLookups: new IdLookups(db, logger, config.FERRETDB_SQLITE_DIR),
       onStart: ({ generation, total }) => record.started(generation, total),
-      onProgress: ({ events, total }) => {
+      onProgress: ({ position, total }) => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
-        progress.update(events, total);
-        record.advanced(events, total);
+        progress.update(position, total);
+        record.advanced(position, total);
       },
     }).catch(async (error: unknown) => {
       await record.ended({ error });

@@ -22,8 +22,9 @@ export interface RebuildOptions {
   pageSize?: number;
   /** Indexes reads by `_id` of the rebuilt generation once it is written (the embedded database's workaround). */
   idLookups?: IdLookups;
-  /** Told the generation being built, before the first event is read. */
+  /** Told the generation being built and the log's last position, before the first event is read. */
   onStart?: (start: { generation: number; total: number }) => void;
+  /** `position` of `total` is how far the log has been read; `events` were folded so far. */
   onProgress?: (progress: { events: number; total: number; position: number }) => void;
 }
 
@@ -62,7 +63,7 @@ export async function rebuild(db: Db, logger: Logger, options: RebuildOptions = 
   }
   const log = new EventLog(db);
   const started = Date.now();
-  const total = await log.count();
+  const total = await log.lastPosition();
   options.onStart?.({ generation, total });
   const models = names.map((name) => createReadModel(name, db, state, generation));
   for (const model of models) await dropGeneration(db, model);

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import { BucketContent, type BucketChange, type VisitBucketDocument } from '@retail-pulse/shared/readModels';
 import { bulkWriteInChunks } from '@retail-pulse/shared/mongo';
 
@@ -65,18 +65,22 @@ export class VisitBuckets {
     return this.waiting.size >= MAX_WAITING_BUCKETS;
   }
 
+  /** The writes of the changed buckets, each packed when it is taken (while the previous command is written). */
+  private *operations(): Generator<AnyBulkWriteOperation<VisitBucketDocument>> {
+    for (const key of this.waiting) {
+      const document = { _id: key, entries: this.cache.get(key)!.toPacked() };
+      if (this.stored.has(key)) yield { replaceOne: { filter: { _id: key }, replacement: document } };
+      else if (this.maybeStored.has(key))
+        yield { replaceOne: { filter: { _id: key }, replacement: document, upsert: true } };
+      else yield { insertOne: { document } };
+    }
+  }
+
   /** Writes every bucket changed since the last write, then trims the cache. */
   async write(): Promise<void> {
     if (this.waiting.size > 0) {
-      const operations = [...this.waiting].map((key) => {
-        const document = { _id: key, entries: this.cache.get(key)!.toPacked() };
-        if (this.stored.has(key)) return { replaceOne: { filter: { _id: key }, replacement: document } };
-        if (this.maybeStored.has(key))
-          return { replaceOne: { filter: { _id: key }, replacement: document, upsert: true } };
-        return { insertOne: { document } };
-      });
       try {
-        await bulkWriteInChunks(this.collection, operations);
+        await bulkWriteInChunks(this.collection, this.operations());
       } catch (error) {
         for (const key of this.waiting) if (!this.stored.has(key)) this.maybeStored.add(key);
         throw error;

@@ -6,8 +6,11 @@ import type { StoreMaster, StoreMasterSnapshot } from '@retail-pulse/shared/stor
 import type { ActiveReadModels } from '../readModels';
 import type { VisitsParams } from './params';
 
+/** A store's visits named as the current master names the store. */
+export type NamedStoreVisits = StoreVisits & { areaCode: string; storeName: string };
+
 /** One store of the SPEC's visits answer: the API's own names, shaped here at the edge. */
-export function visitsResultOf(store: StoreVisits): StoreVisitsBody {
+export function visitsResultOf(store: NamedStoreVisits): StoreVisitsBody {
   return {
     store_id: store.storeId,
     area: store.areaCode,
@@ -21,7 +24,11 @@ export function visitsResultOf(store: StoreVisits): StoreVisitsBody {
  * them now: a store the master no longer holds is not listed, a store it moved is listed in its
  * new area. Pure.
  */
-export function underCurrentMaster(found: StoreVisits[], master: StoreMasterSnapshot, area?: string): StoreVisits[] {
+export function underCurrentMaster(
+  found: StoreVisits[],
+  master: StoreMasterSnapshot,
+  area?: string,
+): NamedStoreVisits[] {
   return found.flatMap((visits) => {
     const store = master.store(visits.storeId);
     if (!store || (area !== undefined && store.areaCode !== area)) return [];

@@ -12,21 +12,42 @@ import { packJson, unpack } from '../../mongo/packed';
  */
 export interface VisitBucketDocument {
   _id: string;
-  /** Packed (shared/src/mongo/packed.ts): `VisitEntry[]` for a day's bucket, `string[]` (dates, or area codes) for a directory. */
+  /**
+   * Packed (shared/src/mongo/packed.ts): a directory's members (dates, months, area codes or store
+   * ids) as a list of strings; a day's or month's images as `EntryColumns`. Older buckets hold one
+   * list of members and 8-field entries (with the store's name and area), which still read.
+   */
   entries: Binary | string;
 }
 
-/** One measured image as a bucket holds it. */
+/**
+ * One measured image as a bucket holds it. The store's name and area are not kept: the visits
+ * answer names every store as the current master does.
+ */
 export type VisitEntry = [
   storeId: string,
-  storeName: string,
-  areaCode: string,
   visitTimeMs: number,
   jobId: number,
   visitIndex: number,
   imageIndex: number,
   perimeter: number,
 ];
+
+/**
+ * A bucket's images as stored: one list per field, in the canonical order (store, visit time,
+ * job, visit, image), the store ids once per run (`stores[k]` holds the next `runs[k]` images).
+ * Lists of numbers are what JSON.parse builds cheapest — no array and no string per image — and
+ * the order is the answer's, so a reader groups without sorting.
+ */
+export interface EntryColumns {
+  stores: string[];
+  runs: number[];
+  times: number[];
+  jobs: number[];
+  visits: number[];
+  images: number[];
+  perimeters: number[];
+}
 
 export const bucketKeys = {
   storeMonth: (storeId: string, month: string) => `s|${storeId}|${month}`,
@@ -51,8 +72,6 @@ export function bucketChangesOf(event: RecordedEvent): BucketChange[] {
   const date = visitTime.toISOString().slice(0, 10);
   const entry: VisitEntry = [
     data.storeId,
-    data.storeName,
-    data.areaCode,
     visitTime.getTime(),
     data.jobId,
     data.visitIndex,
@@ -69,7 +88,7 @@ export function bucketChangesOf(event: RecordedEvent): BucketChange[] {
   ];
 }
 
-const entryKey = (entry: VisitEntry) => `${entry[4]}:${entry[5]}:${entry[6]}`;
+const entryKey = (entry: VisitEntry) => `${entry[2]}:${entry[3]}:${entry[4]}`;
 
 /** What a bucket holds, as a set: images by their place in their job, directory members by value. */
 export class BucketContent {
@@ -78,7 +97,11 @@ export class BucketContent {
 
   static parse(packed: Binary | string | undefined): BucketContent {
     const content = new BucketContent();
-    for (const item of packed ? unpack<Array<VisitEntry | string>>(packed) : []) content.add(item);
+    if (!packed) return content;
+    const stored = unpack<StoredBucket>(packed);
+    if (Array.isArray(stored)) {
+      for (const item of stored) content.add(typeof item === 'string' || item.length === 6 ? item : fromOldEntry(item));
+    } else forEachEntry(stored, (entry) => content.add(entry));
     return content;
   }
 
@@ -105,14 +128,69 @@ export class BucketContent {
 
   /** The content in a canonical order, so equal buckets are equal documents however they were built. */
   toPacked(): Binary {
-    const members = [...this.members].sort();
-    const entries = [...this.entries.values()].sort(compareEntries);
-    return packJson(JSON.stringify([...members, ...entries]));
+    if (this.entries.size === 0) return packJson(JSON.stringify(this.memberList));
+    return packJson(JSON.stringify(entryColumns([...this.entries.values()])));
   }
 }
 
+/** What a packed bucket holds: directory members (or, from older buckets, members and 8-field entries), or image columns. */
+type StoredBucket = Array<string | VisitEntry | OldVisitEntry> | EntryColumns;
+
+/** An image as buckets written before 2026-12-02 hold it. */
+type OldVisitEntry = [string, string, string, number, number, number, number, number];
+
+const fromOldEntry = (old: OldVisitEntry): VisitEntry => [old[0], old[3], old[4], old[5], old[6], old[7]];
+
 function compareEntries(a: VisitEntry, b: VisitEntry): number {
-  return (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) || a[3] - b[3] || a[4] - b[4] || a[5] - b[5] || a[6] - b[6];
+  return (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) || a[1] - b[1] || a[2] - b[2] || a[3] - b[3] || a[4] - b[4];
+}
+
+/** Images as columns, in the canonical order. */
+export function entryColumns(entries: readonly VisitEntry[]): EntryColumns {
+  return columnsOf([...entries].sort(compareEntries));
+}
+
+function columnsOf(sorted: VisitEntry[]): EntryColumns {
+  const columns: EntryColumns = { stores: [], runs: [], times: [], jobs: [], visits: [], images: [], perimeters: [] };
+  for (const [storeId, time, job, visit, image, perimeter] of sorted) {
+    const last = columns.stores.length - 1;
+    if (last >= 0 && columns.stores[last] === storeId) columns.runs[last]!++;
+    else {
+      columns.stores.push(storeId);
+      columns.runs.push(1);
+    }
+    columns.times.push(time);
+    columns.jobs.push(job);
+    columns.visits.push(visit);
+    columns.images.push(image);
+    columns.perimeters.push(perimeter);
+  }
+  return columns;
+}
+
+/** Calls `each` with every image of the columns, in their order. */
+export function forEachEntry(columns: EntryColumns, each: (entry: VisitEntry) => void): void {
+  let row = 0;
+  columns.stores.forEach((storeId, run) => {
+    for (let end = row + columns.runs[run]!; row < end; row++) {
+      each([
+        storeId,
+        columns.times[row]!,
+        columns.jobs[row]!,
+        columns.visits[row]!,
+        columns.images[row]!,
+        columns.perimeters[row]!,
+      ]);
+    }
+  });
+}
+
+/** A day's or month's bucket read for an answer: its image columns (older layouts converted). */
+export function imageColumnsOf(packed: Binary | string): EntryColumns {
+  const stored = unpack<StoredBucket>(packed);
+  if (!Array.isArray(stored)) return stored;
+  const entries = stored.filter((item): item is VisitEntry | OldVisitEntry => typeof item !== 'string');
+  return entryColumns(entries.map((entry) => (entry.length === 6 ? entry : fromOldEntry(entry))));
 }
 
 /** The UTC days (YYYY-MM-DD) or months (YYYY-MM) among `periods` that overlap [from, until). */

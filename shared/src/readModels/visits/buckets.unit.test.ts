@@ -1,5 +1,6 @@
 import { aJobSubmitted, anImageFailed, anImageProcessed, at } from '../../../../test/support/builders';
-import { BucketContent, bucketChangesOf, periodsWithin, type VisitEntry } from './buckets';
+import { pack } from '../../mongo/packed';
+import { BucketContent, bucketChangesOf, imageColumnsOf, periodsWithin, type VisitEntry } from './buckets';
 
 describe('visit buckets', () => {
   it("put a measured image into its store's month and its area's day, and the directories", () => {
@@ -13,7 +14,7 @@ describe('visit buckets', () => {
         visitTime: '2024-01-21T23:30:00-02:00',
       }),
     );
-    const entry: VisitEntry = ['S7', 'A', '71', Date.parse('2024-01-22T01:30:00Z'), 9, 1, 2, 30];
+    const entry: VisitEntry = ['S7', Date.parse('2024-01-22T01:30:00Z'), 9, 1, 2, 30];
     expect(bucketChangesOf(event)).toEqual([
       { key: 's|S7|2024-01', entry },
       { key: 'a|71|2024-01-22', entry },
@@ -29,22 +30,57 @@ describe('visit buckets', () => {
     expect(bucketChangesOf(at(2, anImageFailed()))).toEqual([]);
   });
 
-  it('are sets: an image or a member added twice is there once, and equal contents pack to equal bytes, and old JSON text still reads', () => {
-    const a: VisitEntry = ['S1', 'A', '71', 2, 1, 0, 0, 30];
-    const b: VisitEntry = ['S1', 'A', '71', 1, 1, 0, 1, 30];
+  it('are sets: an image or a member added twice is there once, and equal contents pack to equal bytes', () => {
+    const a: VisitEntry = ['S1', 2, 1, 0, 0, 30];
+    const b: VisitEntry = ['S1', 1, 1, 0, 1, 30];
     const first = new BucketContent();
-    expect([first.add(a), first.add(b), first.add(a), first.add('2024-01-02'), first.add('2024-01-01')]).toEqual([
-      true,
-      true,
-      false,
-      true,
-      true,
-    ]);
-    const second = BucketContent.parse(JSON.stringify(['2024-01-01', b, a, '2024-01-02']));
+    expect([first.add(a), first.add(b), first.add(a)]).toEqual([true, true, false]);
+    const second = new BucketContent();
+    second.add(b);
+    second.add(a);
     expect(Buffer.from(second.toPacked().buffer).equals(Buffer.from(first.toPacked().buffer))).toBe(true);
     expect(BucketContent.parse(first.toPacked()).add(b)).toBe(false);
     expect(BucketContent.parse(first.toPacked()).images).toEqual([b, a]);
-    expect(first.memberList).toEqual(['2024-01-01', '2024-01-02']);
+    const directory = new BucketContent();
+    expect([directory.add('2024-01-02'), directory.add('2024-01-01'), directory.add('2024-01-02')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(directory.memberList).toEqual(['2024-01-01', '2024-01-02']);
+    expect(BucketContent.parse(directory.toPacked()).memberList).toEqual(['2024-01-01', '2024-01-02']);
+  });
+
+  it('keep images as columns in the answer order, the store once per run', () => {
+    const content = new BucketContent();
+    for (const entry of [
+      ['S2', 5, 2, 0, 0, 50],
+      ['S1', 9, 1, 0, 1, 20],
+      ['S1', 9, 1, 0, 0, 10],
+    ] as VisitEntry[])
+      content.add(entry);
+    expect(imageColumnsOf(content.toPacked())).toEqual({
+      stores: ['S1', 'S2'],
+      runs: [2, 1],
+      times: [9, 9, 5],
+      jobs: [1, 1, 2],
+      visits: [0, 0, 0],
+      images: [0, 1, 0],
+      perimeters: [10, 20, 50],
+    });
+  });
+
+  it('read buckets written before the columns: JSON text or packed, members and 8-field entries', () => {
+    const old = ['2024-01-01', ['S1', 'A', '71', 2, 1, 0, 0, 30], ['S1', 'A', '71', 1, 1, 0, 1, 40]];
+    for (const stored of [JSON.stringify(old), pack(old)]) {
+      const content = BucketContent.parse(stored);
+      expect(content.images).toEqual([
+        ['S1', 2, 1, 0, 0, 30],
+        ['S1', 1, 1, 0, 1, 40],
+      ]);
+      expect(content.memberList).toEqual(['2024-01-01']);
+      expect(imageColumnsOf(stored).perimeters).toEqual([40, 30]);
+    }
   });
 
   it('find the days and months that overlap a time range', () => {

@@ -1,6 +1,12 @@
 import type { Collection, Db } from 'mongodb';
-import { unpack } from '../../mongo/packed';
-import { BucketContent, bucketKeys, periodsWithin, type VisitBucketDocument, type VisitEntry } from './buckets';
+import {
+  BucketContent,
+  bucketKeys,
+  imageColumnsOf,
+  periodsWithin,
+  type EntryColumns,
+  type VisitBucketDocument,
+} from './buckets';
 import { groupVisits, type StoreVisits } from './group';
 
 /** What the visits query asks for; every part optional, combined with AND. */
@@ -41,14 +47,11 @@ export async function findStoreVisits(db: Db, buckets: string, criteria: VisitsC
     );
     bucketsToRead = perArea.flat();
   }
-  const days = await readAll(collection, bucketsToRead);
-  const fromMs = criteria.from?.getTime();
-  const untilMs = criteria.until?.getTime();
-  const matches = (entry: VisitEntry) =>
-    (criteria.areaCode === undefined || entry[2] === criteria.areaCode) &&
-    (fromMs === undefined || entry[3] >= fromMs) &&
-    (untilMs === undefined || entry[3] < untilMs);
-  return groupVisits(days.flat().filter(matches));
+  // An area's day holds that area's images only, a store's month that store's: no filter but time.
+  return groupVisits(await readAll(collection, bucketsToRead), {
+    fromMs: criteria.from?.getTime(),
+    untilMs: criteria.until?.getTime(),
+  });
 }
 
 /**
@@ -86,14 +89,13 @@ export async function findAreaVisits(
   );
 }
 
-/** Reads buckets by `_id`, a bounded number at a time (a year of days is 366 lookups). */
-async function readAll(collection: Collection<VisitBucketDocument>, keys: string[]): Promise<VisitEntry[][]> {
-  const contents: VisitEntry[][] = [];
+/** Reads buckets by `_id`, a bounded number at a time (a year of days is 366 lookups), in the order given. */
+async function readAll(collection: Collection<VisitBucketDocument>, keys: string[]): Promise<EntryColumns[]> {
+  const contents: EntryColumns[] = [];
   for (let start = 0; start < keys.length; start += READ_PARALLELISM) {
     const slice = keys.slice(start, start + READ_PARALLELISM);
     const documents = await Promise.all(slice.map((key) => collection.findOne({ _id: key })));
-    // A day's bucket holds images only, stored as a set already: read as it is, no set rebuilt.
-    contents.push(...documents.map((document) => (document ? unpack<VisitEntry[]>(document.entries) : [])));
+    for (const document of documents) if (document) contents.push(imageColumnsOf(document.entries));
   }
   return contents;
 }
