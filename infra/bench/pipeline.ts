@@ -25,7 +25,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@retail-pulse/shared/config';
 import { buildTopology, deleteTopology, connectToAnyNode } from '@retail-pulse/shared/messaging';
-import { connectMongo } from '@retail-pulse/shared/mongo';
+import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { parseStoreMaster } from '@retail-pulse/shared/storeMaster';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
@@ -379,7 +379,10 @@ async function main(): Promise<void> {
     }
     if (round === 0 && !values['skip-replay']) {
       const { client, db } = await connectMongo(mongoUrl, stack.dbName);
-      const rebuilt = await rebuild(db, createLogger('bench', 'warn'));
+      const logger = createLogger('bench', 'warn');
+      // As `npm run replay` does: the rebuilt generation's reads by _id indexed on the embedded database.
+      const idLookups = new IdLookups(db, logger, process.env.FERRETDB_SQLITE_DIR);
+      const rebuilt = await rebuild(db, logger, { idLookups });
       summary.replayEventsPerSecond = Math.round(rebuilt.events / (rebuilt.durationMs / 1000));
       summary.replayEvents = rebuilt.events;
       say(`replay: ${rebuilt.events} events in ${(rebuilt.durationMs / 1000).toFixed(1)} s`);

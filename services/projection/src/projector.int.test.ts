@@ -6,7 +6,9 @@ import {
   readModelCollections,
   type ImageEntry,
   type ImagePageDocument,
+  fromStoredStatus,
   type JobOutcomeDocument,
+  type StoredJobStatus,
   type JobsDocument,
 } from '@retail-pulse/shared/readModels';
 import {
@@ -49,11 +51,10 @@ async function readModels() {
   const names = readModelCollections(1);
   return {
     events: await loggedEvents(environment.db),
-    outcomes: await environment.db
-      .collection<JobOutcomeDocument>(names.jobOutcomes)
-      .find({})
-      .sort({ jobId: 1 })
-      .toArray(),
+    // As readers see them: the failures unpacked.
+    outcomes: (
+      await environment.db.collection<StoredJobStatus>(names.jobOutcomes).find({}).sort({ jobId: 1 }).toArray()
+    ).map(fromStoredStatus),
     progress: await environment.db.collection(names.jobProgress).find({}).toArray(),
     images: [...(await imageRecordsPerJob(environment.db)).values()].reduce((sum, count) => sum + count, 0),
   };
@@ -67,7 +68,13 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await projector.project([...a.slice(2), ...b.slice(1)]);
     const state = await readModels();
     expect(state.events.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(state.outcomes.map(({ _id, status, failures }) => ({ _id, status, failures }))).toEqual([
+    expect(
+      state.outcomes.map((outcome) => ({
+        _id: outcome._id,
+        status: outcome.status,
+        failures: 'failures' in outcome ? outcome.failures : undefined,
+      })),
+    ).toEqual([
       { _id: '1', status: 'completed', failures: [] },
       { _id: '2', status: 'failed', failures: [{ storeId: 'S1', reason: 'HTTP 404' }] },
     ]);
@@ -287,7 +294,7 @@ describe('a log written before ImageProcessed v2', () => {
 
 describe('one writer decides what is served', () => {
   const outcome = (generation: number, jobId: number) =>
-    environment.db.collection<JobOutcomeDocument>(readModelCollections(generation).jobOutcomes).findOne({
+    environment.db.collection<StoredJobStatus>(readModelCollections(generation).jobOutcomes).findOne({
       _id: String(jobId),
     });
 

@@ -1,4 +1,10 @@
-import { jobKey, ProjectionState, readModelCollections, type JobStatusDocument } from '@retail-pulse/shared/readModels';
+import {
+  fromStoredStatus,
+  jobKey,
+  ProjectionState,
+  readModelCollections,
+  type StoredJobStatus,
+} from '@retail-pulse/shared/readModels';
 import { aSettledJob, recorded } from '../../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { JobStatusModel } from './model';
@@ -19,8 +25,11 @@ async function newModel(): Promise<JobStatusModel> {
   await model.load();
   return model;
 }
-const statusDocuments = () =>
-  environment.db.collection<JobStatusDocument>(names.jobOutcomes).find({}).sort({ jobId: 1 }).toArray();
+/** The status documents as readers see them (failures unpacked). */
+const statusDocuments = async () =>
+  (await environment.db.collection<StoredJobStatus>(names.jobOutcomes).find({}).sort({ jobId: 1 }).toArray()).map(
+    fromStoredStatus,
+  );
 const markers = () => environment.db.collection(names.jobProgress).find({}).toArray();
 const completed = (jobId: number, totalImages: number, position: number) => ({
   _id: jobKey(jobId),

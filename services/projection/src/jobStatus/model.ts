@@ -4,16 +4,16 @@ import { bulkWriteInChunks, insertIdempotent } from '@retail-pulse/shared/mongo'
 import {
   evolveJob,
   forkProgress,
-  isOutcome,
   jobKey,
   outcomeOf,
   readModelCollections,
   toOngoingDocument,
+  toStoredOutcome,
   toProgressDocument,
   type JobOutcomeDocument,
   type JobProgress,
   type JobProgressDocument,
-  type JobStatusDocument,
+  type StoredJobStatus,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
 import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } from '../readModel';
@@ -65,7 +65,7 @@ export class JobStatusModel implements ReadModel {
     return this.db.collection<JobProgressDocument>(this.names.jobProgress);
   }
   private get statusCollection() {
-    return this.db.collection<JobStatusDocument>(this.names.jobOutcomes);
+    return this.db.collection<StoredJobStatus>(this.names.jobOutcomes);
   }
 
   async load(): Promise<void> {
@@ -152,10 +152,11 @@ export class JobStatusModel implements ReadModel {
    * over, and an insert costs the embedded database a fraction of an upsert (docs/DATABASE.md).
    */
   private async storeOutcomes(outcomes: JobOutcomeDocument[]): Promise<void> {
-    if (this.deferred) return insertIdempotent(this.statusCollection, outcomes);
+    const stored = outcomes.map(toStoredOutcome);
+    if (this.deferred) return insertIdempotent(this.statusCollection, stored);
     await bulkWriteInChunks(
       this.statusCollection,
-      outcomes.map((outcome) => ({ replaceOne: { filter: { _id: outcome._id }, replacement: outcome, upsert: true } })),
+      stored.map((outcome) => ({ replaceOne: { filter: { _id: outcome._id }, replacement: outcome, upsert: true } })),
     );
   }
 
@@ -166,7 +167,7 @@ export class JobStatusModel implements ReadModel {
       known: (jobId) => this.progress.has(jobId) || this.reopened.has(jobId),
       settled: async (jobId) => {
         const document = await this.statusCollection.findOne({ _id: jobKey(jobId) }, { projection: { status: 1 } });
-        return document !== null && isOutcome(document);
+        return document !== null && document.status !== 'ongoing';
       },
     });
   }

@@ -4,8 +4,14 @@ import { bulkWriteInChunks } from '@retail-pulse/shared/mongo';
 
 /** Buckets kept in memory after they are written, so the next change to them needs no read. */
 const CACHE_BUCKETS = 20_000;
-/** Rebuild mode writes once at the end, or early when this many buckets wait (bounded memory). */
-const MAX_WAITING_BUCKETS = 50_000;
+/**
+ * Rebuild mode writes once at the end, or early when this many buckets wait or this many images
+ * are held in them (bounded memory: ~150 bytes an image). A bucket written early is written again
+ * whole when it changes, so the bounds are set for a history of 1,000,000 images (~66,000 buckets,
+ * 2,000,000 entries: each image is in its store's month and its area's day) to be written once.
+ */
+const MAX_WAITING_BUCKETS = 200_000;
+const MAX_HELD_ENTRIES = 3_000_000;
 
 /**
  * The visits buckets of one generation, as the projection writes them: changes are merged into
@@ -25,6 +31,8 @@ export class VisitBuckets {
    */
   private readonly maybeStored = new Set<string>();
   private startsEmpty = false;
+  /** Images held by the buckets in memory. */
+  private heldEntries = 0;
 
   constructor(db: Db, name: string) {
     this.collection = db.collection<VisitBucketDocument>(name);
@@ -52,17 +60,22 @@ export class VisitBuckets {
     toRead.forEach((key, index) => {
       const document = documents[index];
       if (!document) return;
-      this.cache.set(key, BucketContent.parse(document.entries));
+      const content = BucketContent.parse(document.entries);
+      this.cache.set(key, content);
+      this.heldEntries += content.imageCount;
       this.stored.add(key);
     });
     for (const change of changes) {
       const content = this.cache.get(change.key)!;
-      if (content.add('entry' in change ? change.entry : change.member)) this.waiting.add(change.key);
+      if (content.add('entry' in change ? change.entry : change.member)) {
+        this.waiting.add(change.key);
+        if ('entry' in change) this.heldEntries++;
+      }
     }
   }
 
   get full(): boolean {
-    return this.waiting.size >= MAX_WAITING_BUCKETS;
+    return this.waiting.size >= MAX_WAITING_BUCKETS || this.heldEntries >= MAX_HELD_ENTRIES;
   }
 
   /** The writes of the changed buckets, each packed when it is taken (while the previous command is written). */
@@ -95,5 +108,7 @@ export class VisitBuckets {
       if (this.cache.size <= CACHE_BUCKETS) break;
       this.cache.delete(key);
     }
+    this.heldEntries = 0;
+    for (const content of this.cache.values()) this.heldEntries += content.imageCount;
   }
 }

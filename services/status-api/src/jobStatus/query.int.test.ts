@@ -76,6 +76,8 @@ describe('job status on a real MongoDB-protocol server', () => {
         { jobId: 41, status: 'completed', failures: [], totalImages: 1, failedImages: 0, position: 3 },
       );
     expect(await readsOf(() => query.statusOf(41))).toEqual([names.jobOutcomes]);
+    // A settled answer is final: from now on it is answered from memory.
+    expect(await readsOf(() => query.statusOf(41))).toEqual([]);
     expect(await query.statusOf(41)).toEqual({ status: 'completed', job_id: 41 });
   });
 

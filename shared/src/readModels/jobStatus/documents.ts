@@ -1,3 +1,5 @@
+import type { Binary } from 'mongodb';
+import { pack, unpack } from '../../mongo/packed';
 /** The job-status read model's documents: written by the projection, read by the status API. */
 
 /** Why images of a store failed: one entry of a failed job's answer, in domain terms. */
@@ -62,6 +64,24 @@ export interface JobOutcomeDocument {
  * job is first folded, then ongoing, then its outcome — never back.
  */
 export type JobStatusDocument = JobOngoingDocument | JobOutcomeDocument;
+
+/**
+ * An outcome as the collection holds it: its failures packed (shared/src/mongo/packed.ts), not
+ * one subdocument each — the embedded database decodes every subdocument of every read, and a
+ * failed job of a thousand images can list dozens. Outcomes written before hold the list itself.
+ */
+export type StoredJobOutcome = Omit<JobOutcomeDocument, 'failures'> & { failures: Binary | JobFailure[] };
+
+export type StoredJobStatus = JobOngoingDocument | StoredJobOutcome;
+
+export function toStoredOutcome(outcome: JobOutcomeDocument): StoredJobOutcome {
+  return { ...outcome, failures: pack(outcome.failures) };
+}
+
+export function fromStoredStatus(stored: StoredJobStatus): JobStatusDocument {
+  if (stored.status === 'ongoing' || Array.isArray(stored.failures)) return stored as JobStatusDocument;
+  return { ...stored, failures: unpack<JobFailure[]>(stored.failures) };
+}
 
 /** Whether the status document is the job's outcome, its final answer ('ongoing' is not settled). */
 export function isOutcome(document: JobStatusDocument): document is JobOutcomeDocument {

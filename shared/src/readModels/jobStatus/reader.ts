@@ -2,12 +2,14 @@ import type { Db } from 'mongodb';
 import { collectionNames } from '../../mongo/database';
 import type { ReadModelCollections } from '../generations';
 import {
+  fromStoredStatus,
   isOutcome,
   jobKey,
   type JobFailure,
   type JobOutcomeDocument,
   type JobReceiptDocument,
   type JobStatusDocument,
+  type StoredJobStatus,
 } from './documents';
 
 /** A job's status in domain terms; the status API shapes its answer from this. */
@@ -33,8 +35,9 @@ export class JobStatusReader {
   constructor(private readonly db: Db) {}
 
   /** The job's status document, or null while the projection has not folded the job (or no such job). */
-  status(names: ReadModelCollections, jobId: number): Promise<JobStatusDocument | null> {
-    return this.db.collection<JobStatusDocument>(names.jobOutcomes).findOne({ _id: jobKey(jobId) });
+  async status(names: ReadModelCollections, jobId: number): Promise<JobStatusDocument | null> {
+    const stored = await this.db.collection<StoredJobStatus>(names.jobOutcomes).findOne({ _id: jobKey(jobId) });
+    return stored && fromStoredStatus(stored);
   }
 
   /** The settled job's outcome, or null while it is ongoing (or unknown). */

@@ -118,6 +118,10 @@ export class BucketContent {
     return true;
   }
 
+  get imageCount(): number {
+    return this.entries.size;
+  }
+
   get images(): VisitEntry[] {
     return [...this.entries.values()];
   }

@@ -27,22 +27,22 @@ export interface VisitsCriteria {
 export async function findStoreVisits(db: Db, buckets: string, criteria: VisitsCriteria): Promise<StoreVisits[]> {
   const collection = db.collection<VisitBucketDocument>(buckets);
   const read = async (key: string) => BucketContent.parse((await collection.findOne({ _id: key }))?.entries);
+  const { from, until } = criteria;
   let bucketsToRead: string[];
   if (criteria.storeId !== undefined) {
     const storeId = criteria.storeId;
-    const months = periodsWithin(
-      (await read(bucketKeys.storeMonths(storeId))).memberList,
-      criteria.from,
-      criteria.until,
-    );
+    const months =
+      periodsBetween('month', from, until) ??
+      periodsWithin((await read(bucketKeys.storeMonths(storeId))).memberList, from, until);
     bucketsToRead = months.map((month) => bucketKeys.storeMonth(storeId, month));
   } else {
     const areas = criteria.areaCode !== undefined ? [criteria.areaCode] : (await read(bucketKeys.areas())).memberList;
     const perArea = await Promise.all(
       areas.map(async (areaCode) =>
-        periodsWithin((await read(bucketKeys.areaDays(areaCode))).memberList, criteria.from, criteria.until).map(
-          (date) => bucketKeys.areaDay(areaCode, date),
-        ),
+        (
+          periodsBetween('day', from, until) ??
+          periodsWithin((await read(bucketKeys.areaDays(areaCode))).memberList, from, until)
+        ).map((date) => bucketKeys.areaDay(areaCode, date)),
       ),
     );
     bucketsToRead = perArea.flat();
@@ -68,18 +68,24 @@ export async function findAreaVisits(
 ): Promise<StoreVisits[]> {
   const collection = db.collection<VisitBucketDocument>(buckets);
   const { areaCode, from, until } = query;
+  // The area's own days are read while the directories say which stores moved in.
+  const ownDays = findStoreVisits(db, buckets, { areaCode, from, until });
+  ownDays.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection
   const areas = BucketContent.parse((await collection.findOne({ _id: bucketKeys.areas() }))?.entries).memberList;
   const filedElsewhere = await Promise.all(
     areas
       .filter((other) => other !== areaCode)
       .map(async (other) => (await collection.findOne({ _id: bucketKeys.areaStores(other) }))?.entries),
   );
-  if (filedElsewhere.some((entries) => entries === undefined)) return findStoreVisits(db, buckets, { from, until });
+  if (filedElsewhere.some((entries) => entries === undefined)) {
+    await ownDays;
+    return findStoreVisits(db, buckets, { from, until });
+  }
   const moved = [
     ...new Set(filedElsewhere.flatMap((entries) => BucketContent.parse(entries).memberList).filter(query.isInArea)),
   ];
   const [own, ...movedStores] = await Promise.all([
-    findStoreVisits(db, buckets, { areaCode, from, until }),
+    ownDays,
     ...moved.map((storeId) => findStoreVisits(db, buckets, { storeId, from, until })),
   ]);
   // A moved store's months hold all its visits, those filed under this area too.
@@ -91,13 +97,36 @@ export async function findAreaVisits(
 
 /** Reads buckets by `_id`, a bounded number at a time (a year of days is 366 lookups), in the order given. */
 async function readAll(collection: Collection<VisitBucketDocument>, keys: string[]): Promise<EntryColumns[]> {
-  const contents: EntryColumns[] = [];
+  const contents: Array<EntryColumns | undefined> = [];
   for (let start = 0; start < keys.length; start += READ_PARALLELISM) {
-    const slice = keys.slice(start, start + READ_PARALLELISM);
-    const documents = await Promise.all(slice.map((key) => collection.findOne({ _id: key })));
-    for (const document of documents) if (document) contents.push(imageColumnsOf(document.entries));
+    // Each bucket is unpacked as it arrives, while the database looks up the others.
+    const slice = keys.slice(start, start + READ_PARALLELISM).map(async (key) => {
+      const document = await collection.findOne({ _id: key });
+      return document ? imageColumnsOf(document.entries) : undefined;
+    });
+    contents.push(...(await Promise.all(slice)));
   }
-  return contents;
+  return contents.filter((content) => content !== undefined);
 }
 
 const READ_PARALLELISM = 32;
+
+/** Past this many periods a range's buckets are found by the directory, not by name. */
+const MAX_NAMED_PERIODS = 400;
+
+/**
+ * The UTC days or months overlapping [from, until), named without reading a directory (a bucket
+ * that does not exist is simply not found), when both bounds are given and the range is short.
+ */
+function periodsBetween(unit: 'day' | 'month', from?: Date, until?: Date): string[] | undefined {
+  if (from === undefined || until === undefined || until <= from) return undefined;
+  const periods: string[] = [];
+  const cursor = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), unit === 'day' ? from.getUTCDate() : 1));
+  while (cursor < until) {
+    if (periods.length >= MAX_NAMED_PERIODS) return undefined;
+    periods.push(cursor.toISOString().slice(0, unit === 'day' ? 10 : 7));
+    if (unit === 'day') cursor.setUTCDate(cursor.getUTCDate() + 1);
+    else cursor.setUTCMonth(cursor.getUTCMonth() + 1);
+  }
+  return periods;
+}
