@@ -1,10 +1,18 @@
 /**
  * `npm run bench`: the whole pipeline under load, on this machine, with real services.
  *
- *   npm run bench                                   20,000 images at the spec's GPU delay with one
- *                                                   image-processor, then the submit, status and
- *                                                   replay phases, then the throughput phase again
- *                                                   with 2 and 4 processors (the scale-out curve)
+ *   npm run bench                                   first the history phase (historyReads.ts): histories
+ *                                                   of 100,000 and 1,000,000 events written, replayed
+ *                                                   (timed) and served, the API's reads timed over HTTP
+ *                                                   at each size (the curve); then, on the largest
+ *                                                   history, 20,000 images at the spec's GPU delay with
+ *                                                   one image-processor, the submit, status and replay
+ *                                                   phases; then the throughput phase again with 2 and
+ *                                                   4 processors on fresh databases (the scale-out
+ *                                                   curve); last, every target beside its figure
+ *   npm run bench -- --history 100000 --samples 100 other history sizes, samples per read
+ *   npm run bench -- --skip-history                 no history phase (throughput on a fresh database)
+ *   npm run bench -- --history-only                 the history phase alone (`npm run bench:reads`)
  *   npm run bench -- --delay zero                   no GPU delay
  *   npm run bench -- --processors 1                 one processor only (no curve)
  *   npm run bench -- --images 5000 --images-per-job 50 --concurrency 400 --submit-jobs 2000
@@ -15,9 +23,10 @@
  *                                                   generated one, plus the sample stores the jobs use)
  *                                                   and print the images/s just before and after it
  *
- * Each run uses its own database and queue prefix, on the local RabbitMQ and FerretDB (started if
- * missing, as `npm start` does) or on AMQP_URL/MONGO_URL. Every service is its own process; images
- * come from a local HTTP server (a 1280×960 JPEG of about 180 KB). The last line is one JSON object.
+ * Each run uses its own databases and queue prefixes, on the local RabbitMQ and FerretDB (started
+ * if missing, as `npm start` does) or on AMQP_URL/MONGO_URL. Every service is its own process;
+ * images come from a local HTTP server (a 1280×960 JPEG of about 180 KB). The last line is one
+ * JSON object.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -58,6 +67,7 @@ const { values, positionals } = parseArgs({
     'import-master': { type: 'boolean', default: false },
     history: { type: 'string', default: '100000,1000000' },
     'skip-history': { type: 'boolean', default: false },
+    'history-only': { type: 'boolean', default: false },
     samples: { type: 'string', default: '200' },
   },
   allowPositionals: true,
@@ -342,6 +352,13 @@ async function main(): Promise<void> {
     historySizes.length > 0
       ? await historyPhase(historySizes, { samples: Number(values.samples), settings, say })
       : undefined;
+  if (values['history-only']) {
+    await dropHistory(history?.kept.dbName);
+    ferretDb?.kill('SIGTERM');
+    printTargets({}, history?.rows ?? []);
+    console.log(JSON.stringify({ history: history?.rows }));
+    return;
+  }
   const images = await startImageServer();
   const scaling: Array<{ processors: number; imagesPerSecond: number }> = [];
   let summary: Record<string, unknown> = {};
@@ -399,6 +416,13 @@ async function main(): Promise<void> {
   if (history) summary.history = history.rows;
   printTargets(summary, history?.rows ?? []);
   console.log(JSON.stringify(summary));
+}
+
+async function dropHistory(dbName: string | undefined): Promise<void> {
+  if (dbName === undefined) return;
+  const { client, db } = await connectMongo(mongoUrl, dbName);
+  await db.dropDatabase();
+  await client.close();
 }
 
 /** The curve of the reads as the history grows, and every target of the run beside its figure. */
