@@ -17,7 +17,7 @@ const configSchema = z.object({
   ...commonConfigShape,
   ...backgroundConfigShape,
   PROJECTION_BATCH_SIZE: env.int(500, 1, 10_000),
-  PROJECTION_BATCH_WAIT_MS: env.int(20, 0, 5_000),
+  PROJECTION_BATCH_WAIT_MS: env.int(100, 0, 5_000),
   PROJECTION_HEALTH_PORT: env.int(8083, 0, 65_535),
   /** The address the health port listens on: loopback unless told otherwise. */
   PROJECTION_HEALTH_BIND: env.string('127.0.0.1'),

@@ -94,6 +94,9 @@ const entryKey = (entry: VisitEntry) => `${entry[2]}:${entry[3]}:${entry[4]}`;
 export class BucketContent {
   private readonly entries = new Map<string, VisitEntry>();
   private readonly members = new Set<string>();
+  /** The images in the canonical order as of the last `toPacked`, and those added since. */
+  private sorted: VisitEntry[] = [];
+  private added: VisitEntry[] = [];
 
   static parse(packed: Binary | string | undefined): BucketContent {
     const content = new BucketContent();
@@ -115,6 +118,7 @@ export class BucketContent {
     const key = entryKey(item);
     if (this.entries.has(key)) return false;
     this.entries.set(key, item);
+    this.added.push(item);
     return true;
   }
 
@@ -133,7 +137,12 @@ export class BucketContent {
   /** The content in a canonical order, so equal buckets are equal documents however they were built. */
   toPacked(): Binary {
     if (this.entries.size === 0) return packJson(JSON.stringify(this.memberList));
-    return packJson(JSON.stringify(entryColumns([...this.entries.values()])));
+    // A live bucket is written again with each batch that adds to it: only what was added is sorted.
+    if (this.added.length > 0) {
+      this.sorted = mergeSorted(this.sorted, this.added.sort(compareEntries));
+      this.added = [];
+    }
+    return packJson(JSON.stringify(columnsOf(this.sorted)));
   }
 }
 
@@ -147,6 +156,17 @@ const fromOldEntry = (old: OldVisitEntry): VisitEntry => [old[0], old[3], old[4]
 
 function compareEntries(a: VisitEntry, b: VisitEntry): number {
   return (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) || a[1] - b[1] || a[2] - b[2] || a[3] - b[3] || a[4] - b[4];
+}
+
+function mergeSorted(a: VisitEntry[], b: VisitEntry[]): VisitEntry[] {
+  if (a.length === 0) return b;
+  const merged: VisitEntry[] = new Array<VisitEntry>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < merged.length; k++) {
+    merged[k] = j >= b.length || (i < a.length && compareEntries(a[i]!, b[j]!) <= 0) ? a[i++]! : b[j++]!;
+  }
+  return merged;
 }
 
 /** Images as columns, in the canonical order. */
