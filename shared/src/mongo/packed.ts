@@ -16,7 +16,18 @@ export function packJson(json: string): Binary {
   return new Binary(deflateRawSync(json, { level: 1 }));
 }
 
-/** A packed value; plain JSON text too (documents written before packing). */
+/**
+ * Lists shorter than this are kept as JSON text: deflating one costs ~100 µs of CPU (a zlib stream
+ * and its buffers set up per call), far more than its few hundred bytes cost the database.
+ */
+export const TEXT_BELOW_CHARS = 4096;
+
+/** `packJson`, or the text itself when it is short (`unpack` reads both). Deterministic like `pack`. */
+export function packJsonOrText(json: string): Binary | string {
+  return json.length < TEXT_BELOW_CHARS ? json : packJson(json);
+}
+
+/** A packed value; plain JSON text too (documents written before packing, and short lists). */
 export function unpack<T>(packed: Binary | string): T {
   return JSON.parse(typeof packed === 'string' ? packed : inflateRawSync(packed.buffer).toString('utf8')) as T;
 }

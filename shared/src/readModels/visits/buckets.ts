@@ -1,6 +1,6 @@
 import type { Binary } from 'mongodb';
 import type { RecordedEvent } from '../../contracts/events';
-import { packJson, unpack } from '../../mongo/packed';
+import { packJsonOrText, unpack } from '../../mongo/packed';
 
 /**
  * The visits read model as a handful of documents per query, each read by `_id` (an index lookup
@@ -135,14 +135,14 @@ export class BucketContent {
   }
 
   /** The content in a canonical order, so equal buckets are equal documents however they were built. */
-  toPacked(): Binary {
-    if (this.entries.size === 0) return packJson(JSON.stringify(this.memberList));
+  toPacked(): Binary | string {
+    if (this.entries.size === 0) return packJsonOrText(JSON.stringify(this.memberList));
     // A live bucket is written again with each batch that adds to it: only what was added is sorted.
     if (this.added.length > 0) {
       this.sorted = mergeSorted(this.sorted, this.added.sort(compareEntries));
       this.added = [];
     }
-    return packJson(JSON.stringify(columnsOf(this.sorted)));
+    return packJsonOrText(JSON.stringify(columnsOf(this.sorted)));
   }
 }
 

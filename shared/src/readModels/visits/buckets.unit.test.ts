@@ -1,4 +1,5 @@
 import { aJobSubmitted, anImageFailed, anImageProcessed, at } from '../../../../test/support/builders';
+import { Binary } from 'mongodb';
 import { pack } from '../../mongo/packed';
 import { BucketContent, bucketChangesOf, imageColumnsOf, periodsWithin, type VisitEntry } from './buckets';
 
@@ -38,7 +39,7 @@ describe('visit buckets', () => {
     const second = new BucketContent();
     second.add(b);
     second.add(a);
-    expect(Buffer.from(second.toPacked().buffer).equals(Buffer.from(first.toPacked().buffer))).toBe(true);
+    expect(second.toPacked()).toEqual(first.toPacked());
     expect(BucketContent.parse(first.toPacked()).add(b)).toBe(false);
     expect(BucketContent.parse(first.toPacked()).images).toEqual([b, a]);
     const directory = new BucketContent();
@@ -49,6 +50,17 @@ describe('visit buckets', () => {
     ]);
     expect(directory.memberList).toEqual(['2024-01-01', '2024-01-02']);
     expect(BucketContent.parse(directory.toPacked()).memberList).toEqual(['2024-01-01', '2024-01-02']);
+  });
+
+  it('are deflated once long, kept as text while short', () => {
+    const content = new BucketContent();
+    for (let image = 0; image < 500; image++) content.add(['S1', image, 1, 0, image, 1000 + image]);
+    expect(content.toPacked()).toBeInstanceOf(Binary);
+    expect(BucketContent.parse(content.toPacked()).imageCount).toBe(500);
+    const short = new BucketContent();
+    short.add(['S1', 1, 1, 0, 0, 30]);
+    expect(typeof short.toPacked()).toBe('string');
+    expect(BucketContent.parse(short.toPacked()).images).toEqual([['S1', 1, 1, 0, 0, 30]]);
   });
 
   it('keep images as columns in the answer order, the store once per run', () => {
