@@ -137,8 +137,13 @@ export class Broker {
     this.consumerChannels.clear();
     // Channels first, each waiting for the broker's close-ok: acks sent just before are flushed
     // with it. Closing the connection alone lost them (the messages came back redelivered).
-    await Promise.all(channels.map((channel) => channel?.close().catch(() => undefined)));
-    await connection?.close().catch(() => undefined);
+    // Bounded: a node that died without the socket noticing never sends a close-ok, and a
+    // shutdown must not wait on it for ever.
+    await withinMs(CLOSE_TIMEOUT_MS, Promise.all(channels.map((channel) => channel?.close().catch(() => undefined))));
+    await withinMs(
+      CLOSE_TIMEOUT_MS,
+      connection?.close().catch(() => undefined),
+    );
   }
 
   /** Registers a consumer; it starts now if connected and again after every reconnect. */
@@ -456,4 +461,14 @@ export class Broker {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Longest wait for the broker's answer to each step of `close`. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/** Waits for `work`, or `ms` at most (what it was doing is left to finish or fail on its own). */
+async function withinMs(ms: number, work: Promise<unknown> | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
