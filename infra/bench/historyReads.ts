@@ -18,7 +18,7 @@ import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { prng } from '../../test/support/prng';
 import { projectRoot } from '../local/services';
 import { historyStores, writeHistory } from './history';
-import { startBenchStack, type ApiClient, type BenchStack, type StackSettings } from './stack';
+import { dropDatabase, startBenchStack, type ApiClient, type BenchStack, type StackSettings } from './stack';
 
 const DAY_MS = 86_400_000;
 /** Jobs at least this large are the ones whose detail and images pages are timed. */
@@ -110,11 +110,7 @@ export async function historyPhase(
       await stack.stop();
     }
     if (index === sizes.length - 1) kept = { dbName, masterFile };
-    else {
-      const dropping = await connectMongo(settings.mongoUrl, dbName);
-      await dropping.db.dropDatabase();
-      await dropping.client.close();
-    }
+    else await dropDatabase(settings.mongoUrl, dbName);
   }
   return { rows, kept: kept! };
 }

@@ -40,13 +40,15 @@ import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
 import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../local/services';
 import { historyStores } from './history';
-import { historyMasterFile, historyPhase, readTargets, type HistoryRow } from './historyReads';
+import { historyMasterFile, historyPhase } from './historyReads';
+import { printTargets } from './targets';
 import { peakRssMb } from './procStats';
 import {
   cpuAccounts,
   cpuBetween,
   cpuPercent,
   startBenchStack,
+  dropDatabase,
   type ApiClient,
   type BenchStack,
   type Service,
@@ -353,9 +355,9 @@ async function main(): Promise<void> {
       ? await historyPhase(historySizes, { samples: Number(values.samples), settings, say })
       : undefined;
   if (values['history-only']) {
-    await dropHistory(history?.kept.dbName);
+    if (history) await dropDatabase(mongoUrl, history.kept.dbName);
     ferretDb?.kill('SIGTERM');
-    printTargets({}, history?.rows ?? []);
+    printTargets({}, history?.rows ?? [], delayMode);
     console.log(JSON.stringify({ history: history?.rows }));
     return;
   }
@@ -405,92 +407,16 @@ async function main(): Promise<void> {
       say(`replay: ${rebuilt.events} events in ${(rebuilt.durationMs / 1000).toFixed(1)} s`);
       await client.close();
     }
-    const { client, db } = await connectMongo(mongoUrl, stack.dbName);
-    await db.dropDatabase();
-    await client.close();
+    await dropDatabase(mongoUrl, stack.dbName);
     await deleteTopology(amqpUrl, buildTopology(stack.prefix)).catch(() => undefined);
   }
   await images.close();
   ferretDb?.kill('SIGTERM');
   if (scaling.length > 1) summary.scaling = scaling;
   if (history) summary.history = history.rows;
-  printTargets(summary, history?.rows ?? []);
+  printTargets(summary, history?.rows ?? [], delayMode);
   console.log(JSON.stringify(summary));
 }
-
-async function dropHistory(dbName: string | undefined): Promise<void> {
-  if (dbName === undefined) return;
-  const { client, db } = await connectMongo(mongoUrl, dbName);
-  await db.dropDatabase();
-  await client.close();
-}
-
-/** The curve of the reads as the history grows, and every target of the run beside its figure. */
-function printTargets(summary: Record<string, unknown>, rows: HistoryRow[]): void {
-  if (rows.length > 0) {
-    console.log('reads over HTTP as the history grows (p50 / p99 ms):');
-    console.table(
-      rows.map((row) => ({
-        images: row.images,
-        'replay events/s': row.replayEventsPerSecond,
-        ...Object.fromEntries(Object.keys(readTargets).map((name) => [name, timing(row, name)])),
-      })),
-    );
-  }
-  const figure = (name: string) => summary[name] as number | undefined;
-  const targets: Array<{ target: string; figure: string; met: boolean | string }> = [];
-  const largest = rows[rows.length - 1];
-  const smallest = rows[0];
-  if (largest) {
-    for (const [name, limit] of Object.entries(readTargets)) {
-      const p99 = (largest[name as keyof HistoryRow] as { p99: number }).p99;
-      targets.push({
-        target: `${name} p99 < ${limit} at ${largest.images} images`,
-        figure: `${p99}`,
-        met: p99 < limit,
-      });
-      if (smallest && smallest !== largest) {
-        const growth = p99 / (smallest[name as keyof HistoryRow] as { p99: number }).p99;
-        targets.push({
-          target: `${name} p99 flat (within 2×) from ${smallest.images} images`,
-          figure: `${growth.toFixed(2)}×`,
-          met: growth <= 2,
-        });
-      }
-    }
-    targets.push({
-      target: `replay ≥ 20,000 events/s at ${largest.events} events`,
-      figure: `${largest.replayEventsPerSecond}`,
-      met: largest.replayEventsPerSecond >= 20_000,
-    });
-  }
-  const rate = figure('imagesPerSecond');
-  const cpu = summary.cpuMsPerImage as Record<string, number | null> | undefined;
-  const cpuTotal = cpu ? round1(Object.values(cpu).reduce<number>((sum, value) => sum + (value ?? 0), 0)) : undefined;
-  if (rate !== undefined) {
-    const floor = delayMode === 'spec' ? 1_000 : 1_200;
-    targets.push({ target: `images/s ≥ ${floor} (${delayMode} delay)`, figure: `${rate}`, met: rate >= floor });
-  }
-  if (cpuTotal !== undefined) {
-    targets.push({ target: 'CPU per image ≤ 1.5 ms, all processes', figure: `${cpuTotal} ms`, met: cpuTotal <= 1.5 });
-  }
-  const submitRps = figure('submitRps');
-  const submitP99 = figure('p99SubmitMs');
-  if (submitRps !== undefined && submitP99 !== undefined) {
-    targets.push({
-      target: 'submit ≥ 2,000 jobs/s at p99 < 50 ms',
-      figure: `${submitRps} jobs/s at p99 ${submitP99} ms`,
-      met: submitRps >= 2_000 && submitP99 < 50,
-    });
-  }
-  console.log('targets:');
-  console.table(targets);
-}
-
-const timing = (row: HistoryRow, name: string) => {
-  const value = row[name as keyof HistoryRow] as { p50: number; p99: number };
-  return `${value.p50} / ${value.p99}`;
-};
 
 main().catch((error: unknown) => {
   console.error(error);

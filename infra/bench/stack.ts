@@ -5,6 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
+import { connectMongo } from '@retail-pulse/shared/mongo';
 import { freePort } from '../../test/support/stack';
 import { projectRoot } from '../local/services';
 import { cpuSeconds } from './procStats';
@@ -206,4 +207,11 @@ export async function startBenchStack(
       );
     },
   };
+}
+
+/** Drops a database the bench made (a stack's, or a history's). */
+export async function dropDatabase(mongoUrl: string, dbName: string): Promise<void> {
+  const { client, db } = await connectMongo(mongoUrl, dbName);
+  await db.dropDatabase();
+  await client.close();
 }

@@ -104,11 +104,10 @@ export class VisitBuckets {
       }
       this.waiting.clear();
     }
-    for (const key of this.cache.keys()) {
+    for (const [key, content] of this.cache) {
       if (this.cache.size <= CACHE_BUCKETS) break;
       this.cache.delete(key);
+      this.heldEntries -= content.imageCount;
     }
-    this.heldEntries = 0;
-    for (const content of this.cache.values()) this.heldEntries += content.imageCount;
   }
 }

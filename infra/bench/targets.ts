@@ -1,0 +1,74 @@
+/**
+ * The end of `npm run bench`: the curve of the reads as the history grows, and every target of the
+ * issue beside the run's figure (the summary's fields, as the phases name them).
+ */
+import { readTargets, type HistoryRow } from './historyReads';
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+/** The curve of the reads as the history grows, and every target of the run beside its figure. */
+export function printTargets(summary: Record<string, unknown>, rows: HistoryRow[], delayMode: 'spec' | 'zero'): void {
+  if (rows.length > 0) {
+    console.log('reads over HTTP as the history grows (p50 / p99 ms):');
+    console.table(
+      rows.map((row) => ({
+        images: row.images,
+        'replay events/s': row.replayEventsPerSecond,
+        ...Object.fromEntries(Object.keys(readTargets).map((name) => [name, timing(row, name)])),
+      })),
+    );
+  }
+  const figure = (name: string) => summary[name] as number | undefined;
+  const targets: Array<{ target: string; figure: string; met: boolean | string }> = [];
+  const largest = rows[rows.length - 1];
+  const smallest = rows[0];
+  if (largest) {
+    for (const [name, limit] of Object.entries(readTargets)) {
+      const p99 = (largest[name as keyof HistoryRow] as { p99: number }).p99;
+      targets.push({
+        target: `${name} p99 < ${limit} at ${largest.images} images`,
+        figure: `${p99}`,
+        met: p99 < limit,
+      });
+      if (smallest && smallest !== largest) {
+        const growth = p99 / (smallest[name as keyof HistoryRow] as { p99: number }).p99;
+        targets.push({
+          target: `${name} p99 flat (within 2×) from ${smallest.images} images`,
+          figure: `${growth.toFixed(2)}×`,
+          met: growth <= 2,
+        });
+      }
+    }
+    targets.push({
+      target: `replay ≥ 20,000 events/s at ${largest.events} events`,
+      figure: `${largest.replayEventsPerSecond}`,
+      met: largest.replayEventsPerSecond >= 20_000,
+    });
+  }
+  const rate = figure('imagesPerSecond');
+  const cpu = summary.cpuMsPerImage as Record<string, number | null> | undefined;
+  const cpuTotal = cpu ? round1(Object.values(cpu).reduce<number>((sum, value) => sum + (value ?? 0), 0)) : undefined;
+  if (rate !== undefined) {
+    const floor = delayMode === 'spec' ? 1_000 : 1_200;
+    targets.push({ target: `images/s ≥ ${floor} (${delayMode} delay)`, figure: `${rate}`, met: rate >= floor });
+  }
+  if (cpuTotal !== undefined) {
+    targets.push({ target: 'CPU per image ≤ 1.5 ms, all processes', figure: `${cpuTotal} ms`, met: cpuTotal <= 1.5 });
+  }
+  const submitRps = figure('submitRps');
+  const submitP99 = figure('p99SubmitMs');
+  if (submitRps !== undefined && submitP99 !== undefined) {
+    targets.push({
+      target: 'submit ≥ 2,000 jobs/s at p99 < 50 ms',
+      figure: `${submitRps} jobs/s at p99 ${submitP99} ms`,
+      met: submitRps >= 2_000 && submitP99 < 50,
+    });
+  }
+  console.log('targets:');
+  console.table(targets);
+}
+
+const timing = (row: HistoryRow, name: string) => {
+  const value = row[name as keyof HistoryRow] as { p50: number; p99: number };
+  return `${value.p50} / ${value.p99}`;
+};
