@@ -6,10 +6,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../../infra/local/services';
+import { waitForBroker, watchBroker } from './brokerWatch';
 import { freePort } from './stack';
 
 interface Started {
   ferretDb?: ChildProcess;
+  /** Ends the watch on the machine's RabbitMQ and tells its peak socket count. */
+  stopBrokerWatch?: () => string;
   /** The started FerretDB's data, removed at the end of the run. */
   ferretDbDir?: string;
   containers: Array<{ stop: () => Promise<unknown> }>;
@@ -60,6 +63,8 @@ export default async function globalSetup(): Promise<void> {
   if (needAmqp) {
     await ensureRabbitMq(say);
     process.env.AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+    await waitForBroker(process.env.AMQP_URL);
+    started.stopBrokerWatch = watchBroker(process.env.AMQP_URL, say);
   }
   if (needMongo) {
     // A FerretDB of this run's own, on a free port, with its data in a directory of its own: a

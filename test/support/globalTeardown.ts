@@ -5,6 +5,7 @@ export default async function globalTeardown(): Promise<void> {
   if (process.env.RP_TEST_RUN_ID) await stopClusterStartedBy(process.env.RP_TEST_RUN_ID);
   const started = globalThis.retailPulseTestInfra;
   if (!started) return;
+  if (started.stopBrokerWatch) console.log(`[test teardown] ${started.stopBrokerWatch()}`);
   await Promise.all(started.containers.map((container) => container.stop()));
   const ferretDb = started.ferretDb;
   if (ferretDb && ferretDb.exitCode === null && ferretDb.signalCode === null) {

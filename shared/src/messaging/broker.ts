@@ -308,6 +308,7 @@ export class Broker {
         await this.connectOnce();
         return;
       } catch (error) {
+        if (this.closing) return;
         this.logger.warn({ err: String(error), retryInMs: delay }, 'RabbitMQ connection failed');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay * (0.75 + Math.random() / 2));
@@ -339,6 +340,8 @@ export class Broker {
       const publishChannel = await this.openPublishChannel(connection);
       for (const spec of this.consumers) await this.startConsumer(connection, spec);
       for (const spec of this.feeds) await this.startFeed(connection, spec);
+      // Closed while this connection was being opened: nobody would ever close it.
+      if (this.closing) throw new BrokerUnavailableError('broker closed');
       this.connection = connection;
       this.publishChannel = publishChannel;
       this.drained = undefined;

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { until } from '../../../test/support/until';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
@@ -122,6 +124,38 @@ describe('the broker after RabbitMQ cancels its consumer', () => {
     } finally {
       await broker.close();
       await admin.close();
+    }
+  });
+});
+
+/** The connections RabbitMQ holds now under this client-given name, asked of the node itself (no stats lag). */
+async function openConnectionsNamed(name: string): Promise<number> {
+  const { stdout } = await promisify(execFile)('rabbitmqctl', ['list_connections', '-q', 'client_properties'], {
+    timeout: 30_000,
+  });
+  return stdout.split('\n').filter((line) => line.includes(`{"connection_name","${name}"}`)).length;
+}
+
+describe('the broker closed while it is still connecting', () => {
+  it('closes the connection it was opening instead of keeping it', async () => {
+    const name = `closed-early-${environment.prefix}`;
+    const broker = new Broker(environment.amqpUrl, environment.topology, createLogger('reconnect', 'silent'), {
+      connectionName: name,
+    });
+    const started = broker.start();
+    await broker.close(); // before the connection has even been made
+    await started;
+    expect(broker.connected).toBe(false);
+    expect(await openConnectionsNamed(name)).toBe(0);
+    // The check sees a connection that stays open: one started and never closed is listed.
+    const other = new Broker(environment.amqpUrl, environment.topology, createLogger('reconnect', 'silent'), {
+      connectionName: `${name}-open`,
+    });
+    await other.start();
+    try {
+      expect(await openConnectionsNamed(`${name}-open`)).toBe(1);
+    } finally {
+      await other.close();
     }
   });
 });
