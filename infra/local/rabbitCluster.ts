@@ -30,6 +30,8 @@ export interface ClusterNode {
   amqpPort: number;
   distPort: number;
   managementPort: number;
+  /** Where its Prometheus plugin answers; a node without one runs no Prometheus plugin. */
+  prometheusPort?: number;
   /** This node's own directory: config, enabled plugins, pid file, data (`mnesia/`) and `log/`. */
   dir: string;
 }
@@ -99,6 +101,7 @@ function writeNodeFiles(node: ClusterNode, management: boolean | undefined): voi
       `listeners.tcp.1 = 127.0.0.1:${node.amqpPort}`,
       `management.tcp.ip = 127.0.0.1`,
       `management.tcp.port = ${node.managementPort}`,
+      ...(node.prometheusPort ? ['prometheus.tcp.ip = 127.0.0.1', `prometheus.tcp.port = ${node.prometheusPort}`] : []),
       // Three nodes: the side that loses its majority stops serving instead of diverging.
       'cluster_partition_handling = pause_minority',
       '',
@@ -106,7 +109,11 @@ function writeNodeFiles(node: ClusterNode, management: boolean | undefined): voi
   );
   const plugins = join(node.dir, 'enabled_plugins');
   if (management !== undefined || !existsSync(plugins)) {
-    writeFileSync(plugins, management ? '[rabbitmq_management].\n' : '[].\n');
+    const enabled = [
+      ...(management ? ['rabbitmq_management'] : []),
+      ...(node.prometheusPort ? ['rabbitmq_prometheus'] : []),
+    ];
+    writeFileSync(plugins, `[${enabled.join(',')}].\n`);
   }
 }
 

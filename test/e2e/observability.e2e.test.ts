@@ -23,7 +23,8 @@ import { createTestEnvironment, type TestEnvironment } from '../support/testEnvi
  */
 const root = resolve(__dirname, '../..');
 const SERVICES: ServiceName[] = ['gateway', 'ingest', 'status-api', 'projection', 'image-processor'];
-const RABBITMQ = `127.0.0.1:${RABBITMQ_PROMETHEUS_PORT}`;
+/** The Prometheus plugin of the RabbitMQ this run uses (its own node's, when it started one). */
+const RABBITMQ = `127.0.0.1:${process.env.RP_TEST_RABBITMQ_PROMETHEUS_PORT ?? RABBITMQ_PROMETHEUS_PORT}`;
 
 let environment: TestEnvironment;
 let images: ImageServer;
@@ -69,7 +70,7 @@ function exposedNames(exposition: string): Set<string> {
 
 beforeAll(async () => {
   await ensurePrometheusInstalled();
-  await ensureRabbitMqPrometheus(() => undefined);
+  if (!process.env.RP_TEST_RABBITMQ_PROMETHEUS_PORT) await ensureRabbitMqPrometheus(() => undefined);
   workDir = mkdtempSync(join(tmpdir(), 'rp-observe-'));
   environment = await createTestEnvironment('observe');
   images = await startImageServer();

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { amqpNodeUrls } from '../../shared/src/messaging/nodes';
+import { testRabbitmqctl } from './ownRabbitMq';
 
 const run = promisify(execFile);
 
@@ -39,7 +40,7 @@ function describeSockets(states: Map<string, number>): string {
 export async function brokerDiagnostics(port: number): Promise<string> {
   const lines = [`sockets on :${port}: ${describeSockets(await brokerSockets(port).catch(() => new Map()))}`];
   try {
-    const { stdout } = await run('rabbitmqctl', ['status', '--formatter', 'json'], { timeout: 20_000 });
+    const stdout = await testRabbitmqctl(['status', '--formatter', 'json']);
     const status = JSON.parse(stdout) as {
       alarms?: unknown[];
       file_descriptors?: Record<string, number>;
@@ -51,13 +52,13 @@ export async function brokerDiagnostics(port: number): Promise<string> {
     lines.push(`rabbitmqctl status did not answer: ${(error as Error).message.split('\n')[0]}`);
   }
   try {
-    const { stdout } = await run(
-      'rabbitmqctl',
-      ['list_connections', '-q', '--no-table-headers', 'state', 'client_properties'],
-      {
-        timeout: 20_000,
-      },
-    );
+    const stdout = await testRabbitmqctl([
+      'list_connections',
+      '-q',
+      '--no-table-headers',
+      'state',
+      'client_properties',
+    ]);
     const byName = new Map<string, number>();
     for (const line of stdout.split('\n').filter(Boolean)) {
       const [state, properties = ''] = line.split('\t');

@@ -7,10 +7,13 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../../infra/local/services';
 import { waitForBroker, watchBroker } from './brokerWatch';
+import { startOwnRabbitMq } from './ownRabbitMq';
 import { freePort } from './stack';
 
 interface Started {
   ferretDb?: ChildProcess;
+  /** A RabbitMQ node of the run's own, started because the machine's did not answer. */
+  ownRabbitMq?: boolean;
   /** Ends the watch on the machine's RabbitMQ and tells its peak socket count. */
   stopBrokerWatch?: () => string;
   /** The started FerretDB's data, removed at the end of the run. */
@@ -63,7 +66,17 @@ export default async function globalSetup(): Promise<void> {
   if (needAmqp) {
     await ensureRabbitMq(say);
     process.env.AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
-    await waitForBroker(process.env.AMQP_URL);
+    try {
+      if (process.env.RP_TEST_OWN_RABBITMQ === '1')
+        throw new Error('RP_TEST_OWN_RABBITMQ=1 asks for a node of its own');
+      await waitForBroker(process.env.AMQP_URL);
+    } catch (error) {
+      say(`${(error as Error).message}\nstarting a RabbitMQ node of this run's own beside it`);
+      const own = await startOwnRabbitMq();
+      started.ownRabbitMq = true;
+      Object.assign(process.env, own.env, { AMQP_URL: own.amqpUrl });
+      await waitForBroker(own.amqpUrl);
+    }
     started.stopBrokerWatch = watchBroker(process.env.AMQP_URL, say);
   }
   if (needMongo) {

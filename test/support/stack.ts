@@ -12,7 +12,7 @@ const root = resolve(__dirname, '../..');
  * port twice, and skips the ports the project's own services use.
  */
 const TEST_PORTS = { first: 20_000, perWorker: 1_500 };
-const RESERVED_PORTS = new Set([25672, 25681, 25682, 25683, 27017, 27018]);
+const RESERVED_PORTS = new Set([25672, 25681, 25682, 25683, 25690, 27017, 27018]);
 const handedOut = new Set<number>();
 
 function bindable(port: number): Promise<boolean> {

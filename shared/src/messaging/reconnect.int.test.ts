@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import amqp from 'amqplib';
+import { managementApi, testRabbitmqctl } from '../../../test/support/ownRabbitMq';
 import { until } from '../../../test/support/until';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createLogger } from '../config/logger';
@@ -11,7 +10,7 @@ import { Broker, type Delivery } from './broker';
  * deleted meanwhile comes back) and resumes its consumers, with no help from the service. The
  * connection is closed by RabbitMQ itself, through its management API.
  */
-const MANAGEMENT = 'http://127.0.0.1:15672/api';
+const MANAGEMENT = managementApi();
 const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
 let environment: TestEnvironment;
 
@@ -130,9 +129,7 @@ describe('the broker after RabbitMQ cancels its consumer', () => {
 
 /** The connections RabbitMQ holds now under this client-given name, asked of the node itself (no stats lag). */
 async function openConnectionsNamed(name: string): Promise<number> {
-  const { stdout } = await promisify(execFile)('rabbitmqctl', ['list_connections', '-q', 'client_properties'], {
-    timeout: 30_000,
-  });
+  const stdout = await testRabbitmqctl(['list_connections', '-q', 'client_properties']);
   return stdout.split('\n').filter((line) => line.includes(`{"connection_name","${name}"}`)).length;
 }
 
