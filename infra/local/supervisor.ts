@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { env, internalTokenShape, loadConfig, webhookSecretShape } from '@retail-pulse/shared/config';
+import { waitForBroker } from './brokerHealth';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, servingSqliteDir, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
 import { installationWebhookSecret } from './webhookSecret';
@@ -256,7 +257,19 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll('SIGINT'));
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
-  if (!process.env.AMQP_URL) startedRabbitMq = await ensureRabbitMq(say);
+  if (!process.env.AMQP_URL) {
+    startedRabbitMq = await ensureRabbitMq(say);
+    // A node that listens but answers nothing would leave every service retrying in silence.
+    const answered = await waitForBroker('amqp://guest:guest@127.0.0.1:5672').then(
+      () => true,
+      (error: Error) =>
+        void stopAll(
+          'RabbitMQ does not answer',
+          new StackRefused(`${error.message}\nRestart it (service rabbitmq-server restart) and run npm start again.`),
+        ),
+    );
+    if (!answered) return;
+  }
   if (!process.env.MONGO_URL) {
     const ownDir = join(dataDir, 'ferretdb');
     const port = config.FERRETDB_PORT;

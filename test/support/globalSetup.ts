@@ -6,7 +6,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../../infra/local/services';
-import { waitForBroker, watchBroker } from './brokerWatch';
+import { waitForBroker } from '../../infra/local/brokerHealth';
+import { watchBroker } from './brokerWatch';
 import { startOwnRabbitMq } from './ownRabbitMq';
 import { freePort } from './stack';
 
