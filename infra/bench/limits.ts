@@ -19,9 +19,9 @@ import { Pool } from 'undici';
 import { connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { PHOTO, startImageServer } from '../../test/support/imageServer';
-import { ensureFerretDb, ensureRabbitMq } from '../local/services';
+import { ensureFerretDb, ensureRabbitMq, LOCAL_AMQP_URL } from '../local/services';
 
-const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const amqpUrl = process.env.AMQP_URL ?? LOCAL_AMQP_URL;
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [limits] ${message}`);
 

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { startStack, waitForTerminal } from '../../test/support/stack';
 import { createTestEnvironment } from '../../test/support/testEnvironment';
-import { ensureFerretDb, ensureRabbitMq } from '../local/services';
+import { ensureFerretDb, ensureRabbitMq, LOCAL_AMQP_URL } from '../local/services';
 import { rssBytes } from './procStats';
 
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [memory] ${message}`);
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const imageCount = Number(values.images);
   const tiffCount = Number(values.tiffs);
   await ensureRabbitMq(say);
-  process.env.AMQP_URL ??= 'amqp://guest:guest@127.0.0.1:5672';
+  process.env.AMQP_URL ??= LOCAL_AMQP_URL;
   const ferretDb = process.env.MONGO_URL ? undefined : await ensureFerretDb(say);
   process.env.MONGO_URL ??= 'mongodb://127.0.0.1:27017';
 

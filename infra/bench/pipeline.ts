@@ -38,7 +38,7 @@ import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { parseStoreMaster } from '@retail-pulse/shared/storeMaster';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
 import { PHOTO, startImageServer, type ImageServer } from '../../test/support/imageServer';
-import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../local/services';
+import { ensureFerretDb, ensureRabbitMq, LOCAL_AMQP_URL, projectRoot } from '../local/services';
 import { historyStores } from './history';
 import { historyMasterFile, historyPhase } from './historyReads';
 import { printTargets } from './targets';
@@ -89,7 +89,7 @@ const statusRps = Number(values['status-rps']);
 const pollMs = Number(values['poll-ms']);
 /** The history sizes (events) the reads are timed at, smallest first; the throughput phase runs on the largest. */
 const historySizes = values['skip-history'] ? [] : values.history.split(',').map(Number);
-const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const amqpUrl = process.env.AMQP_URL ?? LOCAL_AMQP_URL;
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)} [bench] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

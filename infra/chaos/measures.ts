@@ -4,10 +4,9 @@
  * deadlines and health reads it uses on the stack.
  */
 import amqp from 'amqplib';
+import { LOCAL_AMQP_URL } from '../local/services';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const MACHINE_RABBITMQ = 'amqp://guest:guest@127.0.0.1:5672';
 
 /**
  * Probes the machine's RabbitMQ (an AMQP handshake) every second until stopped. The run never
@@ -22,7 +21,7 @@ export function watchMachineRabbitMq(say: (message: string) => void): {
   let stopped = false;
   const probe = async (): Promise<boolean> => {
     try {
-      const connection = await amqp.connect(MACHINE_RABBITMQ, { timeout: 2_000 });
+      const connection = await amqp.connect(LOCAL_AMQP_URL, { timeout: 2_000 });
       await connection.close();
       return true;
     } catch {

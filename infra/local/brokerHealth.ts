@@ -7,9 +7,18 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
+import { redactSecrets } from '@retail-pulse/shared/config';
 import { amqpNodeUrls } from '@retail-pulse/shared/messaging';
 
 const run = promisify(execFile);
+
+/** A broker that listens but completed no AMQP handshake in the time given; the message holds its account. */
+export class BrokerSilentError extends Error {}
+
+/** The AMQP port of the first node of `amqpUrl` (one URL or a comma-separated list). */
+export function amqpPortOf(amqpUrl: string): number {
+  return Number(new URL(amqpNodeUrls(amqpUrl)[0]!).port || 5672);
+}
 
 /** Runs `rabbitmqctl <args>` against the node in question and gives its output. */
 export type Rabbitmqctl = (args: string[]) => Promise<string>;
@@ -42,7 +51,6 @@ export async function brokerDiagnostics(port: number, rabbitmqctl: Rabbitmqctl =
     const status = JSON.parse(stdout) as {
       alarms?: unknown[];
       file_descriptors?: Record<string, number>;
-      memory?: { total?: Record<string, number> };
     };
     lines.push(`alarms: ${JSON.stringify(status.alarms ?? [])}`);
     lines.push(`file descriptors: ${JSON.stringify(status.file_descriptors ?? {})}`);
@@ -89,9 +97,9 @@ export async function waitForBroker(
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
-  const port = Number(new URL(url).port || 5672);
-  throw new Error(
-    `RabbitMQ at ${url.replace(/\/\/[^@]*@/, '//')} completed no AMQP handshake in ${timeoutMs} ms ` +
+  const port = amqpPortOf(url);
+  throw new BrokerSilentError(
+    `RabbitMQ at ${redactSecrets(url)} completed no AMQP handshake in ${timeoutMs} ms ` +
       `(last: ${lastError}); nothing that needs it would work.\n${await brokerDiagnostics(port, rabbitmqctl)}`,
   );
 }

@@ -19,6 +19,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { waitForBroker } from './brokerHealth';
 
 const run = promisify(execFile);
 export const projectRoot = resolve(__dirname, '../..');
@@ -49,7 +50,14 @@ export async function waitForPort(port: number, timeoutMs: number, host = '127.0
   throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
 }
 
-/** Makes sure RabbitMQ answers on 5672 with its management UI on 15672. Returns true if it started it. */
+/** The machine's RabbitMQ, as `npm start`, the tests and the benches use it unless AMQP_URL says otherwise. */
+export const LOCAL_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+/**
+ * Makes sure RabbitMQ answers on 5672 with its management UI on 15672. Returns true if it started it.
+ * A node that listens but completes no AMQP handshake in 60 s is a BrokerSilentError (one this
+ * started is stopped first): whatever needed it would otherwise retry in silence.
+ */
 export async function ensureRabbitMq(say: Say): Promise<boolean> {
   let started = false;
   if (!(await portOpen(5672))) {
@@ -61,6 +69,10 @@ export async function ensureRabbitMq(say: Say): Promise<boolean> {
     await run('rabbitmqctl', ['await_startup'], { timeout: 90_000 }).catch(() => undefined);
     started = true;
   }
+  await waitForBroker(LOCAL_AMQP_URL).catch(async (error: unknown) => {
+    if (started) await stopRabbitMq();
+    throw error;
+  });
   if (!(await portOpen(15672))) {
     say('enabling the RabbitMQ management plugin (UI on http://127.0.0.1:15672)');
     await run('rabbitmq-plugins', ['enable', 'rabbitmq_management'], { timeout: 120_000 }).catch((error: Error) =>

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { env, internalTokenShape, loadConfig, webhookSecretShape } from '@retail-pulse/shared/config';
-import { waitForBroker } from './brokerHealth';
+import { BrokerSilentError } from './brokerHealth';
 import { ensureFerretDb, ensureRabbitMq, projectRoot, servingSqliteDir, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
 import { installationWebhookSecret } from './webhookSecret';
@@ -258,17 +258,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
   if (!process.env.AMQP_URL) {
-    startedRabbitMq = await ensureRabbitMq(say);
-    // A node that listens but answers nothing would leave every service retrying in silence.
-    const answered = await waitForBroker('amqp://guest:guest@127.0.0.1:5672').then(
-      () => true,
-      (error: Error) =>
-        void stopAll(
-          'RabbitMQ does not answer',
-          new StackRefused(`${error.message}\nRestart it (service rabbitmq-server restart) and run npm start again.`),
-        ),
-    );
-    if (!answered) return;
+    try {
+      startedRabbitMq = await ensureRabbitMq(say);
+    } catch (error) {
+      if (!(error instanceof BrokerSilentError)) throw error;
+      const howOn = 'Restart it (service rabbitmq-server restart) and run npm start again.';
+      await stopAll('RabbitMQ does not answer', new StackRefused(`${error.message}\n${howOn}`));
+      return;
+    }
   }
   if (!process.env.MONGO_URL) {
     const ownDir = join(dataDir, 'ferretdb');

@@ -3,8 +3,7 @@
  * when they climb, prints what RabbitMQ says of itself (alarms, file descriptors, sockets) and which
  * connections it holds — a run's output then says why tests fail, not only that they do.
  */
-import { amqpNodeUrls } from '../../shared/src/messaging/nodes';
-import { brokerDiagnostics, brokerSockets, describeSockets } from '../../infra/local/brokerHealth';
+import { amqpPortOf, brokerDiagnostics, brokerSockets, describeSockets } from '../../infra/local/brokerHealth';
 import { testRabbitmqctl } from './ownRabbitMq';
 
 /** Sockets on the broker's port past which the watch reports (a run holds ~10 at a time). */
@@ -19,8 +18,7 @@ type Say = (message: string) => void;
  * process open); reports when they pass MANY_SOCKETS. Returns a stop function that gives the peak.
  */
 export function watchBroker(amqpUrl: string, say: Say): () => string {
-  const url = amqpNodeUrls(amqpUrl)[0]!;
-  const port = Number(new URL(url).port || 5672);
+  const port = amqpPortOf(amqpUrl);
   let peak = 0;
   let lastReport = 0;
   let busy = false;

@@ -5,8 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureFerretDb, ensureRabbitMq, projectRoot } from '../../infra/local/services';
-import { waitForBroker } from '../../infra/local/brokerHealth';
+import { BrokerSilentError, waitForBroker } from '../../infra/local/brokerHealth';
+import { ensureFerretDb, ensureRabbitMq, LOCAL_AMQP_URL, projectRoot } from '../../infra/local/services';
 import { watchBroker } from './brokerWatch';
 import { startOwnRabbitMq } from './ownRabbitMq';
 import { freePort } from './stack';
@@ -65,20 +65,22 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   if (needAmqp) {
-    await ensureRabbitMq(say);
-    process.env.AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+    const askedForOwn = process.env.RP_TEST_OWN_RABBITMQ === '1';
+    let amqpUrl = LOCAL_AMQP_URL;
     try {
-      if (process.env.RP_TEST_OWN_RABBITMQ === '1')
-        throw new Error('RP_TEST_OWN_RABBITMQ=1 asks for a node of its own');
-      await waitForBroker(process.env.AMQP_URL);
+      if (askedForOwn) throw new Error('RP_TEST_OWN_RABBITMQ=1 asks for a node of its own');
+      await ensureRabbitMq(say);
     } catch (error) {
+      if (!askedForOwn && !(error instanceof BrokerSilentError)) throw error;
       say(`${(error as Error).message}\nstarting a RabbitMQ node of this run's own beside it`);
       const own = await startOwnRabbitMq();
       started.ownRabbitMq = true;
-      Object.assign(process.env, own.env, { AMQP_URL: own.amqpUrl });
-      await waitForBroker(own.amqpUrl);
+      Object.assign(process.env, own.env);
+      amqpUrl = own.amqpUrl;
+      await waitForBroker(amqpUrl);
     }
-    started.stopBrokerWatch = watchBroker(process.env.AMQP_URL, say);
+    process.env.AMQP_URL = amqpUrl;
+    started.stopBrokerWatch = watchBroker(amqpUrl, say);
   }
   if (needMongo) {
     // A FerretDB of this run's own, on a free port, with its data in a directory of its own: a

@@ -4,10 +4,9 @@
  * beside it, with its own name, ports, data directory and the project's cluster cookie, started
  * fresh by the setup and stopped and removed by the teardown. The machine's node is left as it is.
  */
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { machineRabbitmqctl } from '../../infra/local/brokerHealth';
 import { clusterDir, rabbitmqctl, startNode, stopNodes, type ClusterNode } from '../../infra/local/rabbitCluster';
 import { portOpen } from '../../infra/local/services';
 
@@ -21,7 +20,7 @@ export const ownNode: ClusterNode = {
 };
 
 /** The environment the tests read to reach whichever RabbitMQ the run uses. */
-export const RABBITMQ_NODE_ENV = 'RP_TEST_RABBITMQ_NODE';
+const RABBITMQ_NODE_ENV = 'RP_TEST_RABBITMQ_NODE';
 
 export async function startOwnRabbitMq(): Promise<{ amqpUrl: string; env: Record<string, string> }> {
   if (await portOpen(ownNode.amqpPort)) throw new Error(`127.0.0.1:${ownNode.amqpPort} is taken: another run's node?`);
@@ -44,9 +43,9 @@ export async function stopOwnRabbitMq(): Promise<void> {
 
 /** `rabbitmqctl <args>` against the RabbitMQ this run uses: its own node, or the machine's. */
 export async function testRabbitmqctl(args: string[]): Promise<string> {
-  if (process.env[RABBITMQ_NODE_ENV] === ownNode.name) return rabbitmqctl(ownNode, args, 30_000);
-  const { stdout } = await promisify(execFile)('rabbitmqctl', args, { timeout: 30_000 });
-  return stdout;
+  return process.env[RABBITMQ_NODE_ENV] === ownNode.name
+    ? rabbitmqctl(ownNode, args, 30_000)
+    : machineRabbitmqctl(args);
 }
 
 /** The management API of the RabbitMQ this run uses. */
