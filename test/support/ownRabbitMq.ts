@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineRabbitmqctl } from '../../infra/local/brokerHealth';
-import { clusterDir, rabbitmqctl, startNode, stopNodes, type ClusterNode } from '../../infra/local/rabbitCluster';
+import { clusterDir, rabbitmqctl, startNode, stopNodes, type ClusterNode } from '../../infra/local/rabbitNode';
 import { portOpen } from '../../infra/local/services';
 
 export const ownNode: ClusterNode = {
