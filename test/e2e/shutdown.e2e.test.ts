@@ -12,7 +12,7 @@ let images: ImageServer;
 let stack: Stack;
 let connection: ChannelModel;
 let channel: Channel;
-/** A queue of this test's own on the events exchange: every settled event any processor publishes. */
+/** A queue of this test's own on the events exchange: every message of outcomes any processor publishes. */
 let settledEvents: string;
 
 beforeAll(async () => {
@@ -22,8 +22,7 @@ beforeAll(async () => {
   connection = await amqp.connect(environment.amqpUrl);
   channel = await connection.createChannel();
   settledEvents = (await channel.assertQueue('', { exclusive: true })).queue;
-  for (const type of ['ImageProcessed', 'ImageFailed'])
-    await channel.bindQueue(settledEvents, environment.topology.names.eventsExchange, type);
+  await channel.bindQueue(settledEvents, environment.topology.names.eventsExchange, 'ImageOutcomes');
 });
 afterAll(async () => {
   await connection?.close();
@@ -35,12 +34,19 @@ afterAll(async () => {
 const health = async (port: number) =>
   (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, number>;
 
-/** Every message a queue holds now, taken without acking, so that `nackAll` can give them back. */
+/**
+ * The images of every message a queue holds now (an image request's, or each of an ImageOutcomes
+ * message's), taken without acking, so that `nackAll` can give them back.
+ */
 async function peekAll(queue: string): Promise<Array<{ imageId: string; redelivered: boolean }>> {
   const peeked = [];
   for (let message = await channel.get(queue); message; message = await channel.get(queue)) {
-    const { data } = JSON.parse(message.content.toString()) as { data: { imageId: string } };
-    peeked.push({ imageId: data.imageId, redelivered: message.fields.redelivered });
+    const body = JSON.parse(message.content.toString()) as {
+      data?: { imageId: string };
+      outcomes?: Array<{ event: { data: { imageId: string } } }>;
+    };
+    const imageIds = body.outcomes ? body.outcomes.map(({ event }) => event.data.imageId) : [body.data!.imageId];
+    for (const imageId of imageIds) peeked.push({ imageId, redelivered: message.fields.redelivered });
   }
   return peeked;
 }

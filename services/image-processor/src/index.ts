@@ -12,6 +12,7 @@ import {
 } from '@retail-pulse/shared/config';
 import {
   imageRequestedSchema,
+  MAX_OUTCOMES_PER_MESSAGE,
   jobSubmittedSchema,
   storeMasterImported,
   webhookRequestedSchema,
@@ -38,6 +39,7 @@ import {
 import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
+import { DEFAULT_OUTCOME_BATCHING, OutcomePublisher } from './process/outcomePublisher';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
 import { SettledJobs } from './process/settledJobs';
@@ -67,6 +69,9 @@ const configSchema = z
     GPU_DELAY_MIN_MS: env.int(100, 0),
     GPU_DELAY_MAX_MS: env.int(400, 0),
     REDELIVERY_LIMIT: env.int(5, 1, 100),
+    /** Images' outcomes sent in one message at most, and how long the first waits for company. */
+    OUTCOME_BATCH_MAX: env.int(DEFAULT_OUTCOME_BATCHING.maxOutcomes, 1, MAX_OUTCOMES_PER_MESSAGE),
+    OUTCOME_LINGER_MS: env.int(DEFAULT_OUTCOME_BATCHING.lingerMs, 0, 1_000),
     /** Webhook deliveries in flight at once (the webhooks queue's prefetch). */
     WEBHOOK_CONCURRENCY: env.int(16, 1, 1_000),
     WEBHOOK_MAX_ATTEMPTS: env.int(DEFAULT_WEBHOOK_MAX_ATTEMPTS, 1, 50),
@@ -127,6 +132,10 @@ runService('image-processor', async () => {
     redeliveryLimit: config.REDELIVERY_LIMIT,
   });
   let processed = 0;
+  const outcomes = new OutcomePublisher(broker, {
+    maxOutcomes: config.OUTCOME_BATCH_MAX,
+    lingerMs: config.OUTCOME_LINGER_MS,
+  });
 
   await subscribe(broker, logger, inFlight, {
     queue: topology.names.dispatchQueue,
@@ -147,6 +156,7 @@ runService('image-processor', async () => {
     handle: async (request) => {
       await processImage(request, {
         broker,
+        outcomes,
         stores,
         settledJobs,
         downloader,
@@ -181,6 +191,7 @@ runService('image-processor', async () => {
     details: () => ({
       inFlight: inFlight.size,
       processed,
+      outcomeMessages: outcomes.stats,
       settledJobs: settledJobs.stats,
       storeMaster: { version: stores.snapshot.version, stores: stores.snapshot.size },
       bodyBytes: downloader.budget.stats,

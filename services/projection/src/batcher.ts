@@ -1,10 +1,25 @@
-import { isSpanContextValid, trace, type Link } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  SpanKind,
+  trace,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
 import type { Logger } from '@retail-pulse/shared/config';
-import { projectionMessageSchema, type DomainEvent, type SwitchReadModels } from '@retail-pulse/shared/contracts';
+import {
+  projectionMessageSchema,
+  type DomainEvent,
+  type ImageOutcomes,
+  type SwitchReadModels,
+} from '@retail-pulse/shared/contracts';
 import { parseDelivery, type Delivery } from '@retail-pulse/shared/messaging';
 import type { Projector } from './projector';
 
 export interface BatcherOptions {
+  /** Events written in one batch at most (a message's events are never split). */
   maxBatch: number;
   maxWaitMs: number;
   /**
@@ -26,8 +41,27 @@ const RETRY_MAX_MS = 5_000;
  * Collects deliveries into batches, writes one batch at a time, and acks a batch only once its
  * write is durable. A failing write (database down) is retried with backoff, holding the batch.
  */
+/** One event to write, and what settles it: its delivery, and its own span if it came in a message of many. */
+interface Item {
+  event: DomainEvent;
+  delivery: Delivery;
+  span: Span | undefined;
+}
+
+/** A delivery as received: the events it carries (one, or an ImageOutcomes message's), or a switch request. */
+type Entry =
+  | { kind: 'events'; delivery: Delivery; items: Item[] }
+  | { kind: 'switch'; delivery: Delivery; request: SwitchReadModels };
+
+/**
+ * Collects deliveries into batches, writes one batch at a time, and acks a delivery only once the
+ * write of every event it carried is durable. A failing write (database down) is retried with
+ * backoff, holding the batch.
+ */
 export class Batcher {
-  private buffer: Delivery[] = [];
+  private buffer: Entry[] = [];
+  /** Events in `buffer`. */
+  private buffered = 0;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -37,12 +71,25 @@ export class Batcher {
 
   /** Events received but not yet folded. */
   get lag(): number {
-    return this.buffer.length + this.inFlight;
+    return this.buffered + this.inFlight;
   }
 
   add(delivery: Delivery): void {
-    this.buffer.push(delivery);
-    if (this.buffer.length >= this.options.maxBatch) this.kick();
+    const parsed = parseDelivery(delivery, projectionMessageSchema);
+    if (!parsed.ok) {
+      this.options.logger.warn({ reason: parsed.reason }, 'dead-lettering an invalid event');
+      void delivery.deadLetter(parsed.reason).catch(() => delivery.requeue());
+      return;
+    }
+    const message = parsed.value;
+    let entry: Entry;
+    if (message.type === 'SwitchReadModels') entry = { kind: 'switch', delivery, request: message };
+    else if (message.type === 'ImageOutcomes')
+      entry = { kind: 'events', delivery, items: outcomeItems(message, delivery) };
+    else entry = { kind: 'events', delivery, items: [{ event: message, delivery, span: undefined }] };
+    this.buffer.push(entry);
+    if (entry.kind === 'events') this.buffered += entry.items.length;
+    if (this.buffered >= this.options.maxBatch) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.options.maxWaitMs);
   }
 
@@ -51,7 +98,11 @@ export class Batcher {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    for (const delivery of this.buffer.splice(0)) delivery.requeue();
+    for (const entry of this.buffer.splice(0)) {
+      if (entry.kind === 'events') for (const item of entry.items) item.span?.end();
+      entry.delivery.requeue();
+    }
+    this.buffered = 0;
   }
 
   private kick(): void {
@@ -63,40 +114,49 @@ export class Batcher {
     });
   }
 
+  /** Takes whole deliveries from the front of the buffer, up to `maxBatch` events (at least one delivery). */
+  private take(): Entry[] {
+    let events = 0;
+    let count = 0;
+    for (const entry of this.buffer) {
+      const size = entry.kind === 'events' ? entry.items.length : 0;
+      if (count > 0 && events + size > this.options.maxBatch) break;
+      events += size;
+      count++;
+    }
+    this.buffered -= events;
+    this.inFlight = events;
+    return this.buffer.splice(0, count);
+  }
+
   private async drain(): Promise<void> {
     while (this.buffer.length > 0 && !this.stopped) {
-      const batch = this.buffer.splice(0, this.options.maxBatch);
-      this.inFlight = batch.length;
-      let events: Array<{ delivery: Delivery; event: DomainEvent }> = [];
-      for (const delivery of batch) {
-        const parsed = parseDelivery(delivery, projectionMessageSchema);
-        if (!parsed.ok) {
-          this.options.logger.warn({ reason: parsed.reason }, 'dead-lettering an invalid event');
-          await delivery.deadLetter(parsed.reason).catch(() => delivery.requeue());
-        } else if (parsed.value.type === 'SwitchReadModels') {
+      let items: Item[] = [];
+      for (const entry of this.take()) {
+        if (entry.kind === 'switch') {
           // Everything delivered before the request is written first: the switch happens between batches.
-          await this.writeEvents(events);
-          events = [];
-          const request = parsed.value;
-          await this.withRetry('switch', () => this.options.switchGenerations(request));
-          delivery.ack();
-        } else events.push({ delivery, event: parsed.value });
+          await this.writeEvents(items);
+          items = [];
+          await this.withRetry('switch', () => this.options.switchGenerations(entry.request));
+          entry.delivery.ack();
+        } else items.push(...entry.items);
       }
-      await this.writeEvents(events);
+      await this.writeEvents(items);
       this.inFlight = 0;
     }
   }
 
   /**
-   * One batch is one span of its own trace, linked to every event's delivery span: a batch holds
-   * events of many jobs, so it belongs to none of their traces. Each event's delivery span, in
-   * its job's trace, lasts until the batch acks it.
+   * One batch is one span of its own trace, linked to every event's delivery span (or, for an
+   * event that came in a message of many, to its own span in its image's trace): a batch holds
+   * events of many jobs, so it belongs to none of their traces. Each of those spans lasts until
+   * the batch settles its event.
    */
-  private async writeEvents(items: Array<{ delivery: Delivery; event: DomainEvent }>): Promise<void> {
+  private async writeEvents(items: Item[]): Promise<void> {
     if (items.length === 0) return;
     const links: Link[] = [];
-    for (const { delivery } of items) {
-      const linked = trace.getSpanContext(delivery.traceContext);
+    for (const item of items) {
+      const linked = item.span ? item.span.spanContext() : trace.getSpanContext(item.delivery.traceContext);
       if (linked && isSpanContextValid(linked)) links.push({ context: linked });
     }
     await tracer.startActiveSpan(
@@ -112,13 +172,37 @@ export class Batcher {
     );
   }
 
-  private async writeAndSettle(items: Array<{ delivery: Delivery; event: DomainEvent }>): Promise<void> {
+  /**
+   * Acks each delivery once all its events are written. A refused event goes to the dead-letter
+   * queue with the reason: the whole message when it carried only that event, else the event alone
+   * (the rest of its message is in the log).
+   */
+  private async writeAndSettle(items: Item[]): Promise<void> {
     const { refused } = await this.withRetry('batch write', () => this.options.write(items.map((item) => item.event)));
     const reasons = new Map(refused.map((entry) => [entry.index, entry.reason]));
+    const deliveries = new Map<Delivery, Array<{ item: Item; reason: string | undefined }>>();
     for (const [index, item] of items.entries()) {
-      const reason = reasons.get(index);
-      if (reason === undefined) item.delivery.ack();
-      else await item.delivery.deadLetter(reason).catch(() => item.delivery.requeue());
+      let settled = deliveries.get(item.delivery);
+      if (!settled) deliveries.set(item.delivery, (settled = []));
+      settled.push({ item, reason: reasons.get(index) });
+    }
+    for (const [delivery, settled] of deliveries) {
+      const onlyEvent = settled.length === 1 && settled[0]!.item.span === undefined;
+      const refusedHere = settled.filter((each) => each.reason !== undefined);
+      if (onlyEvent && refusedHere.length === 1) {
+        await delivery.deadLetter(refusedHere[0]!.reason!).catch(() => delivery.requeue());
+      } else {
+        try {
+          for (const { item, reason } of refusedHere) {
+            await delivery.deadLetterPart(Buffer.from(JSON.stringify(item.event)), reason!, item.event.eventId);
+          }
+          delivery.ack();
+        } catch {
+          // The log keeps one copy: the message comes again and only the refusals are repeated.
+          delivery.requeue();
+        }
+      }
+      for (const { item } of settled) item.span?.end();
     }
   }
 
@@ -134,6 +218,26 @@ export class Batcher {
       }
     }
   }
+}
+
+/**
+ * The events of an ImageOutcomes message, each with a span of its own in its image's trace (from
+ * the context the image-processor put beside it), as a single event's delivery span would be.
+ */
+function outcomeItems(message: ImageOutcomes, delivery: Delivery): Item[] {
+  const tracing = trace.getSpanContext(delivery.traceContext) !== undefined;
+  return message.outcomes.map(({ event, trace: carrier }) => {
+    let span: Span | undefined;
+    if (tracing) {
+      const parent: Context = carrier ? propagation.extract(context.active(), carrier) : delivery.traceContext;
+      span = tracer.startSpan(
+        `${event.type} receive`,
+        { kind: SpanKind.CONSUMER, attributes: { 'messaging.message.id': event.eventId } },
+        parent,
+      );
+    }
+    return { event, delivery, span };
+  });
 }
 
 /** The batcher of a projection: every batch appended and folded by `projector`, switches carried out by it. */

@@ -1,9 +1,9 @@
 import { createLogger } from '@retail-pulse/shared/config';
-import { jobSubmittedEventId } from '@retail-pulse/shared/contracts';
+import { imageSettledEventId, jobSubmittedEventId, type ImageOutcomes } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
-import { aJobSubmitted } from '../../../test/support/builders';
+import { aJobSubmitted, anImageFailed, anImageProcessed } from '../../../test/support/builders';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { loggedEvents } from '../../../test/support/eventLog';
 import { projectionBatcher, type Batcher } from './batcher';
@@ -91,6 +91,74 @@ describe('projection consumer on real RabbitMQ', () => {
         'message is not valid JSON',
       ]);
       expect(await loggedEvents(environment.db)).toHaveLength(1);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('folds the outcomes an ImageOutcomes message carries, dead-letters a refused one alone and a malformed message whole', async () => {
+    const { names } = environment.topology;
+    const connection = await amqp.connect(environment.amqpUrl);
+    try {
+      const channel = await connection.createConfirmChannel();
+      const publish = (routingKey: string, body: unknown) =>
+        new Promise<void>((resolve, reject) =>
+          channel.publish(
+            names.eventsExchange,
+            routingKey,
+            Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+            { persistent: true },
+            (error) => (error ? reject(error) : resolve()),
+          ),
+        );
+      const outcomes = (...events: ImageOutcomes['outcomes'][number]['event'][]): ImageOutcomes => ({
+        type: 'ImageOutcomes',
+        version: 1,
+        outcomes: events.map((event) => ({ event })),
+      });
+      const before = (await loggedEvents(environment.db)).length;
+      await publish('JobSubmitted', aJobSubmitted({ jobId: 80, images: 3 }));
+      await publish('ImageOutcomes', outcomes(anImageProcessed({ jobId: 80, imageIndex: 0 })));
+      // Image 1's outcome, and an ImageFailed under the same event id about another image (refused).
+      const stranger = anImageFailed({ jobId: 80, imageIndex: 1, url: 'http://elsewhere/b.jpg' });
+      await publish('ImageOutcomes', outcomes(anImageProcessed({ jobId: 80, imageIndex: 1 })));
+      await publish('ImageOutcomes', outcomes(stranger, anImageFailed({ jobId: 80, imageIndex: 2 })));
+      await publish('ImageOutcomes', {
+        ...outcomes(anImageProcessed({ jobId: 81 })),
+        outcomes: [{ event: { type: 'ImageProcessed' } }],
+      });
+
+      const dead: Array<{ reason: string; body: unknown }> = [];
+      await until(async () => {
+        const message = await channel.get(names.deadLetterQueue, { noAck: true });
+        if (message) {
+          dead.push({
+            reason: String(message.properties.headers?.['x-rp-reason']),
+            body: JSON.parse(message.content.toString()),
+          });
+        }
+        return dead.length === 2 ? true : undefined;
+      });
+      await until(async () => ((await loggedEvents(environment.db)).length >= before + 4 ? true : undefined));
+      const logged = (await loggedEvents(environment.db)).slice(before);
+      expect(logged.map(({ event }) => `${event.type} ${event.eventId}`)).toEqual([
+        `JobSubmitted ${jobSubmittedEventId(80)}`,
+        `ImageProcessed ${imageSettledEventId('80:0:0')}`,
+        `ImageProcessed ${imageSettledEventId('80:0:1')}`,
+        `ImageFailed ${imageSettledEventId('80:0:2')}`,
+      ]);
+      const byReason = dead.sort((a, b) => a.reason.localeCompare(b.reason));
+      expect(byReason[0]).toEqual({
+        reason: `event ${imageSettledEventId('80:0:1')} (ImageFailed of job 80) is about another image settlement than the one the log holds under that id (logged at position ${logged[2]!.position})`,
+        body: stranger,
+      });
+      expect(byReason[1]!.reason).toBe(
+        'message failed validation: outcomes[0].event.eventId: Invalid input: expected string, received undefined',
+      );
+      expect((byReason[1]!.body as ImageOutcomes).type).toBe('ImageOutcomes');
+      // Every message was settled: nothing is left on the queue or unacked.
+      const queue = await channel.checkQueue(names.projectionQueue);
+      expect(queue.messageCount).toBe(0);
     } finally {
       await connection.close();
     }

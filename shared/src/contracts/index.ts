@@ -2,6 +2,7 @@
 export * from './events';
 export * from './eventStream';
 export * from './identifiers';
+export * from './imageOutcomes';
 export * from './ids';
 export * from './projectionMessages';
 export * from './readModels';

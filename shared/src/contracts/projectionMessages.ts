@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readModelNames } from './readModels';
 import { domainEventSchema } from './events';
+import { imageOutcomesSchema } from './imageOutcomes';
 
 const generation = z.number().int().positive();
 
@@ -21,6 +22,10 @@ export const switchReadModelsSchema = z.object({
 });
 export type SwitchReadModels = z.infer<typeof switchReadModelsSchema>;
 
-/** Everything the projection's queue carries: every domain event, and switch requests. */
-export const projectionMessageSchema = z.discriminatedUnion('type', [domainEventSchema, switchReadModelsSchema]);
+/** Everything the projection's queue carries: every domain event, images' outcomes in batches, and switch requests. */
+export const projectionMessageSchema = z.discriminatedUnion('type', [
+  domainEventSchema,
+  imageOutcomesSchema,
+  switchReadModelsSchema,
+]);
 export type ProjectionMessage = z.output<typeof projectionMessageSchema>;

@@ -456,8 +456,14 @@ export class Broker {
       counts,
       logger: this.logger,
       channelOpen,
-      deadLetter: (reason) =>
-        this.deadLetterRaw(message.content, queue, deliveryHeaders(message), reason, message.properties.messageId),
+      deadLetter: (reason, part) =>
+        this.deadLetterRaw(
+          part?.content ?? message.content,
+          queue,
+          deliveryHeaders(message),
+          reason,
+          part?.messageId ?? message.properties.messageId,
+        ),
     });
   }
 }

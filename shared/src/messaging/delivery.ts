@@ -27,6 +27,11 @@ export interface Delivery {
   requeue(): void;
   /** Moves the message to the dead-letter queue with the reason in its headers, then acks it. */
   deadLetter(reason: string): Promise<void>;
+  /**
+   * Puts one part of a message of many (`content`, an event of its own) in the dead-letter queue,
+   * with this message's headers and the reason; the message itself is left to be settled.
+   */
+  deadLetterPart(content: Buffer, reason: string, messageId: string): Promise<void>;
 }
 
 export interface ConsumerSpec {
@@ -61,7 +66,7 @@ export function deliveryOf(
   of: {
     counts: QueueCounts;
     logger: Logger;
-    deadLetter: (reason: string) => Promise<void>;
+    deadLetter: (reason: string, part?: { content: Buffer; messageId: string }) => Promise<void>;
     channelOpen: () => boolean;
   },
 ): Delivery {
@@ -95,6 +100,7 @@ export function deliveryOf(
       await of.deadLetter(reason);
       settle(() => channel.ack(message));
     },
+    deadLetterPart: (content, reason, messageId) => of.deadLetter(reason, { content, messageId }),
   };
 }
 

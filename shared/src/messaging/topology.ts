@@ -192,7 +192,7 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       exchange: `${names.workExchange} (${ImageRequestedRoutingKey})`,
       queue: names.imageRequestsQueue,
       consumer: 'services/image-processor/src/process/processImage.ts',
-      emits: `ImageProcessed or ImageFailed → ${names.eventsExchange}; a retry → ${names.retryExchange}`,
+      emits: `ImageProcessed or ImageFailed, several images' to an ImageOutcomes message → ${names.eventsExchange}; a retry → ${names.retryExchange}`,
     },
     {
       message: 'ImageRequested (retry)',
@@ -202,7 +202,7 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       emits: `the same message once due → ${names.workExchange}`,
     },
     {
-      message: 'JobSubmitted, ImageProcessed, ImageFailed, JobCancelled',
+      message: 'JobSubmitted, ImageOutcomes (ImageProcessed, ImageFailed), JobCancelled',
       exchange: `${names.eventsExchange} (#)`,
       queue: names.projectionQueue,
       consumer: 'services/projection/src/batcher.ts → projector.ts',

@@ -1,9 +1,9 @@
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
 import {
-  domainEventSchema,
+  imageOutcomesSchema,
   imageRequestedSchema,
-  type DomainEvent,
+  type ImageOutcome,
   type ImageRequested,
 } from '@retail-pulse/shared/contracts';
 import { Broker, RETRY_DUE_AT_HEADER } from '@retail-pulse/shared/messaging';
@@ -19,6 +19,7 @@ import { startImageServer, type ImageServer } from '../../../../test/support/ima
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ImageDownloader } from '../download/download';
 import { ImageMetrics } from '../metrics';
+import { OutcomePublisher } from './outcomePublisher';
 import { processImage, type ProcessorDependencies } from './processImage';
 import { buildRetryPolicy } from './retryPolicy';
 import { ONGOING_TRUST_MS, SettledJobs } from './settledJobs';
@@ -80,6 +81,7 @@ beforeAll(async () => {
   settledJobs = new SettledJobs(environment.db, logger);
   deps = {
     broker,
+    outcomes: new OutcomePublisher(broker),
     metrics: new ImageMetrics(metrics),
     stores,
     settledJobs,
@@ -152,9 +154,12 @@ async function retryAt(
   return { request, delayMs: { atLeast: dueAt - published.after, atMost: dueAt - published.before } };
 }
 
-async function settledEvent(): Promise<DomainEvent> {
+/** The outcome of the attempt just made: alone in its ImageOutcomes message (attempts here run one at a time). */
+async function settledEvent(): Promise<ImageOutcome> {
   const message = await takeOne(settledEvents);
-  return domainEventSchema.parse(JSON.parse(message.content.toString()));
+  const { outcomes } = imageOutcomesSchema.parse(JSON.parse(message.content.toString()));
+  expect(outcomes).toHaveLength(1);
+  return outcomes[0]!.event;
 }
 
 /** Every queue an attempt's result can land in. */

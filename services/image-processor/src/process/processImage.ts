@@ -5,6 +5,7 @@ import { sendToRetry, type Broker } from '@retail-pulse/shared/messaging';
 import type { StoreMaster, StoreMasterSnapshot } from '@retail-pulse/shared/storeMaster';
 import { DownloadError, type ImageDownloader } from '../download/download';
 import type { ImageMetrics } from '../metrics';
+import type { OutcomePublisher } from './outcomePublisher';
 import { decide, type ImageDecision, type ProcessingOutcome } from './decide';
 import { MeasureError, measureImage } from './measure';
 import type { RetryPolicy } from './retryPolicy';
@@ -19,6 +20,8 @@ export interface ProcessorSettings {
 
 export interface ProcessorDependencies {
   broker: Broker;
+  /** Sends outcomes to the events exchange, several to a message. */
+  outcomes: Pick<OutcomePublisher, 'publish'>;
   /** The current store master, in memory: a store check is a map lookup, never a database read. */
   stores: Pick<StoreMaster, 'snapshot'>;
   /** Whether an image's job has settled (been cancelled, above all): its requests are dropped. */
@@ -94,7 +97,7 @@ async function attempt(
   }
 }
 
-async function carryOut(decision: ImageDecision, { broker, logger }: ProcessorDependencies): Promise<void> {
+async function carryOut(decision: ImageDecision, { broker, outcomes, logger }: ProcessorDependencies): Promise<void> {
   switch (decision.type) {
     case 'RetryLater': {
       const { request, level, delayMs, reason } = decision;
@@ -112,10 +115,7 @@ async function carryOut(decision: ImageDecision, { broker, logger }: ProcessorDe
     }
     case 'ImageProcessed':
     case 'ImageFailed':
-      await broker.publish(broker.topology.names.eventsExchange, decision.type, decision, {
-        messageId: decision.eventId,
-        type: decision.type,
-      });
+      await outcomes.publish(decision);
       return;
     default: {
       const unhandled: never = decision;
