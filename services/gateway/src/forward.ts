@@ -9,6 +9,9 @@ const FORWARDED_HEADERS = ['content-type', 'accept', 'user-agent', 'last-event-i
 /** The client's trace context: handed on as it came when the gateway does not trace. */
 const TRACE_HEADERS = ['traceparent', 'tracestate'];
 
+/** Answers up to this long (by their Content-Length) are read whole, then sent; longer ones and streams are piped. */
+const BUFFERED_ANSWER_BYTES = 256 * 1024;
+
 /** Headers of one hop (RFC 9110 §7.6.1), never passed from the service's answer to the client. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te']);
 
@@ -73,6 +76,18 @@ export class UpstreamService {
     ctx.status = answer.statusCode;
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) ctx.set(name, value);
+    }
+    const length = Number(answer.headers['content-length']);
+    if (ctx.method !== 'HEAD' && length <= BUFFERED_ANSWER_BYTES) {
+      // A short answer of known length is taken whole and sent as one buffer: piping it cost the
+      // gateway more than the status API spent making it (a stream pipeline per request, and the
+      // abort signal with its DOMException each pipeline builds as it ends).
+      try {
+        ctx.body = Buffer.from(await answer.body.arrayBuffer());
+      } catch {
+        throw serviceUnavailable('the service broke off its answer; retry shortly', 1);
+      }
+      return;
     }
     // Koa pipes the answer to the client, and a failure there ends the response. An answer it
     // does not pipe (to HEAD; to a client that left) is destroyed once the response is done,
