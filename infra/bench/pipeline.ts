@@ -164,7 +164,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
       const seconds = (Date.now() - last.at) / 1000;
       say(
         `processed ${Math.round((processed - last.processed) / seconds)} images/s, projection folded ` +
-          `${Math.round((folded - last.folded) / seconds)} events/s, ${queued} image requests queued, ` +
+          `${Math.round((folded - last.folded) / seconds)} events/s, ${queued} messages of image requests queued, ` +
           `${settledAt.size}/${jobs} jobs settled`,
       );
       last = { at: Date.now(), processed, folded };
@@ -210,7 +210,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
     imagesPerSecond: Math.round(imageCount / ((finished - started) / 1000)),
     jobLatencyP50Ms: percentile(latencies, 50),
     jobLatencyP99Ms: percentile(latencies, 99),
-    maxImageRequestsQueued: maxQueued,
+    maxImageRequestMessagesQueued: maxQueued,
     cpuMsPerImage,
     ...(storeMasterImport ? { storeMasterImport } : {}),
   };

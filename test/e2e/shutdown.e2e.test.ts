@@ -35,17 +35,22 @@ const health = async (port: number) =>
   (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, number>;
 
 /**
- * The images of every message a queue holds now (an image request's, or each of an ImageOutcomes
- * message's), taken without acking, so that `nackAll` can give them back.
+ * The images of every message a queue holds now (each of an ImageRequests or ImageOutcomes
+ * message's, or a single request's), taken without acking, so that `nackAll` can give them back.
  */
 async function peekAll(queue: string): Promise<Array<{ imageId: string; redelivered: boolean }>> {
   const peeked = [];
   for (let message = await channel.get(queue); message; message = await channel.get(queue)) {
     const body = JSON.parse(message.content.toString()) as {
       data?: { imageId: string };
+      requests?: Array<{ request: { data: { imageId: string } } }>;
       outcomes?: Array<{ event: { data: { imageId: string } } }>;
     };
-    const imageIds = body.outcomes ? body.outcomes.map(({ event }) => event.data.imageId) : [body.data!.imageId];
+    const imageIds = body.requests
+      ? body.requests.map(({ request }) => request.data.imageId)
+      : body.outcomes
+        ? body.outcomes.map(({ event }) => event.data.imageId)
+        : [body.data!.imageId];
     for (const imageId of imageIds) peeked.push({ imageId, redelivered: message.fields.redelivered });
   }
   return peeked;

@@ -11,8 +11,9 @@ import {
   type Logger,
 } from '@retail-pulse/shared/config';
 import {
-  imageRequestedSchema,
+  imageWorkSchema,
   MAX_OUTCOMES_PER_MESSAGE,
+  MAX_REQUESTS_PER_MESSAGE,
   jobSubmittedSchema,
   storeMasterImported,
   webhookRequestedSchema,
@@ -36,10 +37,11 @@ import {
   StoreMasterVersions,
   type ImportResult,
 } from '@retail-pulse/shared/storeMaster';
-import { dispatchJob } from './dispatch/dispatcher';
+import { DEFAULT_REQUESTS_PER_MESSAGE, dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
 import { DEFAULT_OUTCOME_BATCHING, OutcomePublisher } from './process/outcomePublisher';
+import { ImageSlots, ImageWorkHandler, workPrefetch } from './process/imageWork';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
 import { SettledJobs } from './process/settledJobs';
@@ -56,6 +58,8 @@ const configSchema = z
     ...webhookSecretShape,
     IMAGE_CONCURRENCY: env.int(400, 1, 10_000),
     DISPATCH_CONCURRENCY: env.int(4, 1, 100),
+    /** A job's image requests sent in one message at most (the work queue's prefetch follows). */
+    IMAGE_REQUESTS_PER_MESSAGE: env.int(DEFAULT_REQUESTS_PER_MESSAGE, 1, MAX_REQUESTS_PER_MESSAGE),
     IMAGE_MAX_ATTEMPTS: env.int(3, 1, 20),
     IMAGE_CONNECT_TIMEOUT_MS: env.int(5_000, 1),
     IMAGE_TIMEOUT_MS: env.int(15_000, 1),
@@ -143,17 +147,16 @@ runService('image-processor', async () => {
     schema: jobSubmittedSchema,
     redeliveryLimit: config.REDELIVERY_LIMIT,
     handle: async (job) => {
-      const images = await dispatchJob(broker, job);
+      const images = await dispatchJob(broker, job, config.IMAGE_REQUESTS_PER_MESSAGE);
       imageMetrics.dispatched(images);
       logger.info({ jobId: job.data.jobId, images }, 'job dispatched');
     },
   });
-  await subscribe(broker, logger, inFlight, {
-    queue: topology.names.imageRequestsQueue,
-    prefetch: config.IMAGE_CONCURRENCY,
-    schema: imageRequestedSchema,
-    redeliveryLimit: retryPolicy.redeliveryLimit,
-    handle: async (request) => {
+  const slots = new ImageSlots(config.IMAGE_CONCURRENCY);
+  const imageWork = new ImageWorkHandler(
+    broker,
+    slots,
+    async (request) => {
       await processImage(request, {
         broker,
         outcomes,
@@ -171,6 +174,14 @@ runService('image-processor', async () => {
       });
       processed++;
     },
+    logger,
+  );
+  await subscribe(broker, logger, inFlight, {
+    queue: topology.names.imageRequestsQueue,
+    prefetch: workPrefetch(config.IMAGE_CONCURRENCY, config.IMAGE_REQUESTS_PER_MESSAGE),
+    schema: imageWorkSchema,
+    redeliveryLimit: retryPolicy.redeliveryLimit,
+    handle: imageWork.handle,
   });
   const webhooks = await deliverWebhooks(broker, inFlight, config, logger, metrics);
   // The hop from the delay queues back to their work queue is ours, not RabbitMQ's dead-lettering
@@ -190,6 +201,7 @@ runService('image-processor', async () => {
     ),
     details: () => ({
       inFlight: inFlight.size,
+      imagesInFlight: slots.inUse,
       processed,
       outcomeMessages: outcomes.stats,
       settledJobs: settledJobs.stats,

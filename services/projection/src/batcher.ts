@@ -1,13 +1,4 @@
-import {
-  context,
-  isSpanContextValid,
-  propagation,
-  SpanKind,
-  trace,
-  type Context,
-  type Link,
-  type Span,
-} from '@opentelemetry/api';
+import { isSpanContextValid, SpanKind, trace, type Link, type Span } from '@opentelemetry/api';
 import type { Logger } from '@retail-pulse/shared/config';
 import {
   projectionMessageSchema,
@@ -15,7 +6,7 @@ import {
   type ImageOutcomes,
   type SwitchReadModels,
 } from '@retail-pulse/shared/contracts';
-import { parseDelivery, type Delivery } from '@retail-pulse/shared/messaging';
+import { parseDelivery, startPartSpan, type Delivery } from '@retail-pulse/shared/messaging';
 import type { Projector } from './projector';
 
 export interface BatcherOptions {
@@ -220,26 +211,6 @@ export class Batcher {
   }
 }
 
-/**
- * The events of an ImageOutcomes message, each with a span of its own in its image's trace (from
- * the context the image-processor put beside it), as a single event's delivery span would be.
- */
-function outcomeItems(message: ImageOutcomes, delivery: Delivery): Item[] {
-  const tracing = trace.getSpanContext(delivery.traceContext) !== undefined;
-  return message.outcomes.map(({ event, trace: carrier }) => {
-    let span: Span | undefined;
-    if (tracing) {
-      const parent: Context = carrier ? propagation.extract(context.active(), carrier) : delivery.traceContext;
-      span = tracer.startSpan(
-        `${event.type} receive`,
-        { kind: SpanKind.CONSUMER, attributes: { 'messaging.message.id': event.eventId } },
-        parent,
-      );
-    }
-    return { event, delivery, span };
-  });
-}
-
 /** The batcher of a projection: every batch appended and folded by `projector`, switches carried out by it. */
 export function projectionBatcher(
   projector: Projector,
@@ -252,4 +223,18 @@ export function projectionBatcher(
     switchGenerations: (request) => projector.switchGenerations(request),
     logger,
   });
+}
+
+/**
+ * The events of an ImageOutcomes message, each with a span of its own in its image's trace (from
+ * the context the image-processor put beside it), as a single event's delivery span would be.
+ */
+function outcomeItems(message: ImageOutcomes, delivery: Delivery): Item[] {
+  return message.outcomes.map(({ event, trace: carrier }) => ({
+    event,
+    delivery,
+    span: startPartSpan(tracer, `${event.type} receive`, SpanKind.CONSUMER, carrier, delivery.traceContext, {
+      'messaging.message.id': event.eventId,
+    }),
+  }));
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readModelNames } from './readModels';
 import { domainEventSchema } from './events';
-import { imageOutcomesSchema } from './imageOutcomes';
+import { imageOutcomesSchema } from './batches';
 
 const generation = z.number().int().positive();
 

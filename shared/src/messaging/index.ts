@@ -13,3 +13,4 @@ export * from './retryForwarder';
 export * from './retryPolicy';
 export * from './subscribe';
 export * from './topology';
+export * from './partTraces';

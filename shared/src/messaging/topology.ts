@@ -185,13 +185,13 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       exchange: `${names.eventsExchange} (JobSubmitted)`,
       queue: names.dispatchQueue,
       consumer: 'services/image-processor/src/dispatch/dispatcher.ts',
-      emits: `ImageRequested × images → ${names.workExchange}`,
+      emits: `ImageRequests (a few of the job's ImageRequested each) → ${names.workExchange}`,
     },
     {
-      message: 'ImageRequested',
+      message: 'ImageRequests, or one ImageRequested (a retry)',
       exchange: `${names.workExchange} (${ImageRequestedRoutingKey})`,
       queue: names.imageRequestsQueue,
-      consumer: 'services/image-processor/src/process/processImage.ts',
+      consumer: 'services/image-processor/src/process/imageWork.ts → processImage.ts',
       emits: `ImageProcessed or ImageFailed, several images' to an ImageOutcomes message → ${names.eventsExchange}; a retry → ${names.retryExchange}`,
     },
     {

@@ -1,5 +1,23 @@
-import { imageIdOf, metadataFor, type ImageRequested, type JobSubmitted } from '@retail-pulse/shared/contracts';
-import { ImageRequestedRoutingKey, type Broker } from '@retail-pulse/shared/messaging';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import {
+  imageIdOf,
+  metadataFor,
+  type ImageRequested,
+  type ImageRequests,
+  type JobSubmitted,
+} from '@retail-pulse/shared/contracts';
+import {
+  ImageRequestedRoutingKey,
+  inTraceOfItsOwn,
+  linkTo,
+  traceCarrierOf,
+  type Broker,
+} from '@retail-pulse/shared/messaging';
+
+/** A job's image requests sent in one message at most, by default. */
+export const DEFAULT_REQUESTS_PER_MESSAGE = 10;
+
+const tracer = trace.getTracer('retail-pulse.image-processor');
 
 /** One ImageRequested per image of a job, with ids fixed by the image's place in the job. Pure. */
 export function imageRequestsOf(job: JobSubmitted): ImageRequested[] {
@@ -23,20 +41,62 @@ export function imageRequestsOf(job: JobSubmitted): ImageRequested[] {
   );
 }
 
+/** `items` in runs of at most `size`, in order. Pure. */
+export function chunksOf<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
 /**
- * Fans a job out into work items; resolves once the broker confirmed every one. If this fails
- * half-way, the job is fanned out again in full: image ids are deterministic and the event log
- * keeps one outcome per image, so the repeats cost work but never change a count.
+ * Fans a job out into work items, `perMessage` requests to an ImageRequests message; resolves
+ * once the broker confirmed every message. If this fails half-way, the job is fanned out again in
+ * full: image ids are deterministic and the event log keeps one outcome per image, so the repeats
+ * cost work but never change a count.
  */
-export async function dispatchJob(broker: Broker, job: JobSubmitted): Promise<number> {
+export async function dispatchJob(
+  broker: Broker,
+  job: JobSubmitted,
+  perMessage = DEFAULT_REQUESTS_PER_MESSAGE,
+): Promise<number> {
   const requests = imageRequestsOf(job);
-  await Promise.all(
-    requests.map((request) =>
-      broker.publish(broker.topology.names.workExchange, ImageRequestedRoutingKey, request, {
-        messageId: request.data.imageId,
-        type: request.type,
-      }),
-    ),
-  );
+  await Promise.all(chunksOf(requests, perMessage).map((chunk) => sendRequests(broker, chunk)));
   return requests.length;
+}
+
+/**
+ * One message of requests. Each request has a send span of its own in the job's trace, whose
+ * context goes beside it: the image's processing continues it, as it would a message of its own.
+ */
+async function sendRequests(broker: Broker, requests: ImageRequested[]): Promise<void> {
+  const spans = requests.map((request) =>
+    tracer.startSpan('ImageRequested send', {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.message.id': request.data.imageId },
+    }),
+  );
+  const contexts = spans.map((span) => trace.setSpan(context.active(), span));
+  const message: ImageRequests = {
+    type: 'ImageRequests',
+    version: 1,
+    requests: requests.map((request, index) => {
+      const carrier = traceCarrierOf(contexts[index]);
+      return carrier ? { request, trace: carrier } : { request };
+    }),
+  };
+  try {
+    await inTraceOfItsOwn(
+      tracer,
+      'image requests send',
+      contexts.map((spanContext) => linkTo(spanContext)),
+      { 'rp.requests': requests.length },
+      () =>
+        broker.publish(broker.topology.names.workExchange, ImageRequestedRoutingKey, message, {
+          messageId: `requests:${requests[0]!.data.imageId}:${requests.length}`,
+          type: message.type,
+        }),
+    );
+  } finally {
+    for (const span of spans) span.end();
+  }
 }

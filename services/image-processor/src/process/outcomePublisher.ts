@@ -1,6 +1,6 @@
-import { context, propagation, ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api';
+import { trace, type Link } from '@opentelemetry/api';
 import { MAX_OUTCOMES_PER_MESSAGE, type ImageOutcome, type ImageOutcomes } from '@retail-pulse/shared/contracts';
-import type { Broker } from '@retail-pulse/shared/messaging';
+import { inTraceOfItsOwn, linkTo, traceCarrierOf, type Broker } from '@retail-pulse/shared/messaging';
 
 export interface OutcomePublisherOptions {
   /** Outcomes sent in one message at most (a full message goes at once). */
@@ -45,16 +45,9 @@ export class OutcomePublisher {
 
   publish(event: ImageOutcome): Promise<void> {
     // The image's trace context goes along inside the message, for the projection to continue it.
-    const carrier: Record<string, string> = {};
-    propagation.inject(context.active(), carrier);
-    const spanContext = trace.getSpanContext(context.active());
+    const carrier = traceCarrierOf();
     return new Promise((resolve, reject) => {
-      this.waiting.push({
-        outcome: Object.keys(carrier).length > 0 ? { event, trace: carrier } : { event },
-        link: spanContext ? { context: spanContext } : undefined,
-        resolve,
-        reject,
-      });
+      this.waiting.push({ outcome: carrier ? { event, trace: carrier } : { event }, link: linkTo(), resolve, reject });
       if (this.waiting.length >= this.options.maxOutcomes) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
     });
@@ -67,28 +60,25 @@ export class OutcomePublisher {
     if (this.waiting.length > 0) this.timer = setTimeout(() => this.flush(), this.options.lingerMs);
     if (batch.length === 0) return;
     const message: ImageOutcomes = { type: 'ImageOutcomes', version: 1, outcomes: batch.map((each) => each.outcome) };
-    const links = batch.flatMap((each) => (each.link ? [each.link] : []));
-    // A message of many images belongs to none of their traces: its publish starts a trace of its
-    // own, linked to each image's.
-    void context.with(ROOT_CONTEXT, () =>
-      tracer.startActiveSpan('image outcomes send', { links, attributes: { 'rp.outcomes': batch.length } }, (span) =>
-        this.broker
-          .publish(this.broker.topology.names.eventsExchange, message.type, message, {
-            messageId: `outcomes:${message.outcomes[0]!.event.eventId}:${batch.length}`,
-            type: message.type,
-          })
-          .then(
-            () => {
-              this.stats.messages++;
-              this.stats.outcomes += batch.length;
-              for (const each of batch) each.resolve();
-            },
-            (error: unknown) => {
-              for (const each of batch) each.reject(error);
-            },
-          )
-          .finally(() => span.end()),
-      ),
+    void inTraceOfItsOwn(
+      tracer,
+      'image outcomes send',
+      batch.map((each) => each.link),
+      { 'rp.outcomes': batch.length },
+      () =>
+        this.broker.publish(this.broker.topology.names.eventsExchange, message.type, message, {
+          messageId: `outcomes:${message.outcomes[0]!.event.eventId}:${batch.length}`,
+          type: message.type,
+        }),
+    ).then(
+      () => {
+        this.stats.messages++;
+        this.stats.outcomes += batch.length;
+        for (const each of batch) each.resolve();
+      },
+      (error: unknown) => {
+        for (const each of batch) each.reject(error);
+      },
     );
   }
 }
