@@ -11,6 +11,7 @@ import {
   type DomainEvent,
   type ImageFailed,
   type ImageProcessed,
+  type ImageRequested,
   type JobCancelled,
   type JobSubmitted,
   type RecordedEvent,
@@ -72,6 +73,17 @@ function imageRefOf(spec: ImageSpec) {
     storeId: spec.storeId ?? 'S1',
     visitTime: spec.visitTime ?? A_VISIT_TIME,
     url: spec.url ?? 'http://x/a.jpg',
+  };
+}
+
+/** The request of job 1's first image, its first attempt, unless told otherwise. */
+export function anImageRequested(spec: ImageSpec & { attempt?: number } = {}): ImageRequested {
+  const ref = imageRefOf(spec);
+  return {
+    type: 'ImageRequested',
+    version: 1,
+    metadata: metadataOf(ref.jobId),
+    data: { ...ref, attempt: spec.attempt ?? 1 },
   };
 }
 

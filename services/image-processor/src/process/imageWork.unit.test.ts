@@ -1,28 +1,13 @@
 import { context } from '@opentelemetry/api';
 import { createLogger } from '@retail-pulse/shared/config';
-import type { ImageRequested, ImageRequests } from '@retail-pulse/shared/contracts';
+import type { ImageRequests } from '@retail-pulse/shared/contracts';
 import type { Broker, Delivery } from '@retail-pulse/shared/messaging';
+import { anImageRequested } from '../../../../test/support/builders';
 import { ImageSlots, ImageWorkHandler, workPrefetch } from './imageWork';
 
 const logger = createLogger('image-work-test', 'silent' as 'info');
 
-function request(imageIndex: number): ImageRequested {
-  return {
-    type: 'ImageRequested',
-    version: 1,
-    data: {
-      jobId: 3,
-      imageId: `3:0:${imageIndex}`,
-      visitIndex: 0,
-      imageIndex,
-      storeId: 'S1',
-      visitTime: '2024-01-21T10:00:00Z',
-      url: `http://x/${imageIndex}.jpg`,
-      attempt: 1,
-    },
-    metadata: { correlationId: '3', occurredAt: '2024-01-21T10:00:01.000Z' },
-  };
-}
+const request = (imageIndex: number) => anImageRequested({ jobId: 3, imageIndex });
 
 const firstDelivery = { deliveryCount: 0, traceContext: context.active() } as Delivery;
 
