@@ -145,6 +145,11 @@ export async function ensureFerretDbBinary(say: Say): Promise<string> {
   return binary;
 }
 
+/** FERRETDB_SQLITE_DIR, unless already set, for what this process starts. */
+function useSqliteDir(dir: string | undefined): void {
+  if (dir !== undefined && process.env.FERRETDB_SQLITE_DIR === undefined) process.env.FERRETDB_SQLITE_DIR = dir;
+}
+
 /**
  * Where the FerretDB serving 127.0.0.1:<port> keeps its SQLite files, read from its command line
  * (`/proc`), when it is a FerretDB on SQLite started like `ensureFerretDb` does — by this checkout
@@ -173,13 +178,24 @@ export function servingSqliteDir(port = 27017): string | undefined {
   return undefined;
 }
 
-/** Starts FerretDB on 127.0.0.1:<port> unless something already listens there. Returns the child it started. */
+/**
+ * Starts FerretDB on 127.0.0.1:<port> unless something already listens there. Returns the child it
+ * started. Either way it points FERRETDB_SQLITE_DIR (unless set) at that FerretDB's SQLite files,
+ * for the services started from this process: they index reads by `_id` in those files
+ * (shared/src/mongo/idLookups.ts), and looking in their own checkout's `.data/ferretdb` instead
+ * finds nothing, says nothing, and leaves every read a scan (a bench reusing another checkout's
+ * FerretDB ran its submit phase 10× slower so).
+ */
 export async function ensureFerretDb(
   say: Say,
   dataDir = join(projectRoot, '.data', 'ferretdb'),
   port = 27017,
 ): Promise<ChildProcess | undefined> {
-  if (await portOpen(port)) return undefined;
+  if (await portOpen(port)) {
+    useSqliteDir(servingSqliteDir(port));
+    return undefined;
+  }
+  useSqliteDir(dataDir);
   const binary = await ensureFerretDbBinary(say);
   mkdirSync(dataDir, { recursive: true });
   const logFile = openSync(join(dataDir, 'ferretdb.log'), 'a');
