@@ -33,7 +33,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@retail-pulse/shared/config';
-import { buildTopology, deleteTopology, connectToAnyNode } from '@retail-pulse/shared/messaging';
+import { buildTopology, connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { connectMongo, IdLookups } from '@retail-pulse/shared/mongo';
 import { parseStoreMaster } from '@retail-pulse/shared/storeMaster';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
@@ -408,7 +408,6 @@ async function main(): Promise<void> {
       await client.close();
     }
     await dropDatabase(mongoUrl, stack.dbName);
-    await deleteTopology(amqpUrl, buildTopology(stack.prefix)).catch(() => undefined);
   }
   await images.close();
   ferretDb?.kill('SIGTERM');

@@ -5,6 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
+import { buildTopology, deleteTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { freePort } from '../../test/support/stack';
 import { projectRoot } from '../local/services';
@@ -205,6 +206,8 @@ export async function startBenchStack(
             }),
         ),
       );
+      // Its queues and exchanges are its own (its prefix): left behind, they pile up in the broker.
+      await deleteTopology(amqpUrl, buildTopology(prefix)).catch(() => undefined);
     },
   };
 }
