@@ -15,6 +15,7 @@ import { ensureRabbitMqPrometheus, RABBITMQ_PROMETHEUS_PORT } from '../../infra/
 import { startImageServer, type ImageServer } from '../support/imageServer';
 import { describeStack, freePort, startStack, waitForTerminal, type ServiceName, type Stack } from '../support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../support/testEnvironment';
+import { until } from '../support/until';
 
 /**
  * Observability on the running stack: every service's /metrics as promtool judges it, a real
@@ -94,6 +95,17 @@ beforeAll(async () => {
   expect(response.status).toBe(201);
   const { job_id: jobId } = (await response.json()) as { job_id: number };
   expect(await waitForTerminal(stack, jobId)).toMatchObject({ status: 'failed' });
+  // The job's status is written before the rest of its batch (the jobs and visits models): the
+  // scrapes wait for the projection to have nothing left to fold, as its lag gauge is checked.
+  await until(
+    async () => {
+      const health = (await (await fetch(`http://127.0.0.1:${stack.ports.projection}/health`)).json()) as {
+        lag: number;
+      };
+      return health.lag === 0;
+    },
+    { what: 'the projection idle (lag 0)' },
+  );
   for (const service of SERVICES) scrapes.set(service, await scrape(`127.0.0.1:${stack.ports[service]}`));
 }, 180_000);
 
