@@ -1,19 +1,9 @@
 import '@retail-pulse/shared/service/instrument';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { z } from 'zod';
-import {
-  backgroundConfigShape,
-  configureBackgroundStage,
-  commonConfigShape,
-  env,
-  webhookSecretShape,
-  type Logger,
-} from '@retail-pulse/shared/config';
+import { configureBackgroundStage, type Logger } from '@retail-pulse/shared/config';
 import {
   imageWorkSchema,
-  MAX_OUTCOMES_PER_MESSAGE,
-  MAX_REQUESTS_PER_MESSAGE,
   jobSubmittedSchema,
   storeMasterImported,
   webhookRequestedSchema,
@@ -33,65 +23,22 @@ import {
   followStoreMaster,
   parseStoreMaster,
   StoreMaster,
-  storeMasterConfigShape,
   StoreMasterVersions,
   type ImportResult,
 } from '@retail-pulse/shared/storeMaster';
-import { DEFAULT_REQUESTS_PER_MESSAGE, dispatchJob } from './dispatch/dispatcher';
+import { configSchema } from './config';
+import { dispatchJob } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
-import { DEFAULT_OUTCOME_BATCHING, OutcomePublisher } from './process/outcomePublisher';
+import { OutcomePublisher } from './process/outcomePublisher';
 import { ImageSlots, ImageWorkHandler, workPrefetch } from './process/imageWork';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
 import { SettledJobs } from './process/settledJobs';
 import { deliverWebhook } from './webhooks/deliverWebhook';
 import { WebhookMetrics } from './webhooks/metrics';
-import { buildWebhookRetryPolicy, DEFAULT_WEBHOOK_MAX_ATTEMPTS } from './webhooks/policy';
+import { buildWebhookRetryPolicy } from './webhooks/policy';
 import { WebhookClient } from './webhooks/post';
-
-const configSchema = z
-  .object({
-    ...commonConfigShape,
-    ...backgroundConfigShape,
-    ...storeMasterConfigShape,
-    ...webhookSecretShape,
-    IMAGE_CONCURRENCY: env.int(400, 1, 10_000),
-    DISPATCH_CONCURRENCY: env.int(4, 1, 100),
-    /** A job's image requests sent in one message at most (the work queue's prefetch follows). */
-    IMAGE_REQUESTS_PER_MESSAGE: env.int(DEFAULT_REQUESTS_PER_MESSAGE, 1, MAX_REQUESTS_PER_MESSAGE),
-    IMAGE_MAX_ATTEMPTS: env.int(3, 1, 20),
-    IMAGE_CONNECT_TIMEOUT_MS: env.int(5_000, 1),
-    IMAGE_TIMEOUT_MS: env.int(15_000, 1),
-    IMAGE_MAX_BYTES: env.int(20 * 1024 * 1024, 1),
-    /** Bytes of image bodies held at once, across all downloads (JPEG and PNG keep only their header). */
-    IMAGE_MEMORY_BUDGET_BYTES: env.int(128 * 1024 * 1024, 1024 * 1024),
-    IMAGE_MAX_PIXELS: env.int(100_000_000, 1),
-    IMAGE_MAX_REDIRECTS: env.int(3, 0, 20),
-    IMAGE_CONNECTIONS_PER_HOST: env.int(64, 1, 10_000),
-    IMAGE_ALLOW_PRIVATE_NETWORKS: env.boolean(false),
-    GPU_DELAY_MIN_MS: env.int(100, 0),
-    GPU_DELAY_MAX_MS: env.int(400, 0),
-    REDELIVERY_LIMIT: env.int(5, 1, 100),
-    /** Images' outcomes sent in one message at most, and how long the first waits for company. */
-    OUTCOME_BATCH_MAX: env.int(DEFAULT_OUTCOME_BATCHING.maxOutcomes, 1, MAX_OUTCOMES_PER_MESSAGE),
-    OUTCOME_LINGER_MS: env.int(DEFAULT_OUTCOME_BATCHING.lingerMs, 0, 1_000),
-    /** Webhook deliveries in flight at once (the webhooks queue's prefetch). */
-    WEBHOOK_CONCURRENCY: env.int(16, 1, 1_000),
-    WEBHOOK_MAX_ATTEMPTS: env.int(DEFAULT_WEBHOOK_MAX_ATTEMPTS, 1, 50),
-    WEBHOOK_TIMEOUT_MS: env.int(10_000, 100, 120_000),
-    /** Retries held at once per delay level, each until it is due (the delay queues' prefetch). */
-    RETRY_PREFETCH: env.int(2_000, 1, 65_535),
-    PROCESSOR_HEALTH_PORT: env.int(8084, 0, 65_535),
-    /** The address the health port listens on: loopback, as for every internal port. */
-    PROCESSOR_HEALTH_BIND: env.string('127.0.0.1'),
-    /** A store master to load at start-up, replacing the current set. Unset: the sample, only if no stores exist. */
-    STORE_MASTER_FILE: z.string().optional(),
-  })
-  .refine((config) => config.GPU_DELAY_MIN_MS <= config.GPU_DELAY_MAX_MS, {
-    message: 'must not exceed GPU_DELAY_MAX_MS',
-    path: ['GPU_DELAY_MIN_MS'],
-  });
 
 runService('image-processor', async () => {
   const { config, logger } = configureBackgroundStage('image-processor', configSchema);

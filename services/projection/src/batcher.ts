@@ -36,6 +36,8 @@ const RETRY_MAX_MS = 5_000;
 interface Item {
   event: DomainEvent;
   delivery: Delivery;
+  /** Whether its message carried other events too (an ImageOutcomes message): refused, it is dead-lettered alone. */
+  partOfMany: boolean;
   span: Span | undefined;
 }
 
@@ -77,7 +79,8 @@ export class Batcher {
     if (message.type === 'SwitchReadModels') entry = { kind: 'switch', delivery, request: message };
     else if (message.type === 'ImageOutcomes')
       entry = { kind: 'events', delivery, items: outcomeItems(message, delivery) };
-    else entry = { kind: 'events', delivery, items: [{ event: message, delivery, span: undefined }] };
+    else
+      entry = { kind: 'events', delivery, items: [{ event: message, delivery, partOfMany: false, span: undefined }] };
     this.buffer.push(entry);
     if (entry.kind === 'events') this.buffered += entry.items.length;
     if (this.buffered >= this.options.maxBatch) this.kick();
@@ -178,9 +181,8 @@ export class Batcher {
       settled.push({ item, reason: reasons.get(index) });
     }
     for (const [delivery, settled] of deliveries) {
-      const onlyEvent = settled.length === 1 && settled[0]!.item.span === undefined;
       const refusedHere = settled.filter((each) => each.reason !== undefined);
-      if (onlyEvent && refusedHere.length === 1) {
+      if (!settled[0]!.item.partOfMany && refusedHere.length === 1) {
         await delivery.deadLetter(refusedHere[0]!.reason!).catch(() => delivery.requeue());
       } else {
         try {
@@ -233,6 +235,7 @@ function outcomeItems(message: ImageOutcomes, delivery: Delivery): Item[] {
   return message.outcomes.map(({ event, trace: carrier }) => ({
     event,
     delivery,
+    partOfMany: true,
     span: startPartSpan(tracer, `${event.type} receive`, SpanKind.CONSUMER, carrier, delivery.traceContext, {
       'messaging.message.id': event.eventId,
     }),

@@ -4,6 +4,7 @@ import { createLogger } from '@retail-pulse/shared/config';
 import { imageRequestedSchema, imageRequestsSchema, imageWorkSchema } from '@retail-pulse/shared/contracts';
 import { Broker, type Delivery } from '@retail-pulse/shared/messaging';
 import { aJobSubmitted } from '../../../../test/support/builders';
+import { takeAll } from '../../../../test/support/queues';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ImageSlots, ImageWorkHandler } from '../process/imageWork';
 import { dispatchJob, imageRequestsOf } from './dispatcher';
@@ -30,11 +31,7 @@ describe('a job fanned out on a real RabbitMQ', () => {
       expect(await dispatchJob(broker, job, 10)).toBe(25);
 
       const messages = [];
-      for (
-        let message = await channel.get(queue, { noAck: true });
-        message;
-        message = await channel.get(queue, { noAck: true })
-      ) {
+      for (const message of await takeAll(channel, queue)) {
         expect(message.properties.type).toBe('ImageRequests');
         messages.push(imageRequestsSchema.parse(JSON.parse(message.content.toString())));
       }
@@ -57,11 +54,7 @@ describe('a job fanned out on a real RabbitMQ', () => {
       await handler.handle(again, { deliveryCount: 1, traceContext: context.active() } as Delivery);
       expect(worked).toEqual([]);
       const alone = [];
-      for (
-        let message = await channel.get(queue, { noAck: true });
-        message;
-        message = await channel.get(queue, { noAck: true })
-      ) {
+      for (const message of await takeAll(channel, queue)) {
         expect(message.properties.messageId).toBe(
           imageRequestedSchema.parse(JSON.parse(message.content.toString())).data.imageId,
         );

@@ -3,6 +3,7 @@ import { createLogger } from '@retail-pulse/shared/config';
 import { imageOutcomesSchema } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { anImageFailed, anImageProcessed } from '../../../../test/support/builders';
+import { takeAll } from '../../../../test/support/queues';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { OutcomePublisher } from './outcomePublisher';
 
@@ -35,11 +36,7 @@ describe('images’ outcomes, several to a message, on a real RabbitMQ', () => {
 
       // Every publish resolved after its message was confirmed, so all three are enqueued already.
       const messages = [];
-      for (
-        let message = await channel.get(queue, { noAck: true });
-        message;
-        message = await channel.get(queue, { noAck: true })
-      ) {
+      for (const message of await takeAll(channel, queue)) {
         expect(message.properties.type).toBe('ImageOutcomes');
         messages.push(imageOutcomesSchema.parse(JSON.parse(message.content.toString())));
       }
