@@ -1,4 +1,5 @@
-import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Document, Filter } from 'mongodb';
+import { duplicateIndexes } from './database';
 
 /**
  * Statements that change a stored document, sent in one bulk write at most. FerretDB 1.24 on
@@ -50,4 +51,35 @@ function* chunksOf<T extends Document>(
     }
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/**
+ * Writes documents whole that are most likely new: inserted, in commands of at most
+ * `MAX_INSERTS_PER_BULK_WRITE`, and those whose `_id` is already taken (a batch folded again after
+ * a restart) replaced. On FerretDB an insert command stores all its documents in one transaction,
+ * while each replacing statement is a transaction of its own (500 new jobs' two documents each:
+ * 1.9–2.5 s replaced, measured in the projection here).
+ */
+export async function insertOrReplace<T extends Document & { _id: unknown }>(
+  collection: Collection<T>,
+  documents: T[],
+): Promise<void> {
+  const taken: T[] = [];
+  for (let start = 0; start < documents.length; start += MAX_INSERTS_PER_BULK_WRITE) {
+    const chunk = documents.slice(start, start + MAX_INSERTS_PER_BULK_WRITE);
+    try {
+      // The driver's OptionalUnlessRequiredId type cannot see that T always carries its _id.
+      await collection.insertMany(chunk as unknown as Parameters<Collection<T>['insertMany']>[0], { ordered: false });
+    } catch (error) {
+      for (const index of duplicateIndexes(error)) taken.push(chunk[index]!);
+    }
+  }
+  await bulkWriteInChunks(
+    collection,
+    taken.map(
+      (document): AnyBulkWriteOperation<T> => ({
+        replaceOne: { filter: { _id: document._id } as Filter<T>, replacement: document, upsert: true },
+      }),
+    ),
+  );
 }

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
-import { bulkWriteInChunks } from '@retail-pulse/shared/mongo';
+import { bulkWriteInChunks, insertOrReplace } from '@retail-pulse/shared/mongo';
 import {
   blockOf,
   evolveJobView,
@@ -125,6 +125,8 @@ export class JobsModel implements ReadModel {
     }
 
     const writes: JobsDocument[] = [];
+    /** Documents of jobs first written now: inserted (see `write`). */
+    const created: JobsDocument[] = [];
     const summaries: JobSummaryEntry[] = [];
     const webhooksDue: WebhookDue[] = [];
     let openChanged = false;
@@ -135,7 +137,8 @@ export class JobsModel implements ReadModel {
       if (settledNow) openChanged = true;
       // Deferred, an open job is written when it settles or at flush: each of its pages once.
       if (this.deferred && !settledNow) continue;
-      const document = this.documentsOf(view, this.deferred ? undefined : previous, writes);
+      const firstWrite = this.deferred || !previous;
+      const document = this.documentsOf(view, firstWrite ? undefined : previous, firstWrite ? created : writes);
       if (!document) continue;
       summaries.push(jobSummaryOf(view)!);
       const position = settledAt.get(jobId);
@@ -155,7 +158,7 @@ export class JobsModel implements ReadModel {
     // Before the terminal state is stored: a crash in between refolds the batch, never loses the webhook.
     const sendWebhooks =
       this.webhooks && !this.deferred && webhooksDue.length > 0 ? await this.webhooks.record(webhooksDue) : undefined;
-    await this.write(writes);
+    await this.write(writes, created);
     sendWebhooks?.();
     this.views.clear();
     for (const [jobId, view] of views) this.views.set(jobId, view);
@@ -164,16 +167,15 @@ export class JobsModel implements ReadModel {
   }
 
   async flush(): Promise<void> {
-    const writes: JobsDocument[] = [];
+    const created: JobsDocument[] = [];
     const summaries: JobSummaryEntry[] = [];
     if (this.deferred) {
       for (const view of this.views.values()) {
-        if (this.documentsOf(view, undefined, writes)) summaries.push(jobSummaryOf(view)!);
+        if (this.documentsOf(view, undefined, created)) summaries.push(jobSummaryOf(view)!);
       }
     }
     await this.summarize(summaries);
-    writes.push(...this.blockDocuments(), openDocumentOf(this.views));
-    await this.write(writes);
+    await this.write([...this.blockDocuments(), openDocumentOf(this.views)], created);
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
@@ -266,25 +268,21 @@ export class JobsModel implements ReadModel {
   }
 
   /**
-   * Writes documents whole. Deferred, a job's detail and pages are written once (when it settles,
-   * or at flush) into a generation nobody wrote, so they are inserted; anything else replaces.
+   * Writes documents whole. Those of jobs first written now (`created`: a job's detail and pages at
+   * its first event live, or once per job in a rebuild) are inserted, replacing any already there
+   * (a batch folded again after a restart); the rest replace.
    */
-  private async write(documents: JobsDocument[]): Promise<void> {
-    const operations: AnyBulkWriteOperation<JobsDocument>[] = documents.map((document) =>
-      this.deferred && writtenOnce(document)
-        ? { insertOne: { document } }
-        : { replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } },
+  private async write(documents: JobsDocument[], created: JobsDocument[]): Promise<void> {
+    const operations = documents.map(
+      (document): AnyBulkWriteOperation<JobsDocument> => ({
+        replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
+      }),
     );
-    await bulkWriteInChunks(this.collection, operations);
+    await Promise.all([insertOrReplace(this.collection, created), bulkWriteInChunks(this.collection, operations)]);
   }
 }
 
 function openDocumentOf(views: Map<number, JobView>): OpenJobsDocument {
   const jobs = [...views.values()].map((view) => [view.jobId, view.openedAt]);
   return { _id: jobsKeys.open(), jobs: JSON.stringify(jobs) };
-}
-
-/** A job's detail or one of its image pages: the documents a rebuild writes once per job. */
-function writtenOnce(document: JobsDocument): boolean {
-  return 'jobId' in document;
 }
