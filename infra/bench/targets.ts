@@ -55,13 +55,16 @@ export function printTargets(summary: Record<string, unknown>, rows: HistoryRow[
   if (cpuTotal !== undefined) {
     targets.push({ target: 'CPU per image ≤ 1.5 ms, all processes', figure: `${cpuTotal} ms`, met: cpuTotal <= 1.5 });
   }
-  const submitRps = figure('submitRps');
-  const submitP99 = figure('p99SubmitMs');
-  if (submitRps !== undefined && submitP99 !== undefined) {
+  // The steady state, and the first submits a fresh ingest takes (pipeline.ts runs both loads).
+  for (const [label, rps, p99] of [
+    ['steady', figure('submitRps'), figure('p99SubmitMs')],
+    ['fresh ingest', figure('coldSubmitRps'), figure('coldP99SubmitMs')],
+  ] as const) {
+    if (rps === undefined || p99 === undefined) continue;
     targets.push({
-      target: 'submit ≥ 2,000 jobs/s at p99 < 50 ms',
-      figure: `${submitRps} jobs/s at p99 ${submitP99} ms`,
-      met: submitRps >= 2_000 && submitP99 < 50,
+      target: `submit ≥ 2,000 jobs/s at p99 < 50 ms (${label})`,
+      figure: `${rps} jobs/s at p99 ${p99} ms`,
+      met: rps >= 2_000 && p99 < 50,
     });
   }
   console.log('targets:');
