@@ -1,5 +1,10 @@
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
-import { bulkWriteInChunks, insertOrReplace, MAX_INSERTS_PER_BULK_WRITE, MAX_STATEMENTS_PER_BULK_WRITE } from './bulkWrites';
+import {
+  bulkWriteInChunks,
+  insertOrReplace,
+  MAX_INSERTS_PER_BULK_WRITE,
+  MAX_STATEMENTS_PER_BULK_WRITE,
+} from './bulkWrites';
 
 /**
  * On the suite's MongoDB-protocol server (FerretDB here): replacing more documents than FerretDB
@@ -35,7 +40,9 @@ describe('insertOrReplace', () => {
     const documents = environment.db.collection<{ _id: string; round: number }>('fresh-or-not');
     const count = MAX_INSERTS_PER_BULK_WRITE + 50;
     // Some of the second command's documents, and some of the first's, exist already (a refold).
-    await documents.insertMany([3, 7, MAX_INSERTS_PER_BULK_WRITE + 10].map((index) => ({ _id: `d${index}`, round: 0 })));
+    await documents.insertMany(
+      [3, 7, MAX_INSERTS_PER_BULK_WRITE + 10].map((index) => ({ _id: `d${index}`, round: 0 })),
+    );
     await insertOrReplace(
       documents,
       Array.from({ length: count }, (_, index) => ({ _id: `d${index}`, round: 1 })),

@@ -76,10 +76,8 @@ export async function insertOrReplace<T extends Document & { _id: unknown }>(
   }
   await bulkWriteInChunks(
     collection,
-    taken.map(
-      (document): AnyBulkWriteOperation<T> => ({
-        replaceOne: { filter: { _id: document._id } as Filter<T>, replacement: document, upsert: true },
-      }),
-    ),
+    taken.map((document): AnyBulkWriteOperation<T> => ({
+      replaceOne: { filter: { _id: document._id } as Filter<T>, replacement: document, upsert: true },
+    })),
   );
 }

@@ -273,11 +273,9 @@ export class JobsModel implements ReadModel {
    * (a batch folded again after a restart); the rest replace.
    */
   private async write(documents: JobsDocument[], created: JobsDocument[]): Promise<void> {
-    const operations = documents.map(
-      (document): AnyBulkWriteOperation<JobsDocument> => ({
-        replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
-      }),
-    );
+    const operations = documents.map((document): AnyBulkWriteOperation<JobsDocument> => ({
+      replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
+    }));
     await Promise.all([insertOrReplace(this.collection, created), bulkWriteInChunks(this.collection, operations)]);
   }
 }
