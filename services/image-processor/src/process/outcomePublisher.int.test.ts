@@ -4,6 +4,7 @@ import { imageOutcomesSchema } from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { anImageFailed, anImageProcessed } from '../../../../test/support/builders';
 import { takeAll } from '../../../../test/support/queues';
+import { freePort } from '../../../../test/support/stack';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { OutcomePublisher } from './outcomePublisher';
 
@@ -60,11 +61,12 @@ describe('images’ outcomes, several to a message, on a real RabbitMQ', () => {
   });
 
   it('fails every outcome of a message the broker does not take', async () => {
-    const broker = new Broker(environment.amqpUrl, environment.topology, logger, {
+    // RabbitMQ away: nothing listens on the port, so no connection to publish on comes in time.
+    const awayUrl = `amqp://guest:guest@127.0.0.1:${await freePort()}`;
+    const broker = new Broker(awayUrl, environment.topology, logger, {
       connectionName: 'outcomes-test',
       publishWaitMs: 200,
     });
-    // Never started: no connection to publish on, as when RabbitMQ is away.
     const publisher = new OutcomePublisher(broker, { maxOutcomes: 10, lingerMs: 5 });
     const results = await Promise.allSettled(
       [0, 1, 2].map((imageIndex) => publisher.publish(anImageProcessed({ jobId: 7, imageIndex }))),
