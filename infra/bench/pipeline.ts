@@ -15,7 +15,7 @@
  *   npm run bench -- --history-only                 the history phase alone (`npm run bench:reads`)
  *   npm run bench -- --delay zero                   no GPU delay
  *   npm run bench -- --processors 1                 one processor only (no curve)
- *   npm run bench -- --images 5000 --images-per-job 50 --concurrency 400 --submit-jobs 2000
+ *   npm run bench -- --images 5000 --images-per-job 50 --concurrency 800 --submit-jobs 2000
  *   npm run bench -- --poll-ms 1000                 clients poll each open job once a second (default 250)
  *   npm run bench -- --import-master [file.csv]     halfway through the throughput phase, `npm run
  *                                                   stores:import` a ~5,000-store master (the file, by
@@ -60,7 +60,7 @@ const { values, positionals } = parseArgs({
     'images-per-job': { type: 'string', default: '100' },
     delay: { type: 'string', default: 'spec' },
     processors: { type: 'string', default: '1,2,4' },
-    concurrency: { type: 'string', default: '400' },
+    concurrency: { type: 'string' },
     'submit-jobs': { type: 'string', default: '2000' },
     'status-rps': { type: 'string', default: '1000' },
     'poll-ms': { type: 'string', default: '250' },
@@ -82,7 +82,8 @@ const imageCount = Number(values.images);
 const imagesPerJob = Number(values['images-per-job']);
 const delayMode = values.delay === 'zero' ? 'zero' : 'spec';
 const processorCounts = values.processors.split(',').map(Number);
-const concurrency = Number(values.concurrency);
+/** IMAGE_CONCURRENCY of each processor: the image-processor's own default unless given. */
+const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
 const submitJobs = Number(values['submit-jobs']);
 const statusRps = Number(values['status-rps']);
 /** How often the throughput phase's clients ask for the status of each of their open jobs. */
@@ -165,7 +166,7 @@ async function throughput(stack: BenchStack, images: ImageServer) {
       say(
         `processed ${Math.round((processed - last.processed) / seconds)} images/s, projection folded ` +
           `${Math.round((folded - last.folded) / seconds)} events/s, ${queued} messages of image requests queued, ` +
-          `${settledAt.size}/${jobs} jobs settled`,
+          `${submittedAt.size}/${jobs} jobs submitted, ${settledAt.size} settled`,
       );
       last = { at: Date.now(), processed, folded };
     }

@@ -112,8 +112,8 @@ export interface BenchStack {
 export interface StackSettings {
   amqpUrl: string;
   mongoUrl: string;
-  /** Image requests each processor works on at once. */
-  concurrency: number;
+  /** Image requests each processor works on at once; the image-processor's own default when unset. */
+  concurrency?: number;
   delayMode: 'spec' | 'zero';
 }
 
@@ -149,7 +149,7 @@ export async function startBenchStack(
     STATUS_API_PORT: String(ports['status-api']),
     PROJECTION_HEALTH_PORT: String(ports.projection),
     IMAGE_ALLOW_PRIVATE_NETWORKS: 'true', // the image server is on 127.0.0.1
-    IMAGE_CONCURRENCY: String(concurrency),
+    ...(concurrency !== undefined ? { IMAGE_CONCURRENCY: String(concurrency) } : {}),
     GPU_DELAY_MIN_MS: delayMode === 'spec' ? '100' : '0',
     GPU_DELAY_MAX_MS: delayMode === 'spec' ? '400' : '0',
     RATE_LIMIT_PER_SECOND: '0',

@@ -13,7 +13,12 @@ export const configSchema = z
     ...backgroundConfigShape,
     ...storeMasterConfigShape,
     ...webhookSecretShape,
-    IMAGE_CONCURRENCY: env.int(400, 1, 10_000),
+    /**
+     * Images worked on at once. Each waits most of its slot (the GPU delay, its download, the
+     * outcome's confirm: ~330 ms at the spec delay), so 400 slots capped a processor near 1,200
+     * images/s while its CPU had room; 800 reach what the CPU allows (docs/BENCHMARKS.md).
+     */
+    IMAGE_CONCURRENCY: env.int(800, 1, 10_000),
     DISPATCH_CONCURRENCY: env.int(4, 1, 100),
     /** A job's image requests sent in one message at most (the work queue's prefetch follows). */
     IMAGE_REQUESTS_PER_MESSAGE: env.int(DEFAULT_REQUESTS_PER_MESSAGE, 1, MAX_REQUESTS_PER_MESSAGE),
