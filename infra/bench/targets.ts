@@ -4,8 +4,6 @@
  */
 import { readTargets, type HistoryRow } from './historyReads';
 
-const round1 = (value: number) => Math.round(value * 10) / 10;
-
 /** The curve of the reads as the history grows, and every target of the run beside its figure. */
 export function printTargets(summary: Record<string, unknown>, rows: HistoryRow[], delayMode: 'spec' | 'zero'): void {
   if (rows.length > 0) {
@@ -46,8 +44,7 @@ export function printTargets(summary: Record<string, unknown>, rows: HistoryRow[
     });
   }
   const rate = figure('imagesPerSecond');
-  const cpu = summary.cpuMsPerImage as Record<string, number | null> | undefined;
-  const cpuTotal = cpu ? round1(Object.values(cpu).reduce<number>((sum, value) => sum + (value ?? 0), 0)) : undefined;
+  const cpuTotal = figure('cpuMsPerImageTotal');
   if (rate !== undefined) {
     const floor = delayMode === 'spec' ? 1_000 : 1_200;
     targets.push({ target: `images/s ≥ ${floor} (${delayMode} delay)`, figure: `${rate}`, met: rate >= floor });
