@@ -5,7 +5,9 @@
  * (timed: the replay at scale), serves the rebuilt generation, starts the whole stack on that
  * database and times, one request at a time through the gateway, a job's status, one store's
  * visits over 30 days, one area's visits over 30 days, a large job's detail and a page of 100 of
- * its images, after as many untimed requests of every kind.
+ * its images, after as many untimed requests of every kind. An area's 30-day answer holds ten
+ * times the images in a history ten times larger, so the area is also timed over a window that
+ * holds about as many images at every size (for the record, beside the targets).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +43,15 @@ export interface HistoryRow {
   imagesPageMs: Timing;
   /** The mean size of the jobs whose detail and pages were timed. */
   largeJobImages: number;
+  /** The mean number of images (perimeters) in an area's 30-day answer: it grows with the history. */
+  areaImages30d: number;
+  /**
+   * An area's visits over a window holding about as many images at every size (30 days on the
+   * run's smallest history, 3 on one ten times larger): what the history's size alone does to the read.
+   */
+  areaVisitsSameAnswerMs: Timing;
+  areaSameAnswerDays: number;
+  areaImagesSameAnswer: number;
 }
 
 /** The p99 targets of the reads (ms), by the row's names. */
@@ -102,7 +113,7 @@ export async function historyPhase(
         images: history.events - history.jobs.length,
         replayEventsPerSecond,
         replayPeakRssMb: Math.round(peakRss / 2 ** 20),
-        ...(await timeReads(stack, history.jobs, samples)),
+        ...(await timeReads(stack, history, samples, sameAnswerDays(size, Math.min(...sizes)))),
       };
       say(`history: ${JSON.stringify(row)}`);
       rows.push(row);
@@ -124,22 +135,41 @@ async function untilStoresKnown(api: ApiClient): Promise<void> {
   throw new Error("the history's store master was not imported within 60 s");
 }
 
-async function timeReads(stack: BenchStack, jobs: Array<{ jobId: number; images: number }>, samples: number) {
+/** The days of an area's window that hold about as many images in a history of `size` events as 30 days of one of `smallest`. */
+const sameAnswerDays = (size: number, smallest: number) =>
+  Math.min(30, Math.max(1, Math.round((30 * smallest) / size)));
+
+async function timeReads(
+  stack: BenchStack,
+  history: { events: number; jobs: Array<{ jobId: number; images: number }> },
+  samples: number,
+  /** The days of the same-answer area window (HistoryRow.areaVisitsSameAnswerMs). */
+  days: number,
+) {
+  const { jobs } = history;
   const random = prng(7);
   const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
   const large = jobs.filter((job) => job.images >= LARGE_JOB_IMAGES);
   const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const window = () => {
-    const from = Date.UTC(2024, 0, 1) + Math.floor(random() * 335) * DAY_MS;
+  const window = (days = 30) => {
+    const from = Date.UTC(2024, 0, 1) + Math.floor(random() * (365 - days)) * DAY_MS;
     // Dates are inclusive: 30 days are the first and the 29 after it.
-    return `startdate=${date(from)}&enddate=${date(from + 29 * DAY_MS)}`;
+    return `startdate=${date(from)}&enddate=${date(from + (days - 1) * DAY_MS)}`;
   };
   const store = () => `RP${String(1 + Math.floor(random() * 4944)).padStart(5, '0')}`;
-  const get = async (target: string) => {
+  /** Images in the answers of each area read, counted in the untimed pass. */
+  const answered = new Map<string, number[]>();
+  const get = async (target: string, count?: string) => {
     const started = performance.now();
     const { status, body } = await stack.api.get(target);
     if (status !== 200) throw new Error(`GET ${target} answered ${status}: ${body.slice(0, 200)}`);
-    return performance.now() - started;
+    const ms = performance.now() - started;
+    if (count) answered.set(count, [...(answered.get(count) ?? []), imagesIn(body)]);
+    return ms;
+  };
+  const meanImages = (name: string) => {
+    const counts = answered.get(name) ?? [];
+    return Math.round(counts.reduce((sum, value) => sum + value, 0) / Math.max(1, counts.length));
   };
   const timed = async (path: () => string): Promise<Timing> => {
     const times: number[] = [];
@@ -152,6 +182,7 @@ async function timeReads(stack: BenchStack, jobs: Array<{ jobId: number; images:
     status: () => `/api/status?jobid=${pick(jobs).jobId}`,
     store: () => `/api/visits?storeid=${store()}&${window()}`,
     area: () => `/api/visits?area=${random() < 0.5 ? '7100015' : '7100016'}&${window()}`,
+    areaSameAnswer: () => `/api/visits?area=${random() < 0.5 ? '7100015' : '7100016'}&${window(days)}`,
     jobDetail: () => `/api/jobs/${pick(large).jobId}`,
     imagesPage: () => {
       const job = pick(large);
@@ -162,7 +193,9 @@ async function timeReads(stack: BenchStack, jobs: Array<{ jobId: number; images:
   };
   // As many requests of every kind first, untimed: the services have just started (their code
   // not yet optimised, their start-up work still running), and the figures are of running ones.
-  for (let sample = 0; sample < samples; sample++) for (const path of Object.values(reads)) await get(path());
+  for (let sample = 0; sample < samples; sample++) {
+    for (const [name, path] of Object.entries(reads)) await get(path(), name.startsWith('area') ? name : undefined);
+  }
   return {
     statusMs: await timed(reads.status),
     storeVisits30dMs: await timed(reads.store),
@@ -170,5 +203,15 @@ async function timeReads(stack: BenchStack, jobs: Array<{ jobId: number; images:
     jobDetailMs: await timed(reads.jobDetail),
     imagesPageMs: await timed(reads.imagesPage),
     largeJobImages: Math.round(large.reduce((sum, job) => sum + job.images, 0) / Math.max(1, large.length)),
+    areaImages30d: meanImages('area'),
+    areaVisitsSameAnswerMs: await timed(reads.areaSameAnswer),
+    areaSameAnswerDays: days,
+    areaImagesSameAnswer: meanImages('areaSameAnswer'),
   };
+}
+
+/** The perimeters (one per image) in a visits answer. */
+function imagesIn(body: string): number {
+  const { results } = JSON.parse(body) as { results: Array<{ data: Array<{ perimeter: number[] }> }> };
+  return results.reduce((sum, store) => sum + store.data.reduce((days, day) => days + day.perimeter.length, 0), 0);
 }

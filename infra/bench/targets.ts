@@ -13,6 +13,8 @@ export function printTargets(summary: Record<string, unknown>, rows: HistoryRow[
         images: row.images,
         'replay events/s': row.replayEventsPerSecond,
         ...Object.fromEntries(Object.keys(readTargets).map((name) => [name, timing(row, name)])),
+        'area 30d images': row.areaImages30d,
+        'area, same answer': `${row.areaSameAnswerDays} d, ${row.areaImagesSameAnswer} images: ${timing(row, 'areaVisitsSameAnswerMs')}`,
       })),
     );
   }
@@ -36,6 +38,15 @@ export function printTargets(summary: Record<string, unknown>, rows: HistoryRow[
           met: growth <= 2,
         });
       }
+    }
+    if (smallest && smallest !== largest) {
+      // Not a target of its own: what the area's growth above is once its answer no longer grows.
+      const growth = largest.areaVisitsSameAnswerMs.p99 / smallest.areaVisitsSameAnswerMs.p99;
+      targets.push({
+        target: `areaVisits p99 at the same answer size (${largest.areaImagesSameAnswer} vs ${smallest.areaImagesSameAnswer} images), growth`,
+        figure: `${growth.toFixed(2)}×`,
+        met: 'for the record',
+      });
     }
     targets.push({
       target: `replay ≥ 20,000 events/s at ${largest.events} events`,
