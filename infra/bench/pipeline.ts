@@ -70,7 +70,9 @@ const { values, positionals } = parseArgs({
     history: { type: 'string', default: '100000,1000000' },
     'skip-history': { type: 'boolean', default: false },
     'history-only': { type: 'boolean', default: false },
-    samples: { type: 'string', default: '200' },
+    // A p99 of 200 samples is their third worst: one pause of the machine's made it 12.8 ms where
+    // 1,000 samples of the same reads gave 4.3 (docs/BENCHMARKS.md).
+    samples: { type: 'string', default: '1000' },
   },
   allowPositionals: true,
 });
