@@ -1,11 +1,11 @@
 /**
  * `npm run bench:memory`: the image-processor's memory with large photos in flight. Serves one
- * ~19 MB JPEG (a camera-sized noisy photo) under many URLs, runs the stack as `npm start` does with
- * 400 images in flight at once, submits one job of `--images` of them, and samples the processor's
+ * ~19 MB JPEG (a camera-sized noisy photo) under many URLs, runs the stack as `npm start` does (its
+ * default number of images in flight at once, `IMAGE_CONCURRENCY`), submits one job of `--images` of them, and samples the processor's
  * resident memory (VmRSS) every 100 ms: before, at its peak, and 10 s after the job settled.
  * A second phase does the same with TIFFs, a format measured from the whole body.
  *
- *   npm run bench:memory -- [--images 400] [--tiffs 100] [--budget <bytes>]
+ *   npm run bench:memory -- [--images 800] [--tiffs 100] [--budget <bytes>]
  *
  * The last line is one JSON object.
  */
@@ -38,7 +38,7 @@ const rssOf = (pid: number) => rssBytes(pid) ?? 0;
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      images: { type: 'string', default: '400' },
+      images: { type: 'string', default: '800' },
       tiffs: { type: 'string', default: '100' },
       budget: { type: 'string' },
     },
@@ -65,7 +65,6 @@ async function main(): Promise<void> {
 
   const environment = await createTestEnvironment('bench-memory');
   const stack = await startStack(environment, {
-    IMAGE_CONCURRENCY: '400',
     GPU_DELAY_MIN_MS: '100',
     GPU_DELAY_MAX_MS: '400',
     LOG_LEVEL: 'warn',
