@@ -115,7 +115,7 @@ export async function historyPhase(
         images: history.events - history.jobs.length,
         replayEventsPerSecond,
         replayPeakRssMb: Math.round(peakRss / 2 ** 20),
-        ...(await timeReads(stack, history, samples, sameAnswerDays(size, Math.min(...sizes)))),
+        ...(await timeReads(stack, history.jobs, samples, sameAnswerDays(size, Math.min(...sizes)))),
       };
       say(`history: ${JSON.stringify(row)}`);
       rows.push(row);
@@ -143,12 +143,11 @@ const sameAnswerDays = (size: number, smallest: number) =>
 
 async function timeReads(
   stack: BenchStack,
-  history: { events: number; jobs: Array<{ jobId: number; images: number }> },
+  jobs: Array<{ jobId: number; images: number }>,
   samples: number,
   /** The days of the same-answer area window (HistoryRow.areaVisitsSameAnswerMs). */
   days: number,
 ) {
-  const { jobs } = history;
   const random = prng(7);
   const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
   const large = jobs.filter((job) => job.images >= LARGE_JOB_IMAGES);
@@ -159,19 +158,22 @@ async function timeReads(
     return `startdate=${date(from)}&enddate=${date(from + (days - 1) * DAY_MS)}`;
   };
   const store = () => `RP${String(1 + Math.floor(random() * 4944)).padStart(5, '0')}`;
-  /** Images in the answers of each area read, counted in the untimed pass. */
-  const answered = new Map<string, number[]>();
+  /** Images in the answers of each area read, and how many answers, counted in the untimed pass. */
+  const answered = new Map<string, { images: number; answers: number }>();
   const get = async (target: string, count?: string) => {
     const started = performance.now();
     const { status, body } = await stack.api.get(target);
     if (status !== 200) throw new Error(`GET ${target} answered ${status}: ${body.slice(0, 200)}`);
     const ms = performance.now() - started;
-    if (count) answered.set(count, [...(answered.get(count) ?? []), imagesIn(body)]);
+    if (count) {
+      const sum = answered.get(count) ?? { images: 0, answers: 0 };
+      answered.set(count, { images: sum.images + imagesIn(body), answers: sum.answers + 1 });
+    }
     return ms;
   };
   const meanImages = (name: string) => {
-    const counts = answered.get(name) ?? [];
-    return Math.round(counts.reduce((sum, value) => sum + value, 0) / Math.max(1, counts.length));
+    const { images, answers } = answered.get(name) ?? { images: 0, answers: 0 };
+    return Math.round(images / Math.max(1, answers));
   };
   const timed = async (path: () => string): Promise<Timing> => {
     const times: number[] = [];

@@ -1,8 +1,9 @@
 /**
  * `npm run bench:memory`: the image-processor's memory with large photos in flight. Serves one
  * ~19 MB JPEG (a camera-sized noisy photo) under many URLs, runs the stack as `npm start` does (its
- * default number of images in flight at once, `IMAGE_CONCURRENCY`), submits one job of `--images` of them, and samples the processor's
- * resident memory (VmRSS) every 100 ms: before, at its peak, and 10 s after the job settled.
+ * default number of images in flight at once, `IMAGE_CONCURRENCY`), submits one job of `--images`
+ * of them, and samples the processor's resident memory (VmRSS) every 100 ms: before, at its peak,
+ * and 10 s after the job settled.
  * A second phase does the same with TIFFs, a format measured from the whole body.
  *
  *   npm run bench:memory -- [--images 800] [--tiffs 100] [--budget <bytes>]

@@ -43,16 +43,7 @@ export async function throughput(stack: BenchStack, images: ImageServer, options
     let last = { at: Date.now(), processed: 0, folded: 0 };
     while (sampling) {
       await sleep(2_000);
-      const processed = (
-        await Promise.all(
-          processors.map(async (service) => {
-            const health = (await (await fetch(`http://127.0.0.1:${service.port}/health`)).json()) as {
-              processed: number;
-            };
-            return health.processed;
-          }),
-        )
-      ).reduce((sum, value) => sum + value, 0);
+      const processed = await processedNow(processors);
       const folded = (
         (await (await fetch(`http://127.0.0.1:${projection.port}/health`)).json()) as { eventsFolded: number }
       ).eventsFolded;
@@ -98,14 +89,12 @@ export async function throughput(stack: BenchStack, images: ImageServer, options
   await connection.close();
   const finished = Math.max(...settledAt.values());
   // Where the two cores went: CPU milliseconds per image, by process, over the whole phase.
-  const cpuMsPerImage = cpuBetween(cpuBefore, cpuAfter, (used) => round1((used * 1000) / imageCount));
-  // The total from the unrounded figures: eight processes rounded to 0.1 ms each could be 0.4 ms off.
-  const cpuMsPerImageTotal = round2(
-    Object.values(cpuBetween(cpuBefore, cpuAfter, (used) => (used * 1000) / imageCount)).reduce<number>(
-      (sum, value) => sum + (value ?? 0),
-      0,
-    ),
+  const cpuUsed = cpuBetween(cpuBefore, cpuAfter, (used) => (used * 1000) / imageCount);
+  const cpuMsPerImage = Object.fromEntries(
+    Object.entries(cpuUsed).map(([name, ms]) => [name, ms === null ? null : round1(ms)]),
   );
+  // The total from the unrounded figures: eight processes rounded to 0.1 ms each could be 0.4 ms off.
+  const cpuMsPerImageTotal = round2(Object.values(cpuUsed).reduce<number>((sum, ms) => sum + (ms ?? 0), 0));
   const latencies = [...settledAt].map(([jobId, at]) => at - submittedAt.get(jobId)!);
   return {
     jobs,
