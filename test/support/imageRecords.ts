@@ -19,14 +19,19 @@ export async function imageRecordsPerJob(db: Db): Promise<Map<number, number>> {
   const documents = await db.collection<JobsDocument>(readModelCollections(active.jobs).jobs).find({}).toArray();
   const slots = new Map<number, number>();
   const counted = new Map<number, number>();
+  const addSlots = (jobId: number, entries: ImagePageDocument['entries']) => {
+    const settled = unpack<ImageEntry[]>(entries).filter((entry) => entry[3] !== 'pending').length;
+    slots.set(jobId, (slots.get(jobId) ?? 0) + settled);
+  };
   for (const document of documents) {
     if (document._id.startsWith('p|')) {
       const page = document as ImagePageDocument;
-      const settled = unpack<ImageEntry[]>(page.entries).filter((entry) => entry[3] !== 'pending').length;
-      slots.set(page.jobId, (slots.get(page.jobId) ?? 0) + settled);
+      addSlots(page.jobId, page.entries);
     } else if (document._id.startsWith('j|')) {
       const job = document as JobDocument;
       counted.set(job.jobId, job.succeeded + job.failed);
+      // A job of one page holds its images in its detail.
+      if (job.entries !== undefined) addSlots(job.jobId, job.entries);
     }
   }
   const perJob = new Map<number, number>();

@@ -64,10 +64,10 @@ describe('projection consumer on real RabbitMQ', () => {
       const progress = await until(() =>
         environment.db
           .collection(readModelCollections(1).jobProgress)
-          .findOne({ _id: '77' as never })
+          .findOne({ _id: 'open|0' as never })
           .then((d) => d ?? undefined),
       );
-      expect(progress).toEqual({ _id: '77', jobId: 77, openedAt: 1 });
+      expect(progress).toEqual({ _id: 'open|0', jobs: '[[77,1]]' });
 
       // Job 77 again, but another job: its id is taken in the log, so it is refused, not dropped.
       await publish(

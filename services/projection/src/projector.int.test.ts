@@ -6,6 +6,7 @@ import {
   readModelCollections,
   type ImageEntry,
   type ImagePageDocument,
+  type JobDocument,
   fromStoredStatus,
   type JobOutcomeDocument,
   type StoredJobStatus,
@@ -168,8 +169,10 @@ describe('Projector on a real MongoDB-protocol server', () => {
       failed: 2,
       cancelledAt: aJobCancelled().metadata.occurredAt,
     });
-    const page = (await jobs.findOne({ _id: 'p|31|0' })) as ImagePageDocument | null;
-    expect(unpack<ImageEntry[]>(page!.entries).map((entry) => entry[3])).toEqual([
+    // A job of one page keeps its images in its detail: it has no page document.
+    expect(await jobs.findOne({ _id: 'p|31|0' })).toBeNull();
+    const detail = (await jobs.findOne({ _id: 'j|31' })) as JobDocument | null;
+    expect(unpack<ImageEntry[]>(detail!.entries!).map((entry) => entry[3])).toEqual([
       'succeeded',
       'cancelled',
       'cancelled',
@@ -188,7 +191,7 @@ describe('Projector on a real MongoDB-protocol server', () => {
     await projector.project(events.slice(0, 3));
     await projector.project([...events.slice(0, 3), ...events.slice(3, 4)]);
     const partial = await readModels();
-    expect(partial.progress).toEqual([{ _id: '3', jobId: 3, openedAt: 1 }]);
+    expect(partial.progress).toEqual([{ _id: 'open|0', jobs: '[[3,1]]' }]);
     await projector.project([...events, ...events]);
     const state = await readModels();
     expect(state.events).toHaveLength(5);
@@ -234,6 +237,21 @@ describe('Projector on a real MongoDB-protocol server', () => {
     ]);
     expect(state.progress).toEqual([]);
     expect(state.images).toBe(5);
+  });
+
+  it('drops the first page a one-page job open across a restart had before its images moved into its detail', async () => {
+    const first = await newProjector();
+    const events = jobEvents(61, 2);
+    await first.project(events.slice(0, 2));
+    // As a projection of before 2026-12-03 left it: the job's images in a page of their own.
+    const jobs = environment.db.collection<JobsDocument>(readModelCollections(1).jobs);
+    const stale: ImagePageDocument = { _id: 'p|61|0', jobId: 61, page: 0, total: 2, entries: '[]' };
+    await jobs.insertOne(stale);
+    const restarted = await newProjector();
+    await restarted.project(events.slice(2));
+    expect(await jobs.findOne({ _id: 'p|61|0' })).toBeNull();
+    const detail = (await jobs.findOne({ _id: 'j|61' })) as JobDocument | null;
+    expect(unpack<ImageEntry[]>(detail!.entries!).map((entry) => entry[3])).toEqual(['succeeded', 'succeeded']);
   });
 
   it('resumes numbering after the positions it reserved, never reusing one', async () => {

@@ -47,7 +47,7 @@ describe('the job-status model on a real MongoDB-protocol server', () => {
     const events = recorded(aSettledJob(1, 2));
     await model.fold(events.slice(0, 2), live);
     expect(await statusDocuments()).toEqual([{ _id: '1', jobId: 1, status: 'ongoing' }]);
-    expect(await markers()).toEqual([{ _id: '1', jobId: 1, openedAt: 1 }]);
+    expect(await markers()).toEqual([{ _id: 'open|0', jobs: '[[1,1]]' }]);
     await model.fold(events.slice(2), live);
     expect(await statusDocuments()).toEqual([completed(1, 2, 3)]);
     expect(await markers()).toEqual([]);
@@ -70,8 +70,8 @@ describe('the job-status model on a real MongoDB-protocol server', () => {
     const events = recorded(aSettledJob(3, 2));
     await model.fold(events.slice(0, 2), live);
     await model.fold(events.slice(2), live);
-    // The crash: the marker was still there and the checkpoint behind.
-    await environment.db.collection(names.jobProgress).insertOne({ _id: jobKey(3) as never, jobId: 3, openedAt: 1 });
+    // The crash: the job was still listed open and the checkpoint behind.
+    await environment.db.collection(names.jobProgress).insertOne({ _id: 'open|0' as never, jobs: '[[3,1]]' });
     await new ProjectionState(environment.db).saveCheckpoint('jobStatus', 1, 2);
     await (await newModel()).fold(events, { verifyTerminal: true });
     expect(await statusDocuments()).toEqual([completed(3, 2, 3)]);
@@ -92,6 +92,40 @@ describe('the job-status model on a real MongoDB-protocol server', () => {
     expect(await markers()).toEqual([]);
     await model.flush();
     expect(await statusDocuments()).toEqual([completed(4, 1, 2), { _id: '5', jobId: 5, status: 'ongoing' }]);
-    expect(await markers()).toEqual([{ _id: '5', jobId: 5, openedAt: 3 }]);
+    expect(await markers()).toEqual([{ _id: 'open|0', jobs: '[[5,3]]' }]);
+  });
+
+  it('lists open jobs by block of 1,000 job ids, rewriting only the blocks whose jobs opened or settled', async () => {
+    const model = await newModel();
+    const [first, second, third] = [aSettledJob(998, 1), aSettledJob(999, 2), aSettledJob(1000, 1)];
+    const events = recorded([first[0]!, second[0]!, third[0]!, first[1]!, second[1]!, second[2]!, third[1]!]);
+    await model.fold(events.slice(0, 3), live);
+    expect(await markers()).toEqual([
+      { _id: 'open|0', jobs: '[[998,1],[999,2]]' },
+      { _id: 'open|1', jobs: '[[1000,3]]' },
+    ]);
+    expect(model.ongoingJobs).toBe(3);
+    await model.fold(events.slice(3, 5), live);
+    expect(await markers()).toEqual([
+      { _id: 'open|0', jobs: '[[999,2]]' },
+      { _id: 'open|1', jobs: '[[1000,3]]' },
+    ]);
+    await model.fold(events.slice(5), live);
+    expect(await markers()).toEqual([]);
+    expect(model.ongoingJobs).toBe(0);
+  });
+
+  it('replaces the per-job markers of a generation written before blocks, and refolds those jobs', async () => {
+    const events = recorded(aSettledJob(6, 2));
+    await (await newModel()).fold(events.slice(0, 2), live);
+    // As an older projection left it: a marker per open job, and the checkpoint at the last event.
+    await environment.db.collection(names.jobProgress).deleteMany({});
+    await environment.db.collection(names.jobProgress).insertOne({ _id: jobKey(6) as never, jobId: 6, openedAt: 1 });
+    const model = await newModel();
+    expect(await markers()).toEqual([{ _id: 'open|0', jobs: '[[6,1]]' }]);
+    // Refolded from its first event, its counts are rebuilt: its last image settles it.
+    await model.fold(events, { verifyTerminal: true });
+    expect(await statusDocuments()).toEqual([completed(6, 2, 3)]);
+    expect(await markers()).toEqual([]);
   });
 });

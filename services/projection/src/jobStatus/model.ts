@@ -5,14 +5,17 @@ import {
   evolveJob,
   forkProgress,
   jobKey,
+  openJobsBlockDocument,
+  openJobsBlockKey,
+  openJobsBlockOf,
   outcomeOf,
   readModelCollections,
   toOngoingDocument,
   toStoredOutcome,
-  toProgressDocument,
   type JobOutcomeDocument,
   type JobProgress,
-  type JobProgressDocument,
+  type LegacyJobProgressDocument,
+  type OpenJobsBlockDocument,
   type StoredJobStatus,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
@@ -21,9 +24,9 @@ import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } 
 /**
  * The job-status read model: a status document per job, the only one its readers need —
  * inserted as ongoing when the job is first seen (only where the job has none, so it never
- * overwrites an outcome), and written over with the outcome when the job settles — and a marker
- * for each ongoing job (inserted with its ongoing document, removed when it settles): the
- * projection's own list of open jobs, so a restart reads those and not every job's status.
+ * overwrites an outcome), and written over with the outcome when the job settles — and the
+ * projection's own list of open jobs, in blocks of job ids (each batch rewrites the blocks whose
+ * jobs opened or settled in it), so a restart reads those and not every job's status.
  * The counts of ongoing jobs live in memory only — the projection is the single writer — so a
  * settling image costs no database write. After a restart, the log is refolded from the oldest
  * open job's first event; `evolveJob` rebuilds those counts exactly, and settled jobs are skipped.
@@ -31,8 +34,11 @@ import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } 
 export class JobStatusModel implements ReadModel {
   readonly name = 'jobStatus' as const;
   private readonly progress = new Map<number, JobProgress>();
-  /** Jobs whose marker and ongoing document are stored (or, deferred, will be at `flush`). */
-  private readonly open = new Set<number>();
+  /**
+   * Jobs listed open and whose ongoing document is stored (or, deferred, will be at `flush`), by
+   * open-jobs block: job id → position of its first event.
+   */
+  private readonly openBlocks = new Map<number, Map<number, number>>();
   /** Jobs whose counts are to be rebuilt from the log before they are trusted. */
   private readonly reopened = new Set<number>();
   private deferred = false;
@@ -54,7 +60,13 @@ export class JobStatusModel implements ReadModel {
   }
 
   get ongoingJobs(): number {
-    return this.open.size;
+    let count = 0;
+    for (const jobs of this.openBlocks.values()) count += jobs.size;
+    return count;
+  }
+
+  private isOpen(jobId: number): boolean {
+    return this.openBlocks.get(openJobsBlockOf(jobId))?.has(jobId) ?? false;
   }
 
   get collections(): string[] {
@@ -62,7 +74,7 @@ export class JobStatusModel implements ReadModel {
   }
 
   private get progressCollection() {
-    return this.db.collection<JobProgressDocument>(this.names.jobProgress);
+    return this.db.collection<OpenJobsBlockDocument | LegacyJobProgressDocument>(this.names.jobProgress);
   }
   private get statusCollection() {
     return this.db.collection<StoredJobStatus>(this.names.jobOutcomes);
@@ -71,14 +83,58 @@ export class JobStatusModel implements ReadModel {
   async load(): Promise<void> {
     this.position = (await this.state.checkpoint(this.name, this.generation)) ?? 0;
     this.progress.clear();
-    this.open.clear();
+    this.openBlocks.clear();
     this.reopened.clear();
+    const legacyMarkers: string[] = [];
     for await (const document of this.progressCollection.find({})) {
-      this.open.add(document.jobId);
-      this.reopened.add(document.jobId);
-      // Refold from just before the job's first event: its counts are rebuilt from scratch.
-      this.position = Math.min(this.position, document.openedAt - 1);
+      let pairs: Array<[number, number]>;
+      if ('jobs' in document) pairs = JSON.parse(document.jobs) as Array<[number, number]>;
+      else {
+        legacyMarkers.push(document._id);
+        pairs = [[document.jobId, document.openedAt]];
+      }
+      for (const [jobId, openedAt] of pairs) {
+        this.openJobs(openJobsBlockOf(jobId), this.openBlocks).set(jobId, openedAt);
+        this.reopened.add(jobId);
+        // Refold from just before the job's first event: its counts are rebuilt from scratch.
+        this.position = Math.min(this.position, openedAt - 1);
+      }
     }
+    if (legacyMarkers.length > 0) await this.replaceLegacyMarkers(legacyMarkers);
+  }
+
+  /** The jobs of `block` in `blocks`, an empty map put there if it has none. */
+  private openJobs(block: number, blocks: Map<number, Map<number, number>>): Map<number, number> {
+    let jobs = blocks.get(block);
+    if (!jobs) blocks.set(block, (jobs = new Map()));
+    return jobs;
+  }
+
+  /** A generation written before open-jobs blocks: its per-job markers become blocks, blocks first. */
+  private async replaceLegacyMarkers(markers: string[]): Promise<void> {
+    await this.writeBlocks(this.openBlocks);
+    await bulkWriteInChunks(
+      this.progressCollection,
+      markers.map((_id) => ({ deleteOne: { filter: { _id } } })),
+    );
+  }
+
+  /** Stores the given open-jobs blocks whole, by `_id`, in one bulk write; an empty block is deleted. */
+  private async writeBlocks(blocks: Map<number, Map<number, number>>): Promise<void> {
+    await bulkWriteInChunks(
+      this.progressCollection,
+      [...blocks].map(([block, jobs]) =>
+        jobs.size === 0
+          ? { deleteOne: { filter: { _id: openJobsBlockKey(block) } } }
+          : {
+              replaceOne: {
+                filter: { _id: openJobsBlockKey(block) },
+                replacement: openJobsBlockDocument(block, jobs),
+                upsert: true,
+              },
+            },
+      ),
+    );
   }
 
   setDeferred(deferred: boolean): void {
@@ -101,7 +157,7 @@ export class JobStatusModel implements ReadModel {
     for (const progress of touched.values()) {
       const outcome = outcomeOf(progress);
       if (outcome) outcomes.push(outcome);
-      else if (!this.open.has(progress.jobId)) opened.push(progress);
+      else if (!this.isOpen(progress.jobId)) opened.push(progress);
     }
     // An ongoing document before its marker: a job `load` finds open has its document.
     if (!this.deferred) await insertIdempotent(this.statusCollection, opened.map(toOngoingDocument));
@@ -120,32 +176,40 @@ export class JobStatusModel implements ReadModel {
       });
     }
     const finished = outcomes.map((outcome) => outcome.jobId);
-    if (!this.deferred) {
-      await insertIdempotent(this.progressCollection, opened.map(toProgressDocument));
-      const stored = finished.filter((jobId) => this.open.has(jobId));
-      // One statement per job, each a plain `_id` filter: FerretDB 1.24 answers `$in` by decoding
-      // every document of the collection, and with 4,000 jobs open that was most of its CPU.
-      await bulkWriteInChunks(
-        this.progressCollection,
-        stored.map((jobId) => ({ deleteOne: { filter: { _id: jobKey(jobId) } } })),
-      );
-    }
+    // The blocks this batch changes, as they will be: memory moves on only once they are stored.
+    const changed = new Map<number, Map<number, number>>();
+    const changing = (jobId: number) => {
+      const block = openJobsBlockOf(jobId);
+      if (!changed.has(block)) changed.set(block, new Map(this.openBlocks.get(block)));
+      return changed.get(block)!;
+    };
+    for (const progress of opened) changing(progress.jobId).set(progress.jobId, progress.openedAt);
+    for (const jobId of finished) if (this.isOpen(jobId)) changing(jobId).delete(jobId);
+    if (!this.deferred) await this.writeBlocks(changed);
     for (const [jobId, progress] of touched) this.progress.set(jobId, progress);
-    for (const progress of opened) this.open.add(progress.jobId);
+    for (const [block, jobs] of changed) {
+      if (jobs.size > 0) this.openBlocks.set(block, jobs);
+      else this.openBlocks.delete(block);
+    }
     for (const jobId of finished) {
       this.progress.delete(jobId);
-      this.open.delete(jobId);
       this.reopened.delete(jobId);
     }
     this.position = fresh[fresh.length - 1]!.position;
     if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  /** Rebuild mode: the ongoing documents and markers of the jobs still open, and the checkpoint, written once. */
+  /** Rebuild mode: the ongoing documents and open-jobs blocks of the jobs still open, and the checkpoint, written once. */
   async flush(): Promise<void> {
-    const stillOpen = [...this.open].map((jobId) => this.progress.get(jobId)!);
-    await insertIdempotent(this.statusCollection, stillOpen.map(toOngoingDocument));
-    await insertIdempotent(this.progressCollection, stillOpen.map(toProgressDocument));
+    const stillOpen = [...this.openBlocks.values()].flatMap((jobs) => [...jobs.keys()]);
+    await insertIdempotent(
+      this.statusCollection,
+      stillOpen.map((jobId) => toOngoingDocument(this.progress.get(jobId)!)),
+    );
+    await insertIdempotent(
+      this.progressCollection,
+      [...this.openBlocks].map(([block, jobs]) => openJobsBlockDocument(block, jobs)),
+    );
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 

@@ -107,13 +107,15 @@ export class JobsModel implements ReadModel {
     const touched = new Map<number, JobView>();
     /** Jobs this fold brings to a terminal state, and the position of the event that does. */
     const settledAt = new Map<number, number>();
+    /** Jobs named open at load and folded again now from their first event. */
+    const reopenedNow = new Set<number>();
     for (const event of fresh) {
       const jobId = event.data.jobId;
       if (settled.has(jobId)) continue;
       if (!touched.has(jobId)) {
         const known = this.views.get(jobId);
         before.set(jobId, known);
-        this.reopened.delete(jobId);
+        if (this.reopened.delete(jobId)) reopenedNow.add(jobId);
       }
       const previous = touched.get(jobId) ?? this.views.get(jobId);
       const next = evolveJobView(previous, event);
@@ -129,6 +131,8 @@ export class JobsModel implements ReadModel {
     const created: JobsDocument[] = [];
     const summaries: JobSummaryEntry[] = [];
     const webhooksDue: WebhookDue[] = [];
+    /** First pages of one-page jobs open across a restart, from before such a job kept its images in its detail. */
+    const stalePages: string[] = [];
     let openChanged = false;
     for (const [jobId, view] of touched) {
       const previous = before.get(jobId);
@@ -140,6 +144,7 @@ export class JobsModel implements ReadModel {
       const firstWrite = this.deferred || !previous;
       const document = this.documentsOf(view, firstWrite ? undefined : previous, firstWrite ? created : writes);
       if (!document) continue;
+      if (reopenedNow.has(jobId) && document.entries !== undefined) stalePages.push(jobsKeys.page(jobId, 0));
       summaries.push(jobSummaryOf(view)!);
       const position = settledAt.get(jobId);
       const callbackUrl = view.layout?.callbackUrl;
@@ -158,7 +163,7 @@ export class JobsModel implements ReadModel {
     // Before the terminal state is stored: a crash in between refolds the batch, never loses the webhook.
     const sendWebhooks =
       this.webhooks && !this.deferred && webhooksDue.length > 0 ? await this.webhooks.record(webhooksDue) : undefined;
-    await this.write(writes, created);
+    await this.write(writes, created, stalePages);
     sendWebhooks?.();
     this.views.clear();
     for (const [jobId, view] of views) this.views.set(jobId, view);
@@ -179,11 +184,15 @@ export class JobsModel implements ReadModel {
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
-  /** Adds a job's detail and the image pages that changed since `previous` (every page without one) to `writes`. */
+  /**
+   * Adds a job's detail and the image pages that changed since `previous` (every page without one)
+   * to `writes`; a job of one page has its images in its detail.
+   */
   private documentsOf(view: JobView, previous: JobView | undefined, writes: JobsDocument[]): JobDocument | undefined {
     const document = jobDocumentOf(view);
     if (!document) return undefined;
     writes.push(document);
+    if (document.entries !== undefined) return document;
     view.pages.forEach((page, index) => {
       if (previous?.layout && previous.pages[index] === page) return;
       writes.push(imagePageDocumentOf(view, index));
@@ -270,12 +279,13 @@ export class JobsModel implements ReadModel {
   /**
    * Writes documents whole. Those of jobs first written now (`created`: a job's detail and pages at
    * its first event live, or once per job in a rebuild) are inserted, replacing any already there
-   * (a batch folded again after a restart); the rest replace.
+   * (a batch folded again after a restart); the rest replace. `deleted` are removed.
    */
-  private async write(documents: JobsDocument[], created: JobsDocument[]): Promise<void> {
+  private async write(documents: JobsDocument[], created: JobsDocument[], deleted: string[] = []): Promise<void> {
     const operations = documents.map((document): AnyBulkWriteOperation<JobsDocument> => ({
       replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
     }));
+    for (const _id of deleted) operations.push({ deleteOne: { filter: { _id } } });
     await Promise.all([insertOrReplace(this.collection, created), bulkWriteInChunks(this.collection, operations)]);
   }
 }

@@ -9,7 +9,10 @@ import {
   jobKey,
   ProjectionState,
   readModelCollections,
+  type ImagePageDocument,
+  type JobDocument,
   type JobReceiptDocument,
+  type JobsDocument,
 } from '@retail-pulse/shared/readModels';
 import { Readiness } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
@@ -274,6 +277,30 @@ describe('job images', () => {
     const other = (await get('/api/jobs/5/images?limit=1')).body.next_cursor as string;
     expect((await get(`/api/jobs/${BIG_JOB}/images?cursor=${other}`)).status).toBe(400);
     expect((await get('/api/jobs/999/images')).status).toBe(404);
+  });
+
+  it("answers a one-page job's images from its detail, and one written with a page of its own from that page", async () => {
+    const jobs = environment.db.collection<JobsDocument>(readModelCollections(1).jobs);
+    // Job 5 (3 images), as the projection wrote it: its images in its detail, no page document.
+    expect(await jobs.findOne({ _id: 'p|5|0' })).toBeNull();
+    const statuses = async (jobId: number) => {
+      const answer = await get(`/api/jobs/${jobId}/images`);
+      return (answer.body.images as Array<{ status: string }>).map((image) => image.status);
+    };
+    const fromDetail = await statuses(5);
+    expect(fromDetail).toHaveLength(3);
+    // As a projection of before 2026-12-03 wrote a job: no images in the detail, a page of them.
+    // (Written directly, it is in no listing block.)
+    const { entries, ...withoutImages } = (await jobs.findOne({ _id: 'j|5' })) as JobDocument;
+    await jobs.insertOne({ ...withoutImages, _id: 'j|71', jobId: 71 });
+    await jobs.insertOne({
+      _id: 'p|71|0',
+      jobId: 71,
+      page: 0,
+      total: 3,
+      entries: entries!,
+    } satisfies ImagePageDocument);
+    expect(await statuses(71)).toEqual(fromDetail);
   });
 });
 

@@ -26,15 +26,37 @@ export interface JobReceiptDocument {
 }
 
 /**
- * The projection's own list of the jobs it has seen and not settled: written once when the job is
- * first seen, removed when it settles. Read only by the projection, at start (`load`), so a restart
- * finds its open jobs without reading every job's status; their counts live in its memory, and it
- * refolds the log from the oldest `openedAt` to rebuild them.
+ * The projection's own list of the jobs it has seen and not settled, one document per block of
+ * `OPEN_JOBS_PER_BLOCK` job ids (a block with no open job has none). Each batch rewrites only the
+ * blocks whose jobs opened or settled in it: one statement for all of them, where a marker per job
+ * cost an insert when it opened and a delete when it settled (docs/BENCHMARKS.md, 2026-12-03).
+ * Read only by the projection, at start (`load`), so a restart finds its open jobs without reading
+ * every job's status; their counts live in its memory, and it refolds the log from the oldest
+ * `openedAt` to rebuild them.
  */
-export interface JobProgressDocument {
+export interface OpenJobsBlockDocument {
+  _id: string;
+  /** JSON text of `[jobId, openedAt]` pairs, by job id; `openedAt` is the position of the job's first event. */
+  jobs: string;
+}
+
+/** Job ids per open-jobs block: a block is ~16 KB at most, and jobs submitted together share one. */
+export const OPEN_JOBS_PER_BLOCK = 1_000;
+
+export const openJobsBlockOf = (jobId: number): number => Math.floor(jobId / OPEN_JOBS_PER_BLOCK);
+
+export const openJobsBlockKey = (block: number): string => `open|${block}`;
+
+/** An open-jobs block's document: its jobs by id, so equal blocks are equal documents however they were built. */
+export function openJobsBlockDocument(block: number, jobs: ReadonlyMap<number, number>): OpenJobsBlockDocument {
+  const pairs = [...jobs].sort((a, b) => a[0] - b[0]);
+  return { _id: openJobsBlockKey(block), jobs: JSON.stringify(pairs) };
+}
+
+/** A marker of one open job, as the projection kept them before open-jobs blocks (2026-12-03); still read, then replaced. */
+export interface LegacyJobProgressDocument {
   _id: string;
   jobId: number;
-  /** Position of the job's first event in the log. */
   openedAt: number;
 }
 

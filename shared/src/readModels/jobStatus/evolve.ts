@@ -1,11 +1,5 @@
 import type { RecordedEvent } from '../../contracts/events';
-import {
-  jobKey,
-  type JobFailure,
-  type JobOngoingDocument,
-  type JobOutcomeDocument,
-  type JobProgressDocument,
-} from './documents';
+import { jobKey, type JobFailure, type JobOngoingDocument, type JobOutcomeDocument } from './documents';
 
 /** A job's counts as the fold keeps them. `totalImages` is unknown only until its JobSubmitted is folded. */
 export interface JobProgress {
@@ -173,10 +167,6 @@ function cancelledVisits(progress: JobProgress): JobFailure[] {
   return (progress.visits ?? [])
     .filter((visit, index) => visit.images > (settledPerVisit.get(index) ?? 0))
     .map((visit) => ({ storeId: visit.storeId, reason: CANCELLED_REASON }));
-}
-
-export function toProgressDocument(progress: JobProgress): JobProgressDocument {
-  return { _id: jobKey(progress.jobId), jobId: progress.jobId, openedAt: progress.openedAt };
 }
 
 export function toOngoingDocument(progress: JobProgress): JobOngoingDocument {

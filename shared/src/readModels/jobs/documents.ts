@@ -5,8 +5,9 @@ import type { Binary } from 'mongodb';
  * Lists are one JSON string per document (a page of images packed: deflated), so a read decodes one field, not many
  * subdocuments. Every key lives in one collection per generation (`rm<N>_jobs`):
  *
- * - `j|<jobId>`: a job's counts, per-visit counts and times (the job detail);
- * - `p|<jobId>|<page>`: `IMAGES_PER_PAGE` images of a job in submission order (the images route);
+ * - `j|<jobId>`: a job's counts, per-visit counts and times (the job detail), and the images of a
+ *   job of one page (see `imagesInDetail`);
+ * - `p|<jobId>|<page>`: `IMAGES_PER_PAGE` images of a longer job in submission order (the images route);
  * - `L|<block>`: the summaries of the jobs with ids in one block of `JOBS_PER_BLOCK`, newest
  *   first, linked to the next lower block that holds a job (the listing); `L|head` names the top block;
  * - `o|open`: the jobs the projection holds in memory, with their first position (its restart point).
@@ -24,6 +25,14 @@ export const jobsKeys = {
 };
 
 export const blockOf = (jobId: number): number => Math.floor(jobId / JOBS_PER_BLOCK);
+
+/**
+ * Whether a job of `total` images keeps them in its detail document rather than in a page of its
+ * own: a job of one page does, so each batch that changes it writes one document, not two (the
+ * embedded database runs every replace as a transaction of its own; docs/BENCHMARKS.md,
+ * 2026-12-03). A job's page written before then stays where it is, unread.
+ */
+export const imagesInDetail = (total: number): boolean => total <= IMAGES_PER_PAGE;
 
 export type JobState = 'ongoing' | 'completed' | 'failed';
 /** `cancelled`: the job was cancelled before the image had an outcome (a failure of the job, counted as failed). */
@@ -77,6 +86,8 @@ export interface JobDocument extends ImageCounts {
   retryOf?: number;
   /** JSON of VisitCountsEntry[], in submission order. */
   visits: string;
+  /** A job of one page (`imagesInDetail`): its images, as its page would hold them (ImageEntry[], packed). */
+  entries?: Binary | string;
 }
 
 export interface ImagePageDocument {

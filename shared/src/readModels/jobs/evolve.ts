@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../../contracts/events';
 import { CANCELLED_REASON } from '../jobStatus/evolve';
 import {
   IMAGES_PER_PAGE,
+  imagesInDetail,
   jobsKeys,
   type ImageEntry,
   type ImagePageDocument,
@@ -221,6 +222,7 @@ export function jobDocumentOf(view: JobView): JobDocument | null {
     succeeded: view.succeeded,
     failed: view.failed,
     visits: JSON.stringify(visits),
+    ...(imagesInDetail(layout.total) ? { entries: pack(view.pages[0] ?? []) } : {}),
   };
 }
 

@@ -47,17 +47,25 @@ export class JobsReader {
     return document && { document, visits: JSON.parse(document.visits) as VisitCountsEntry[] };
   }
 
-  /** `limit` images of the job from `offset` in submission order; null when the job is not in the model. */
+  /**
+   * `limit` images of the job from `offset` in submission order; null when the job is not in the
+   * model. Its pages are read, and where it has no first page, its detail (a job of one page keeps
+   * its images there).
+   */
   async images(collection: string, jobId: number, offset: number, limit: number): Promise<ImagesSlice | null> {
     const first = Math.floor(offset / IMAGES_PER_PAGE);
     const last = Math.floor((offset + limit - 1) / IMAGES_PER_PAGE);
     const pageNumbers = [...new Set([0, ...range(first, last)])];
     const documents = (await Promise.all(
       pageNumbers.map((page) => this.collection(collection).findOne({ _id: jobsKeys.page(jobId, page) })),
-    )) as Array<ImagePageDocument | null>;
+    )) as Array<Pick<ImagePageDocument, 'total' | 'entries'> | null>;
     const byPage = new Map(pageNumbers.map((page, index) => [page, documents[index]]));
-    const firstPage = byPage.get(0);
-    if (!firstPage) return null;
+    if (!byPage.get(0)) {
+      const detail = (await this.collection(collection).findOne({ _id: jobsKeys.job(jobId) })) as JobDocument | null;
+      if (!detail?.entries) return null;
+      byPage.set(0, { total: detail.total, entries: detail.entries });
+    }
+    const firstPage = byPage.get(0)!;
     const images: ImageEntry[] = [];
     for (const page of range(first, last)) {
       const document = byPage.get(page);
