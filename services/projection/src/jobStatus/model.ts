@@ -159,7 +159,7 @@ export class JobStatusModel implements ReadModel {
       if (outcome) outcomes.push(outcome);
       else if (!this.isOpen(progress.jobId)) opened.push(progress);
     }
-    // An ongoing document before its marker: a job `load` finds open has its document.
+    // An ongoing document before the job is listed open: a job `load` finds open has its document.
     if (!this.deferred) await insertIdempotent(this.statusCollection, opened.map(toOngoingDocument));
     await this.storeOutcomes(outcomes);
     if (!this.deferred && outcomes.length > 0) {
