@@ -4,7 +4,6 @@
  * checkout. Human output on a terminal, one JSON document with `--json`; exit 1 when what was
  * asked failed (a job that failed, an error answer), 2 for a command line it cannot use.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { JobDetailBody, JobImagesPageBody, JobsPageBody } from '@retail-pulse/shared/contracts';
 import { Api, ApiError } from './api';
 import { detailLines, table } from './format';
+import { addOperatorTools } from './tools';
 
 const root = resolve(__dirname, '../..');
 
@@ -250,51 +250,7 @@ program
     if (detail.status === 'failed') process.exitCode = 1;
   });
 
-/** The operator tools of this checkout, under the same roof: their own flags pass through. */
-const tools: Array<{ name: string; description: string; script: string; args?: string[] }> = [
-  {
-    name: 'stores-import',
-    description: 'import a store master CSV (npm run stores:import)',
-    script: 'shared/src/storeMaster/importCli.ts',
-  },
-  {
-    name: 'replay',
-    description: 'rebuild the read models from the event log (npm run replay)',
-    script: 'services/projection/src/replay/cli.ts',
-  },
-  {
-    name: 'events-export',
-    description: 'export the event log (npm run events:export)',
-    script: 'services/projection/src/backup/cli.ts',
-    args: ['export'],
-  },
-  {
-    name: 'events-import',
-    description: 'import an exported event log (npm run events:import)',
-    script: 'services/projection/src/backup/cli.ts',
-    args: ['import'],
-  },
-  {
-    name: 'dead-letters',
-    description: 'list or re-drive dead letters (npm run dead-letters)',
-    script: 'shared/src/messaging/deadLettersCli.ts',
-  },
-];
-for (const tool of tools) {
-  program
-    .command(tool.name)
-    .description(tool.description)
-    .allowUnknownOption()
-    .helpOption(false)
-    .argument('[args...]')
-    .action((args: string[]) => {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', tool.script, ...(tool.args ?? []), ...args], {
-        cwd: root,
-        stdio: 'inherit',
-      });
-      process.exitCode = run.status ?? 1;
-    });
-}
+addOperatorTools(program, root);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
