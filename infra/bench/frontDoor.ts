@@ -12,8 +12,9 @@
 import { parseArgs } from 'node:util';
 import { startImageServer } from '../../test/support/imageServer';
 import { ensureFerretDb, ensureRabbitMq, LOCAL_AMQP_URL } from '../local/services';
-import { job, percentile, round2, say, submit } from './clients';
-import { cpuAccounts, cpuBetween, dropDatabase, startBenchStack } from './stack';
+import { percentile, round2, say } from './clients';
+import { submitSmallJobs } from './loads';
+import { cpuAccounts, cpuMsPer, dropDatabase, startBenchStack } from './stack';
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +24,6 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const jobsPerRound = Number(values.jobs);
-const CLIENTS = 64;
 
 async function main(): Promise<void> {
   await ensureRabbitMq(say);
@@ -36,29 +36,14 @@ async function main(): Promise<void> {
   const images = await startImageServer();
   const stack = await startBenchStack(0, settings);
   try {
-    say(
-      `${rounds} rounds of ${jobsPerRound} single-visit jobs of 5 images, ${CLIENTS} concurrent clients, no processor`,
-    );
+    say(`${rounds} rounds of ${jobsPerRound} single-visit jobs of 5 images, 64 concurrent clients, no processor`);
     for (let round = 1; round <= rounds; round++) {
-      const samples: number[] = [];
-      const pending = Array.from({ length: jobsPerRound }, (_, index) => index);
       const cpuBefore = cpuAccounts(stack);
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CLIENTS }, async () => {
-          for (let index = pending.shift(); index !== undefined; index = pending.shift()) {
-            samples.push((await submit(stack.api, job(images, 5, `f${round}-${index}`))).ms);
-          }
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      const jobsPerSecond = Math.round(jobsPerRound / seconds);
-      const cpuMsPerJob = cpuBetween(cpuBefore, cpuAccounts(stack), (used) => (used * 1000) / jobsPerRound);
-      const totalMs = Object.values(cpuMsPerJob).reduce((sum: number, ms) => sum + (ms ?? 0), 0);
-      const shown = Object.fromEntries(Object.entries(cpuMsPerJob).map(([name, ms]) => [name, ms && round2(ms)]));
+      const { samples, seconds } = await submitSmallJobs(stack, images, jobsPerRound, `f${round}-`);
+      const cpu = cpuMsPer(cpuBefore, cpuAccounts(stack), jobsPerRound, round2);
       say(
-        `round ${round}: ${jobsPerSecond} jobs/s, p50 ${percentile(samples, 50)} ms, p99 ${percentile(samples, 99)} ms; ` +
-          `CPU ms per job ${JSON.stringify(shown)}, in all ${totalMs.toFixed(2)}`,
+        `round ${round}: ${Math.round(jobsPerRound / seconds)} jobs/s, p50 ${percentile(samples, 50)} ms, ` +
+          `p99 ${percentile(samples, 99)} ms; CPU ms per job ${JSON.stringify(cpu.byProcess)}, in all ${cpu.total}`,
       );
     }
   } finally {

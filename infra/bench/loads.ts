@@ -6,15 +6,20 @@ import type { ImageServer } from '../../test/support/imageServer';
 import { job, percentile, round1, say, sleep, submit } from './clients';
 import { cpuAccounts, cpuPercent, type BenchStack } from './stack';
 
-/** Phase 2: many small jobs (one visit, 5 images), as fast as 64 concurrent clients can send them. */
-async function submitLoad(stack: BenchStack, images: ImageServer, submitJobs: number, tag: string) {
+/** Concurrent clients of the submit load. */
+const SUBMIT_CLIENTS = 64;
+
+/**
+ * Many small jobs (one visit, 5 images each), as fast as 64 concurrent clients can send them: the
+ * job ids, each submit's milliseconds, and the seconds it all took. `tag` keeps the URLs distinct.
+ */
+export async function submitSmallJobs(stack: BenchStack, images: ImageServer, count: number, tag: string) {
   const samples: number[] = [];
   const ids: number[] = [];
-  const pending = Array.from({ length: submitJobs }, (_, index) => index);
-  const cpuBefore = cpuAccounts(stack);
+  const pending = Array.from({ length: count }, (_, index) => index);
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: 64 }, async () => {
+    Array.from({ length: SUBMIT_CLIENTS }, async () => {
       for (let index = pending.shift(); index !== undefined; index = pending.shift()) {
         const { jobId, ms } = await submit(stack.api, job(images, 5, `${tag}${index}`));
         samples.push(ms);
@@ -22,7 +27,13 @@ async function submitLoad(stack: BenchStack, images: ImageServer, submitJobs: nu
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
+  return { ids, samples, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Phase 2: `submitSmallJobs`, with the CPU each process used meanwhile. */
+async function submitLoad(stack: BenchStack, images: ImageServer, submitJobs: number, tag: string) {
+  const cpuBefore = cpuAccounts(stack);
+  const { ids, samples, seconds } = await submitSmallJobs(stack, images, submitJobs, tag);
   say(`submit load: CPU, % of one core: ${JSON.stringify(cpuPercent(cpuBefore, cpuAccounts(stack), seconds))}`);
   return {
     ids,
@@ -49,9 +60,9 @@ async function settle(stack: BenchStack, jobIds: number[]): Promise<void> {
     for (;;) {
       const batch = open.slice(0, SETTLE_POLL_BATCH);
       const statuses = await Promise.all(batch.map((jobId) => stack.api.statusOf(jobId)));
-      const settled = new Set(batch.filter((_, index) => statuses[index] && statuses[index] !== 'ongoing'));
-      open.splice(0, batch.length, ...batch.filter((jobId) => !settled.has(jobId)));
-      if (settled.size < batch.length || open.length === 0) break;
+      const stillOpen = batch.filter((_, index) => statuses[index] === undefined || statuses[index] === 'ongoing');
+      open.splice(0, batch.length, ...stillOpen);
+      if (stillOpen.length > 0 || open.length === 0) break;
     }
     if (open.length > 0) await sleep(100);
   }

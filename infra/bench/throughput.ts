@@ -9,10 +9,10 @@ import { buildTopology, connectToAnyNode } from '@retail-pulse/shared/messaging'
 import { parseStoreMaster } from '@retail-pulse/shared/storeMaster';
 import type { ImageServer } from '../../test/support/imageServer';
 import { projectRoot } from '../local/services';
-import { job, percentile, round1, round2, say, sleep, submit } from './clients';
+import { job, percentile, round1, say, sleep, submit } from './clients';
 import { historyStores } from './history';
 import { historyMasterFile } from './historyReads';
-import { cpuAccounts, cpuBetween, type BenchStack, type Service } from './stack';
+import { cpuAccounts, cpuBetween, cpuMsPer, type BenchStack, type Service } from './stack';
 
 export interface ThroughputOptions {
   imageCount: number;
@@ -89,12 +89,7 @@ export async function throughput(stack: BenchStack, images: ImageServer, options
   await connection.close();
   const finished = Math.max(...settledAt.values());
   // Where the two cores went: CPU milliseconds per image, by process, over the whole phase.
-  const cpuUsed = cpuBetween(cpuBefore, cpuAfter, (used) => (used * 1000) / imageCount);
-  const cpuMsPerImage = Object.fromEntries(
-    Object.entries(cpuUsed).map(([name, ms]) => [name, ms === null ? null : round1(ms)]),
-  );
-  // The total from the unrounded figures: eight processes rounded to 0.1 ms each could be 0.4 ms off.
-  const cpuMsPerImageTotal = round2(Object.values(cpuUsed).reduce<number>((sum, ms) => sum + (ms ?? 0), 0));
+  const { byProcess: cpuMsPerImage, total: cpuMsPerImageTotal } = cpuMsPer(cpuBefore, cpuAfter, imageCount, round1);
   const latencies = [...settledAt].map(([jobId, at]) => at - submittedAt.get(jobId)!);
   return {
     jobs,
