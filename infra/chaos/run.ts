@@ -27,7 +27,7 @@ import { connectToAnyNode } from '@retail-pulse/shared/messaging';
 import { ProjectionState } from '@retail-pulse/shared/readModels';
 import { hashReadModels } from '../../services/projection/src/replay/contentHash';
 import { rebuild } from '../../services/projection/src/replay/rebuild';
-import { SERVED_IMAGES, startImageServer } from '../../test/support/imageServer';
+import { startImageServer } from '../../test/support/imageServer';
 import { describeStack, startStack, type ServiceName } from '../../test/support/stack';
 import { createTestEnvironment } from '../../test/support/testEnvironment';
 import {
@@ -43,7 +43,7 @@ import {
 } from '../local/rabbitCluster';
 import { ensureFerretDb, projectRoot, waitForPort } from '../local/services';
 import { health, LifetimeTotal, Progress, watchMachineRabbitMq, within } from './measures';
-import { prng } from '../../test/support/prng';
+import { plan, type PlannedJob } from './plan';
 
 const { values } = parseArgs({
   options: {
@@ -60,53 +60,6 @@ const CHAOS_PORT = 27018;
 const dataDir = join(projectRoot, '.data', 'ferretdb-chaos');
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 23)} [chaos] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const HOSTILE = [
-  '/img/never-answers.jpg',
-  '/img/endless.jpg',
-  '/img/loop.jpg',
-  '/img/page.html',
-  '/img/truncated.jpg',
-  '/img/gone.jpg',
-];
-const KNOWN_STORES = ['S00339218', 'S01408764', 'S00000101', 'S00000201', 'S00000202', 'S00000203'];
-
-interface PlannedJob {
-  body: { count: number; visits: Array<{ store_id: string; image_url: string[]; visit_time: string }> };
-  images: number;
-  expected: 'completed' | 'failed';
-}
-
-function plan(baseUrl: string): PlannedJob[] {
-  const random = prng(7);
-  return Array.from({ length: jobCount }, (_, job) => {
-    const visitCount = 1 + Math.floor(random() * 3);
-    let failing = false;
-    const visits = Array.from({ length: visitCount }, (_, visit) => {
-      const unknownStore = random() < 0.04;
-      failing ||= unknownStore;
-      return {
-        store_id: unknownStore
-          ? `S9${String(job).padStart(7, '0')}`
-          : KNOWN_STORES[Math.floor(random() * KNOWN_STORES.length)]!,
-        visit_time: new Date(Date.UTC(2024, 0, 1 + Math.floor(random() * 60), 8, visit)).toISOString(),
-        image_url: [] as string[],
-      };
-    });
-    for (let image = 0; image < imagesPerJob; image++) {
-      const roll = random();
-      let path: string;
-      if (roll < 0.03) {
-        path = HOSTILE[Math.floor(random() * HOSTILE.length)]!;
-        failing = true;
-      } else if (roll < 0.08)
-        path = `/img/flaky-1-${job}-${image}.jpg`; // one 503, then the image
-      else path = SERVED_IMAGES[Math.floor(random() * SERVED_IMAGES.length)]!.path;
-      visits[image % visitCount]!.image_url.push(`${baseUrl}${path}?job=${job}&image=${image}`);
-    }
-    return { body: { count: visitCount, visits }, images: imagesPerJob, expected: failing ? 'failed' : 'completed' };
-  });
-}
 
 /**
  * Longest wait for one answer of the stack. A service hung on a backing service that no longer
@@ -222,7 +175,7 @@ async function main(): Promise<void> {
     }
   })();
 
-  const jobs = plan(images.baseUrl);
+  const jobs = plan(images.baseUrl, { jobs: jobCount, imagesPerJob });
   const accepted = new Map<number, PlannedJob>();
   let refusedAttempts = 0;
   const submitAll = async () => {
