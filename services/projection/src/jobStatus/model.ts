@@ -94,20 +94,15 @@ export class JobStatusModel implements ReadModel {
         pairs = [[document.jobId, document.openedAt]];
       }
       for (const [jobId, openedAt] of pairs) {
-        this.openJobs(openJobsBlockOf(jobId), this.openBlocks).set(jobId, openedAt);
+        const block = openJobsBlockOf(jobId);
+        if (!this.openBlocks.has(block)) this.openBlocks.set(block, new Map());
+        this.openBlocks.get(block)!.set(jobId, openedAt);
         this.reopened.add(jobId);
         // Refold from just before the job's first event: its counts are rebuilt from scratch.
         this.position = Math.min(this.position, openedAt - 1);
       }
     }
     if (legacyMarkers.length > 0) await this.replaceLegacyMarkers(legacyMarkers);
-  }
-
-  /** The jobs of `block` in `blocks`, an empty map put there if it has none. */
-  private openJobs(block: number, blocks: Map<number, Map<number, number>>): Map<number, number> {
-    let jobs = blocks.get(block);
-    if (!jobs) blocks.set(block, (jobs = new Map()));
-    return jobs;
   }
 
   /** A generation written before open-jobs blocks: its per-job markers become blocks, blocks first. */
