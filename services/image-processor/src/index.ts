@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { configureBackgroundStage, type Logger } from '@retail-pulse/shared/config';
 import {
   imageWorkSchema,
-  jobSubmittedSchema,
+  submittedJobsSchema,
   storeMasterImported,
   webhookRequestedSchema,
 } from '@retail-pulse/shared/contracts';
@@ -27,7 +27,7 @@ import {
   type ImportResult,
 } from '@retail-pulse/shared/storeMaster';
 import { configSchema } from './config';
-import { dispatchJob } from './dispatch/dispatcher';
+import { dispatchSubmitted } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
 import { OutcomePublisher } from './process/outcomePublisher';
@@ -91,12 +91,18 @@ runService('image-processor', async () => {
   await subscribe(broker, logger, inFlight, {
     queue: topology.names.dispatchQueue,
     prefetch: config.DISPATCH_CONCURRENCY,
-    schema: jobSubmittedSchema,
+    schema: submittedJobsSchema,
     redeliveryLimit: config.REDELIVERY_LIMIT,
-    handle: async (job) => {
-      const images = await dispatchJob(broker, job, config.IMAGE_REQUESTS_PER_MESSAGE);
-      imageMetrics.dispatched(images);
-      logger.info({ jobId: job.data.jobId, images }, 'job dispatched');
+    handle: async (message, delivery) => {
+      for (const { jobId, images } of await dispatchSubmitted(
+        broker,
+        message,
+        delivery,
+        config.IMAGE_REQUESTS_PER_MESSAGE,
+      )) {
+        imageMetrics.dispatched(images);
+        logger.info({ jobId, images }, 'job dispatched');
+      }
     },
   });
   const slots = new ImageSlots(config.IMAGE_CONCURRENCY);

@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
-import { jobSubmittedSchema } from '@retail-pulse/shared/contracts';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { databaseProbe } from '@retail-pulse/shared/mongo';
 import { Readiness, ServiceMetrics } from '@retail-pulse/shared/service';
 import { RawConnection, rawRequest } from '../../../test/support/rawHttp';
+import { takeSubmittedJobs } from '../../../test/support/queues';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
 import { JobStates } from './jobState';
@@ -16,6 +16,7 @@ import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyKeys } from './submitJob/idempotency';
 import { JobReceipts } from './submitJob/receipts';
+import { SubmissionPublisher } from './submitJob/submissions';
 
 const logger = createLogger('ingest-test', 'silent' as 'info');
 const limits = { maxVisitsPerJob: 100, maxImagesPerJob: 100, maxUrlLength: 2_048 };
@@ -41,6 +42,7 @@ async function startIngest(
   const app = createIngestApp({
     db: environment.db,
     broker,
+    submissions: new SubmissionPublisher(broker),
     jobIds: new JobIdAllocator(environment.db, 10),
     receipts: new JobReceipts(environment.db),
     idempotency,
@@ -116,9 +118,11 @@ describe('ingest on real RabbitMQ and MongoDB', () => {
       const connection = await amqp.connect(environment.amqpUrl);
       const channel = await connection.createChannel();
       const queued: number[] = [];
-      for (let message; (message = await channel.get(environment.topology.names.dispatchQueue, { noAck: true }));) {
-        const event = jobSubmittedSchema.parse(JSON.parse(message.content.toString()));
-        expect(message.properties.messageId).toBe(event.eventId);
+      const messages = await takeSubmittedJobs(channel, environment.topology.names.dispatchQueue);
+      for (const message of messages.filter(({ type }) => type === 'JobSubmitted')) {
+        expect(message.messageId).toBe(message.jobs[0]!.eventId);
+      }
+      for (const event of messages.flatMap(({ jobs }) => jobs)) {
         expect(event.metadata.correlationId).toBe(String(event.data.jobId));
         expect(event.data.visits).toEqual([
           { storeId: 'S00339218', imageUrls: ['https://images.example/a.jpg'], visitTime: '2024-01-21T16:23:40Z' },
@@ -155,9 +159,8 @@ describe('ingest on real RabbitMQ and MongoDB', () => {
       const connection = await amqp.connect(environment.amqpUrl);
       const channel = await connection.createChannel();
       const submitted = new Map<number, string | undefined>();
-      for (let message; (message = await channel.get(environment.topology.names.dispatchQueue, { noAck: true }));) {
-        const event = jobSubmittedSchema.parse(JSON.parse(message.content.toString()));
-        submitted.set(event.data.jobId, event.data.callbackUrl);
+      for (const { jobs } of await takeSubmittedJobs(channel, environment.topology.names.dispatchQueue)) {
+        for (const event of jobs) submitted.set(event.data.jobId, event.data.callbackUrl);
       }
       await connection.close();
       // Only the refused submit is missing; the job without a callback carries none.

@@ -6,13 +6,13 @@ import { bodyReadError, contentCodingOf, createJsonApi, HttpError } from '@retai
 import { isOutage } from '@retail-pulse/shared/messaging';
 import type { Health } from '@retail-pulse/shared/service';
 import { deadLetterHandlers, type DeadLetterDependencies } from './deadLetters/route';
-import { cancelJobRoute } from './cancelJob/route';
+import { cancelJobRoute, type CancelDependencies } from './cancelJob/route';
 import type { Db } from 'mongodb';
 import type { JobStates } from './jobState';
 import { retryJobRoute } from './retryJob/route';
 import { submitJobRoute, type SubmitDependencies } from './submitJob/route';
 
-export interface IngestAppOptions extends SubmitDependencies {
+export interface IngestAppOptions extends SubmitDependencies, CancelDependencies {
   /** Where a job stands, for the commands on it (cancel, retry). */
   jobStates: JobStates;
   /** The read models a retry reads its job's failed images from. */

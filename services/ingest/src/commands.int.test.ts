@@ -2,12 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
 import { createLogger } from '@retail-pulse/shared/config';
-import {
-  jobCancelledEventId,
-  jobCancelledSchema,
-  jobSubmittedSchema,
-  type JobCancelled,
-} from '@retail-pulse/shared/contracts';
+import { jobCancelledEventId, jobCancelledSchema, type JobCancelled } from '@retail-pulse/shared/contracts';
 import { closeServer, listen } from '@retail-pulse/shared/http';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { databaseProbe } from '@retail-pulse/shared/mongo';
@@ -29,6 +24,7 @@ import {
   recorded,
 } from '../../../test/support/builders';
 import { Readiness, ServiceMetrics } from '@retail-pulse/shared/service';
+import { takeSubmittedJobs } from '../../../test/support/queues';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createIngestApp } from './app';
 import { JobStates } from './jobState';
@@ -36,6 +32,7 @@ import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
 import { IdempotencyKeys } from './submitJob/idempotency';
 import { JobReceipts } from './submitJob/receipts';
+import { SubmissionPublisher } from './submitJob/submissions';
 
 /**
  * The commands on a job, on the ingest alone against real RabbitMQ and MongoDB: what each one
@@ -62,6 +59,7 @@ async function startIngest(broker: Broker): Promise<{ url: string; server: Serve
   const app = createIngestApp({
     db: environment.db,
     broker,
+    submissions: new SubmissionPublisher(broker),
     jobIds: new JobIdAllocator(environment.db, 10),
     receipts: new JobReceipts(environment.db),
     idempotency: new IdempotencyKeys(environment.db),
@@ -201,11 +199,8 @@ describe('retrying a failed job', () => {
     try {
       const channel = await connection.createChannel();
       const published = async () => {
-        const events = [];
-        for (let message; (message = await channel.get(environment.topology.names.dispatchQueue, { noAck: true }));) {
-          events.push(jobSubmittedSchema.parse(JSON.parse(message.content.toString())));
-        }
-        return events;
+        const taken = await takeSubmittedJobs(channel, environment.topology.names.dispatchQueue);
+        return taken.flatMap(({ jobs }) => jobs);
       };
       const { job_id: original } = (await (await submit(url, job)).json()) as { job_id: number };
       const ongoing = await retry(url, original);

@@ -19,6 +19,7 @@ import { JobIdAllocator } from './submitJob/jobIds';
 import { SubmitMetrics } from './submitJob/metrics';
 import { IdempotencyKeys } from './submitJob/idempotency';
 import { JobReceipts } from './submitJob/receipts';
+import { DEFAULT_SUBMISSION_BATCHING, SubmissionPublisher } from './submitJob/submissions';
 
 const configSchema = z.object({
   ...commonConfigShape,
@@ -32,6 +33,8 @@ const configSchema = z.object({
   MAX_VISITS_PER_JOB: env.int(DEFAULT_SUBMIT_LIMITS.maxVisitsPerJob, 1),
   MAX_IMAGES_PER_JOB: env.int(DEFAULT_SUBMIT_LIMITS.maxImagesPerJob, 1),
   MAX_URL_LENGTH: env.int(DEFAULT_SUBMIT_LIMITS.maxUrlLength, 16),
+  /** Messages of accepted jobs awaiting the broker's confirm at once (submissions.ts says why four). */
+  SUBMISSION_PUBLISHES_IN_FLIGHT: env.int(DEFAULT_SUBMISSION_BATCHING.maxInFlight, 1, 64),
 });
 
 runService('ingest', async () => {
@@ -51,9 +54,14 @@ runService('ingest', async () => {
   await broker.start();
   const metrics = new ServiceMetrics();
   observeBroker(metrics, broker);
+  const submissions = new SubmissionPublisher(broker, {
+    ...DEFAULT_SUBMISSION_BATCHING,
+    maxInFlight: config.SUBMISSION_PUBLISHES_IN_FLIGHT,
+  });
   const app = createIngestApp({
     db,
     broker,
+    submissions,
     jobIds: new JobIdAllocator(db),
     receipts: new JobReceipts(db),
     idempotency: new IdempotencyKeys(db),
@@ -69,7 +77,7 @@ runService('ingest', async () => {
     metrics: new SubmitMetrics(metrics),
     health: {
       metrics,
-      details: () => ({ broker: broker.stats }),
+      details: () => ({ broker: broker.stats, submissions: submissions.stats }),
       readiness: new Readiness(
         { database: { probe: databaseProbe(db) }, broker: { probe: () => broker.connected } },
         logger,

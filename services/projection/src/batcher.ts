@@ -1,11 +1,6 @@
 import { isSpanContextValid, SpanKind, trace, type Link, type Span } from '@opentelemetry/api';
 import type { Logger } from '@retail-pulse/shared/config';
-import {
-  projectionMessageSchema,
-  type DomainEvent,
-  type ImageOutcomes,
-  type SwitchReadModels,
-} from '@retail-pulse/shared/contracts';
+import { projectionMessageSchema, type DomainEvent, type SwitchReadModels } from '@retail-pulse/shared/contracts';
 import { parseDelivery, startPartSpan, type Delivery } from '@retail-pulse/shared/messaging';
 import type { Projector } from './projector';
 
@@ -36,12 +31,12 @@ const RETRY_MAX_MS = 5_000;
 interface Item {
   event: DomainEvent;
   delivery: Delivery;
-  /** Whether its message carried other events too (an ImageOutcomes message): refused, it is dead-lettered alone. */
+  /** Whether its message carried other events too (JobSubmissions, ImageOutcomes): refused, it is dead-lettered alone. */
   partOfMany: boolean;
   span: Span | undefined;
 }
 
-/** A delivery as received: the events it carries (one, or an ImageOutcomes message's), or a switch request. */
+/** A delivery as received: the events it carries (one, or a message of many's), or a switch request. */
 type Entry =
   | { kind: 'events'; delivery: Delivery; items: Item[] }
   | { kind: 'switch'; delivery: Delivery; request: SwitchReadModels };
@@ -78,7 +73,9 @@ export class Batcher {
     let entry: Entry;
     if (message.type === 'SwitchReadModels') entry = { kind: 'switch', delivery, request: message };
     else if (message.type === 'ImageOutcomes')
-      entry = { kind: 'events', delivery, items: outcomeItems(message, delivery) };
+      entry = { kind: 'events', delivery, items: partItems(message.outcomes, delivery) };
+    else if (message.type === 'JobSubmissions')
+      entry = { kind: 'events', delivery, items: partItems(message.jobs, delivery) };
     else
       entry = { kind: 'events', delivery, items: [{ event: message, delivery, partOfMany: false, span: undefined }] };
     this.buffer.push(entry);
@@ -228,11 +225,15 @@ export function projectionBatcher(
 }
 
 /**
- * The events of an ImageOutcomes message, each with a span of its own in its image's trace (from
- * the context the image-processor put beside it), as a single event's delivery span would be.
+ * The events of a message of many (JobSubmissions, ImageOutcomes), each with a span of its own in
+ * its job's or image's trace (from the context its publisher put beside it), as a single event's
+ * delivery span would be.
  */
-function outcomeItems(message: ImageOutcomes, delivery: Delivery): Item[] {
-  return message.outcomes.map(({ event, trace: carrier }) => ({
+function partItems(
+  parts: Array<{ event: DomainEvent; trace?: Record<string, string> | undefined }>,
+  delivery: Delivery,
+): Item[] {
+  return parts.map(({ event, trace: carrier }) => ({
     event,
     delivery,
     partOfMany: true,

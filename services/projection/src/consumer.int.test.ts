@@ -1,5 +1,10 @@
 import { createLogger } from '@retail-pulse/shared/config';
-import { imageSettledEventId, jobSubmittedEventId, type ImageOutcomes } from '@retail-pulse/shared/contracts';
+import {
+  imageSettledEventId,
+  jobSubmittedEventId,
+  type ImageOutcomes,
+  type JobSubmissions,
+} from '@retail-pulse/shared/contracts';
 import { Broker } from '@retail-pulse/shared/messaging';
 import { readModelCollections } from '@retail-pulse/shared/readModels';
 import amqp from 'amqplib';
@@ -91,6 +96,43 @@ describe('projection consumer on real RabbitMQ', () => {
         'message is not valid JSON',
       ]);
       expect(await loggedEvents(environment.db)).toHaveLength(1);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('logs and folds every job a JobSubmissions message carries, each under its own id', async () => {
+    const { names } = environment.topology;
+    const connection = await amqp.connect(environment.amqpUrl);
+    try {
+      const channel = await connection.createConfirmChannel();
+      const before = (await loggedEvents(environment.db)).length;
+      const jobs: JobSubmissions = {
+        type: 'JobSubmissions',
+        version: 1,
+        jobs: [90, 91, 92].map((jobId) => ({ event: aJobSubmitted({ jobId, images: 2 }) })),
+      };
+      await new Promise<void>((resolve, reject) =>
+        channel.publish(
+          names.eventsExchange,
+          'JobSubmissions',
+          Buffer.from(JSON.stringify(jobs)),
+          { persistent: true },
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      );
+      await until(async () => ((await loggedEvents(environment.db)).length >= before + 3 ? true : undefined));
+      const logged = (await loggedEvents(environment.db)).slice(before);
+      expect(logged.map(({ event }) => event)).toEqual(jobs.jobs.map(({ event }) => event));
+      // Each job folded as a job of its own: open, in its block of the projection's open jobs.
+      const openJobs = await until(async () => {
+        const block = await environment.db
+          .collection<{ _id: string; jobs: string }>(readModelCollections(1).jobProgress)
+          .findOne({ _id: 'open|0' });
+        const ids = block ? (JSON.parse(block.jobs) as Array<[number, number]>).map(([jobId]) => jobId) : [];
+        return [90, 91, 92].every((jobId) => ids.includes(jobId)) ? ids : undefined;
+      });
+      expect(openJobs).toEqual(expect.arrayContaining([90, 91, 92]));
     } finally {
       await connection.close();
     }

@@ -254,6 +254,33 @@ describe('Projector on a real MongoDB-protocol server', () => {
     expect(unpack<ImageEntry[]>(detail!.entries!).map((entry) => entry[3])).toEqual(['succeeded', 'succeeded']);
   });
 
+  it('lists the jobs it holds open in blocks of their own, and moves the one list document of an older generation', async () => {
+    const names = readModelCollections(1);
+    const openBlocks = () => environment.db.collection(names.jobsOpen).find({}).sort({ _id: 1 }).toArray();
+    const first = await newProjector();
+    const [early, late] = [jobEvents(998, 2), jobEvents(1001, 1)];
+    await first.project([early[0]!, late[0]!, early[1]!]);
+    expect(await openBlocks()).toEqual([
+      { _id: 'open|0', jobs: '[[998,1]]' },
+      { _id: 'open|1', jobs: '[[1001,2]]' },
+    ]);
+    // As a projection of before blocks left it: one list document among the jobs' documents.
+    const jobs = environment.db.collection<{ _id: string; jobs: string }>(names.jobs);
+    await environment.db.collection(names.jobsOpen).deleteMany({});
+    await jobs.insertOne({ _id: 'o|open', jobs: '[[998,1],[1001,2]]' });
+    const restarted = await newProjector();
+    expect(await jobs.findOne({ _id: 'o|open' })).toBeNull();
+    expect(await openBlocks()).toEqual([
+      { _id: 'open|0', jobs: '[[998,1]]' },
+      { _id: 'open|1', jobs: '[[1001,2]]' },
+    ]);
+    // Refolded from their first events, both jobs settle with their last images, and leave the list.
+    await restarted.project([early[2]!, late[1]!]);
+    expect(await openBlocks()).toEqual([]);
+    const detail = (await jobs.findOne({ _id: 'j|998' })) as unknown as JobDocument | null;
+    expect(unpack<ImageEntry[]>(detail!.entries!).map((entry) => entry[3])).toEqual(['succeeded', 'succeeded']);
+  });
+
   it('resumes numbering after the positions it reserved, never reusing one', async () => {
     const first = await newProjector();
     await first.project(jobEvents(5, 1));

@@ -92,6 +92,8 @@ export class Projector {
   private nextPosition = 1;
   private highestJobId = 0;
   private eventsFolded = 0;
+  /** Batches appended and folded (their average size tells how well the writes are shared). */
+  private batchesFolded = 0;
   /** Events handed to `project`, duplicates included. */
   private eventsReceived = 0;
   private eventsRefused = 0;
@@ -127,6 +129,7 @@ export class Projector {
       ongoingJobs: jobStatus?.ongoingJobs ?? 0,
       eventsReceived: this.eventsReceived,
       eventsFolded: this.eventsFolded,
+      batchesFolded: this.batchesFolded,
       eventsRefused: this.eventsRefused,
     };
   }
@@ -167,6 +170,7 @@ export class Projector {
         await Promise.all(others.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
         await Promise.all(statusModels.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
         this.eventsFolded += appended.recorded.length;
+        this.batchesFolded++;
         for (const event of appended.recorded) recorded.set(event.eventId, event);
       }
       // A second copy within the batch is judged against what the log kept under its id.

@@ -3,19 +3,23 @@ import {
   imageFailedSchema,
   imageProcessedSchema,
   imageRequestedSchema,
+  jobSubmittedSchema,
   type ImageFailed,
   type ImageProcessed,
 } from './events';
 
 /**
- * Messages of many: several images' requests, or several images' outcomes, in one message, so
- * that the broker's work (publish, confirm, enqueue, delivery, ack) is paid once for many images.
+ * Messages of many: several jobs' submissions, several images' requests, or several images'
+ * outcomes in one message, so that the broker's work (publish, confirm, enqueue, delivery, ack)
+ * is paid once for many jobs or images.
  * Each request and each event inside stays one of its own (its own id, validated by its own
  * schema); the message is only the envelope they travel in. Single messages stay valid.
  */
 
 /** Outcomes one ImageOutcomes message carries at most. */
 export const MAX_OUTCOMES_PER_MESSAGE = 500;
+/** Submissions one JobSubmissions message carries at most. */
+export const MAX_SUBMISSIONS_PER_MESSAGE = 100;
 /** Requests one ImageRequests message carries at most. */
 export const MAX_REQUESTS_PER_MESSAGE = 100;
 
@@ -65,3 +69,22 @@ export const imageOutcomesSchema = z.object({
     .max(MAX_OUTCOMES_PER_MESSAGE),
 });
 export type ImageOutcomes = z.infer<typeof imageOutcomesSchema>;
+
+/**
+ * Several jobs' JobSubmitted in one message, as the ingest sends the jobs accepted while its
+ * previous message awaited the broker's confirm. Each event is appended once to the log and
+ * dispatched as a single JobSubmitted would be.
+ */
+export const jobSubmissionsSchema = z.object({
+  type: z.literal('JobSubmissions'),
+  version: z.literal(1),
+  jobs: z
+    .array(z.object({ event: jobSubmittedSchema, trace: traceCarrier.optional() }))
+    .min(1)
+    .max(MAX_SUBMISSIONS_PER_MESSAGE),
+});
+export type JobSubmissions = z.infer<typeof jobSubmissionsSchema>;
+
+/** What the dispatch queue carries: one JobSubmitted, or several jobs' in one message. */
+export const submittedJobsSchema = z.discriminatedUnion('type', [jobSubmittedSchema, jobSubmissionsSchema]);
+export type SubmittedJobs = z.infer<typeof submittedJobsSchema>;

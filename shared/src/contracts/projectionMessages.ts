@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readModelNames } from './readModels';
 import { domainEventSchema } from './events';
-import { imageOutcomesSchema } from './batches';
+import { imageOutcomesSchema, jobSubmissionsSchema } from './batches';
 
 const generation = z.number().int().positive();
 
@@ -22,9 +22,13 @@ export const switchReadModelsSchema = z.object({
 });
 export type SwitchReadModels = z.infer<typeof switchReadModelsSchema>;
 
-/** Everything the projection's queue carries: every domain event, images' outcomes in batches, and switch requests. */
+/**
+ * Everything the projection's queue carries: every domain event, jobs' submissions and images'
+ * outcomes in batches, and switch requests.
+ */
 export const projectionMessageSchema = z.discriminatedUnion('type', [
   domainEventSchema,
+  jobSubmissionsSchema,
   imageOutcomesSchema,
   switchReadModelsSchema,
 ]);

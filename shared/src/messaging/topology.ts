@@ -63,7 +63,7 @@ export interface TopologyNames {
   storeMasterExchange: string;
   /** Every event, to be appended to the log and folded (single active consumer). */
   projectionQueue: string;
-  /** JobSubmitted, to be fanned out into one ImageRequested per image. */
+  /** JobSubmitted, alone or several in a JobSubmissions message, to be fanned out into one ImageRequested per image. */
   dispatchQueue: string;
   imageRequestsQueue: string;
   /** WebhookRequested: job-settled callbacks to deliver. */
@@ -155,6 +155,7 @@ export function buildTopology(prefix: string): Topology {
     bindings: [
       { exchange: names.eventsExchange, queue: names.projectionQueue, routingKey: '#' },
       { exchange: names.eventsExchange, queue: names.dispatchQueue, routingKey: 'JobSubmitted' },
+      { exchange: names.eventsExchange, queue: names.dispatchQueue, routingKey: 'JobSubmissions' },
       { exchange: names.workExchange, queue: names.imageRequestsQueue, routingKey: ImageRequestedRoutingKey },
       { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: '' },
       ...delayQueueBindings(retryRoutes.images),
@@ -181,8 +182,8 @@ export interface MessageRoute {
 export function messageRoutes(names: TopologyNames = buildTopology('rp').names): MessageRoute[] {
   return [
     {
-      message: 'JobSubmitted',
-      exchange: `${names.eventsExchange} (JobSubmitted)`,
+      message: 'JobSubmitted, or several in a JobSubmissions message',
+      exchange: `${names.eventsExchange} (JobSubmitted, JobSubmissions)`,
       queue: names.dispatchQueue,
       consumer: 'services/image-processor/src/dispatch/dispatcher.ts',
       emits: `ImageRequests (a few of the job's ImageRequested each) → ${names.workExchange}`,
@@ -202,7 +203,7 @@ export function messageRoutes(names: TopologyNames = buildTopology('rp').names):
       emits: `the same message once due → ${names.workExchange}`,
     },
     {
-      message: 'JobSubmitted, ImageOutcomes (ImageProcessed, ImageFailed), JobCancelled',
+      message: 'JobSubmitted, JobSubmissions (JobSubmitted), ImageOutcomes (ImageProcessed, ImageFailed), JobCancelled',
       exchange: `${names.eventsExchange} (#)`,
       queue: names.projectionQueue,
       consumer: 'services/projection/src/batcher.ts → projector.ts',

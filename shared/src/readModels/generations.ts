@@ -6,7 +6,7 @@ import type { ActiveGenerations } from '../contracts/readModels';
  */
 export function readModelCollections(generation: number) {
   return {
-    /** The projection's marker of each job not yet settled: its own list of open jobs, read at start. */
+    /** The job-status model's own list of the jobs not yet settled, in blocks of job ids, read at start. */
     jobProgress: `rm${generation}_job_progress`,
     /**
      * A status document per job (the name is older than the ongoing documents): ongoing from the
@@ -17,6 +17,8 @@ export function readModelCollections(generation: number) {
     visits: `rm${generation}_visits`,
     /** The jobs routes' documents: job details, image pages, listing blocks (shared/src/readModels/jobs). */
     jobs: `rm${generation}_jobs`,
+    /** The jobs read model's own list of the jobs it holds open, in blocks of job ids, read at start. */
+    jobsOpen: `rm${generation}_jobs_open`,
   };
 }
 export type ReadModelCollections = ReturnType<typeof readModelCollections>;
@@ -26,5 +28,5 @@ export function activeCollections(active: ActiveGenerations): ReadModelCollectio
   const jobStatus = readModelCollections(active.jobStatus);
   const visits = readModelCollections(active.visits);
   const jobs = readModelCollections(active.jobs);
-  return { ...jobStatus, visits: visits.visits, jobs: jobs.jobs };
+  return { ...jobStatus, visits: visits.visits, jobs: jobs.jobs, jobsOpen: jobs.jobsOpen };
 }

@@ -7,7 +7,7 @@ import { aJobSubmitted } from '../../../../test/support/builders';
 import { takeAll } from '../../../../test/support/queues';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { ImageSlots, ImageWorkHandler } from '../process/imageWork';
-import { dispatchJob, imageRequestsOf } from './dispatcher';
+import { dispatchJob, dispatchSubmitted, imageRequestsOf } from './dispatcher';
 
 const logger = createLogger('dispatcher-test', 'silent' as 'info');
 
@@ -61,6 +61,36 @@ describe('a job fanned out on a real RabbitMQ', () => {
         alone.push(imageRequestedSchema.parse(JSON.parse(message.content.toString())));
       }
       expect(alone).toEqual(messages[0]!.requests.map(({ request }) => request));
+    } finally {
+      await connection.close();
+      await broker.close();
+    }
+  });
+
+  it('fans out every job of a JobSubmissions message, each as it would alone', async () => {
+    const broker = new Broker(environment.amqpUrl, environment.topology, logger, { connectionName: 'dispatcher-test' });
+    const connection = await amqp.connect(environment.amqpUrl);
+    try {
+      await broker.start();
+      const channel = await connection.createChannel();
+      const jobs = [aJobSubmitted({ jobId: 21, images: 3 }), aJobSubmitted({ jobId: 22, images: 12 })];
+      const dispatched = await dispatchSubmitted(
+        broker,
+        { type: 'JobSubmissions', version: 1, jobs: jobs.map((event) => ({ event })) },
+        { deliveryCount: 0, traceContext: context.active() } as Delivery,
+        10,
+      );
+      expect(dispatched).toEqual([
+        { jobId: 21, images: 3 },
+        { jobId: 22, images: 12 },
+      ]);
+      const sent = (await takeAll(channel, environment.topology.names.imageRequestsQueue)).flatMap((message) =>
+        imageRequestsSchema.parse(JSON.parse(message.content.toString())).requests.map(({ request }) => request.data),
+      );
+      const byImage = (a: { imageId: string }, b: { imageId: string }) => a.imageId.localeCompare(b.imageId);
+      expect(sent.sort(byImage)).toEqual(
+        jobs.flatMap((job) => imageRequestsOf(job).map((request) => request.data)).sort(byImage),
+      );
     } finally {
       await connection.close();
       await broker.close();

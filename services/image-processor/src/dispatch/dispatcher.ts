@@ -5,13 +5,17 @@ import {
   type ImageRequested,
   type ImageRequests,
   type JobSubmitted,
+  type SubmittedJobs,
 } from '@retail-pulse/shared/contracts';
 import {
   ImageRequestedRoutingKey,
   inTraceOfItsOwn,
   linkTo,
+  startPartSpan,
   traceCarrierOf,
+  withSpan,
   type Broker,
+  type Delivery,
 } from '@retail-pulse/shared/messaging';
 
 /** A job's image requests sent in one message at most, by default. */
@@ -62,6 +66,41 @@ export async function dispatchJob(
   const requests = imageRequestsOf(job);
   await Promise.all(chunksOf(requests, perMessage).map((chunk) => sendRequests(broker, chunk)));
   return requests.length;
+}
+
+/** A job dispatched: its id and how many image requests it became. */
+export interface DispatchedJob {
+  jobId: number;
+  images: number;
+}
+
+/**
+ * Fans out every job a message of the dispatch queue carries: one JobSubmitted, or a
+ * JobSubmissions message's jobs, each in a span of its own continuing its job's trace. Resolves
+ * once every job's requests are confirmed; if one job fails, the message is handled again in full
+ * (dispatchJob says why that is safe).
+ */
+export async function dispatchSubmitted(
+  broker: Broker,
+  message: SubmittedJobs,
+  delivery: Delivery,
+  perMessage = DEFAULT_REQUESTS_PER_MESSAGE,
+): Promise<DispatchedJob[]> {
+  if (message.type === 'JobSubmitted') {
+    return [{ jobId: message.data.jobId, images: await dispatchJob(broker, message, perMessage) }];
+  }
+  return Promise.all(
+    message.jobs.map(async ({ event, trace: carrier }) => {
+      const span = startPartSpan(tracer, 'JobSubmitted dispatch', SpanKind.CONSUMER, carrier, delivery.traceContext, {
+        'messaging.message.id': event.eventId,
+      });
+      try {
+        return { jobId: event.data.jobId, images: await withSpan(span, () => dispatchJob(broker, event, perMessage)) };
+      } finally {
+        span?.end();
+      }
+    }),
+  );
 }
 
 /**

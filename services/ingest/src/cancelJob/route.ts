@@ -5,7 +5,7 @@ import type { CancelResponse } from '@retail-pulse/shared/contracts/api';
 import { HttpError } from '@retail-pulse/shared/http';
 import type { Broker } from '@retail-pulse/shared/messaging';
 import { parseJobIdParam, type JobStates } from '../jobState';
-import { publishEvent } from '../publishEvent';
+import { publishEvent, sendAlone } from '../publishEvent';
 
 export interface CancelDependencies {
   broker: Broker;
@@ -35,7 +35,7 @@ export function cancelJobRoute(deps: CancelDependencies) {
       data: { jobId },
       metadata: metadataFor(jobId),
     };
-    await publishEvent(deps.broker, event, (error) =>
+    await publishEvent(sendAlone(deps.broker, event), (error) =>
       deps.logger.warn({ err: error.message, jobId }, 'broker did not take the cancellation'),
     );
     deps.logger.info({ jobId }, 'job cancellation accepted');

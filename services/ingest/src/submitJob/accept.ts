@@ -1,15 +1,15 @@
 import type { Logger } from '@retail-pulse/shared/config';
 import { jobSubmittedEventId, metadataFor, type JobSubmitted } from '@retail-pulse/shared/contracts';
 import { HttpError, serviceUnavailable } from '@retail-pulse/shared/http';
-import type { Broker } from '@retail-pulse/shared/messaging';
 import { publishEvent } from '../publishEvent';
 import type { IdempotencyKeys, KeyedSubmit } from './idempotency';
 import type { JobIdAllocator } from './jobIds';
 import type { SubmitMetrics } from './metrics';
 import type { JobReceipts } from './receipts';
+import type { SubmissionPublisher } from './submissions';
 
 export interface AcceptDependencies {
-  broker: Broker;
+  submissions: Pick<SubmissionPublisher, 'publish'>;
   jobIds: JobIdAllocator;
   receipts: JobReceipts;
   idempotency: IdempotencyKeys;
@@ -58,11 +58,14 @@ export async function acceptJob(
     data: { jobId, ...job },
     metadata: metadataFor(jobId),
   };
-  await publishEvent(deps.broker, event, async (error) => {
-    deps.logger.warn({ err: error.message, jobId }, 'broker did not take the job');
-    // A retry with the key sends this same job again at once (the log keeps one copy).
-    if (keyed) await deps.idempotency.settle(keyed.key, 'unconfirmed').catch(() => undefined);
-  });
+  await publishEvent(
+    () => deps.submissions.publish(event),
+    async (error) => {
+      deps.logger.warn({ err: error.message, jobId }, 'broker did not take the job');
+      // A retry with the key sends this same job again at once (the log keeps one copy).
+      if (keyed) await deps.idempotency.settle(keyed.key, 'unconfirmed').catch(() => undefined);
+    },
+  );
   if (keyed) {
     await deps.idempotency.settle(keyed.key, 'published').catch((error: unknown) =>
       // Left claimed: a repeat waits a few seconds, then publishes the same job again.

@@ -1,13 +1,10 @@
 import type { Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
-import { bulkWriteInChunks, insertIdempotent } from '@retail-pulse/shared/mongo';
+import { bulkWriteInChunks, insertIdempotent, insertOrReplace } from '@retail-pulse/shared/mongo';
 import {
   evolveJob,
   forkProgress,
   jobKey,
-  openJobsBlockDocument,
-  openJobsBlockKey,
-  openJobsBlockOf,
   outcomeOf,
   readModelCollections,
   toOngoingDocument,
@@ -19,6 +16,7 @@ import {
   type StoredJobStatus,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
+import { OpenJobs } from '../openJobs';
 import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } from '../readModel';
 
 /**
@@ -34,11 +32,8 @@ import { settledAmong, type FoldOptions, type ReadModel, type SettledListener } 
 export class JobStatusModel implements ReadModel {
   readonly name = 'jobStatus' as const;
   private readonly progress = new Map<number, JobProgress>();
-  /**
-   * Jobs listed open and whose ongoing document is stored (or, deferred, will be at `flush`), by
-   * open-jobs block: job id → position of its first event.
-   */
-  private readonly openBlocks = new Map<number, Map<number, number>>();
+  /** Jobs listed open and whose ongoing document is stored (or, deferred, will be at `flush`). */
+  private readonly openJobs = new OpenJobs();
   /** Jobs whose counts are to be rebuilt from the log before they are trusted. */
   private readonly reopened = new Set<number>();
   private deferred = false;
@@ -60,13 +55,7 @@ export class JobStatusModel implements ReadModel {
   }
 
   get ongoingJobs(): number {
-    let count = 0;
-    for (const jobs of this.openBlocks.values()) count += jobs.size;
-    return count;
-  }
-
-  private isOpen(jobId: number): boolean {
-    return this.openBlocks.get(openJobsBlockOf(jobId))?.has(jobId) ?? false;
+    return this.openJobs.size;
   }
 
   get collections(): string[] {
@@ -76,6 +65,10 @@ export class JobStatusModel implements ReadModel {
   private get progressCollection() {
     return this.db.collection<OpenJobsBlockDocument | LegacyJobProgressDocument>(this.names.jobProgress);
   }
+  /** The same collection, as written now: open-jobs blocks only. */
+  private get blocksCollection() {
+    return this.db.collection<OpenJobsBlockDocument>(this.names.jobProgress);
+  }
   private get statusCollection() {
     return this.db.collection<StoredJobStatus>(this.names.jobOutcomes);
   }
@@ -83,7 +76,7 @@ export class JobStatusModel implements ReadModel {
   async load(): Promise<void> {
     this.position = (await this.state.checkpoint(this.name, this.generation)) ?? 0;
     this.progress.clear();
-    this.openBlocks.clear();
+    this.openJobs.clear();
     this.reopened.clear();
     const legacyMarkers: string[] = [];
     for await (const document of this.progressCollection.find({})) {
@@ -94,9 +87,7 @@ export class JobStatusModel implements ReadModel {
         pairs = [[document.jobId, document.openedAt]];
       }
       for (const [jobId, openedAt] of pairs) {
-        const block = openJobsBlockOf(jobId);
-        if (!this.openBlocks.has(block)) this.openBlocks.set(block, new Map());
-        this.openBlocks.get(block)!.set(jobId, openedAt);
+        this.openJobs.add(jobId, openedAt);
         this.reopened.add(jobId);
         // Refold from just before the job's first event: its counts are rebuilt from scratch.
         this.position = Math.min(this.position, openedAt - 1);
@@ -107,28 +98,10 @@ export class JobStatusModel implements ReadModel {
 
   /** A generation written before open-jobs blocks: its per-job markers become blocks, blocks first. */
   private async replaceLegacyMarkers(markers: string[]): Promise<void> {
-    await this.writeBlocks(this.openBlocks);
+    await insertOrReplace(this.blocksCollection, this.openJobs.documents());
     await bulkWriteInChunks(
       this.progressCollection,
       markers.map((_id) => ({ deleteOne: { filter: { _id } } })),
-    );
-  }
-
-  /** Stores the given open-jobs blocks whole, by `_id`, in one bulk write; an empty block is deleted. */
-  private async writeBlocks(blocks: Map<number, Map<number, number>>): Promise<void> {
-    await bulkWriteInChunks(
-      this.progressCollection,
-      [...blocks].map(([block, jobs]) =>
-        jobs.size === 0
-          ? { deleteOne: { filter: { _id: openJobsBlockKey(block) } } }
-          : {
-              replaceOne: {
-                filter: { _id: openJobsBlockKey(block) },
-                replacement: openJobsBlockDocument(block, jobs),
-                upsert: true,
-              },
-            },
-      ),
     );
   }
 
@@ -152,7 +125,7 @@ export class JobStatusModel implements ReadModel {
     for (const progress of touched.values()) {
       const outcome = outcomeOf(progress);
       if (outcome) outcomes.push(outcome);
-      else if (!this.isOpen(progress.jobId)) opened.push(progress);
+      else if (!this.openJobs.has(progress.jobId)) opened.push(progress);
     }
     // An ongoing document before the job is listed open: a job `load` finds open has its document.
     if (!this.deferred) await insertIdempotent(this.statusCollection, opened.map(toOngoingDocument));
@@ -171,21 +144,13 @@ export class JobStatusModel implements ReadModel {
       });
     }
     const finished = outcomes.map((outcome) => outcome.jobId);
-    // The blocks this batch changes, as they will be: memory moves on only once they are stored.
-    const changed = new Map<number, Map<number, number>>();
-    const changing = (jobId: number) => {
-      const block = openJobsBlockOf(jobId);
-      if (!changed.has(block)) changed.set(block, new Map(this.openBlocks.get(block)));
-      return changed.get(block)!;
-    };
-    for (const progress of opened) changing(progress.jobId).set(progress.jobId, progress.openedAt);
-    for (const jobId of finished) if (this.isOpen(jobId)) changing(jobId).delete(jobId);
-    if (!this.deferred) await this.writeBlocks(changed);
+    // Memory moves on only once the changed blocks are stored.
+    const change = this.openJobs.change();
+    for (const progress of opened) change.open(progress.jobId, progress.openedAt);
+    for (const jobId of finished) change.close(jobId);
+    if (!this.deferred) await change.store(this.blocksCollection);
     for (const [jobId, progress] of touched) this.progress.set(jobId, progress);
-    for (const [block, jobs] of changed) {
-      if (jobs.size > 0) this.openBlocks.set(block, jobs);
-      else this.openBlocks.delete(block);
-    }
+    change.apply();
     for (const jobId of finished) {
       this.progress.delete(jobId);
       this.reopened.delete(jobId);
@@ -196,15 +161,12 @@ export class JobStatusModel implements ReadModel {
 
   /** Rebuild mode: the ongoing documents and open-jobs blocks of the jobs still open, and the checkpoint, written once. */
   async flush(): Promise<void> {
-    const stillOpen = [...this.openBlocks.values()].flatMap((jobs) => [...jobs.keys()]);
+    const stillOpen = [...this.openJobs.entries()].map(([jobId]) => jobId);
     await insertIdempotent(
       this.statusCollection,
       stillOpen.map((jobId) => toOngoingDocument(this.progress.get(jobId)!)),
     );
-    await insertIdempotent(
-      this.progressCollection,
-      [...this.openBlocks].map(([block, jobs]) => openJobsBlockDocument(block, jobs)),
-    );
+    await insertIdempotent(this.blocksCollection, this.openJobs.documents());
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 

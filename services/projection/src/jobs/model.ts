@@ -16,9 +16,11 @@ import {
   type JobsHeadDocument,
   type JobSummaryEntry,
   type JobView,
-  type OpenJobsDocument,
+  type LegacyOpenJobsDocument,
+  type OpenJobsBlockDocument,
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
+import { OpenJobs } from '../openJobs';
 import { settledAmong, type FoldOptions, type ReadModel, type WebhookDue, type WebhookOutboxPort } from '../readModel';
 
 /** Listing blocks kept in memory once read or written: the newest ones are the ones that change. */
@@ -36,15 +38,17 @@ interface Block {
  * The jobs read model: each job's detail, its images in pages of fixed size in submission order,
  * and the listing blocks, all documents read by `_id`. The projection is the single writer: a
  * job's view lives in memory from its first event until it settles, and each batch writes the
- * documents it changed, whole, in one bulk write. `o|open` names the jobs in memory and where
- * their first event is; after a restart the log is refolded from the oldest of them, and jobs
- * already settled are skipped. A rebuild (deferred) writes a job once, when it settles, and the
- * jobs still open at `flush`.
+ * documents it changed, whole, in one bulk write. Its list of open jobs (`rm<N>_jobs_open`, in
+ * blocks of job ids) names the jobs in memory and where their first event is; after a restart the
+ * log is refolded from the oldest of them, and jobs already settled are skipped. A rebuild
+ * (deferred) writes a job once, when it settles, and the jobs still open at `flush`.
  */
 export class JobsModel implements ReadModel {
   readonly name = 'jobs' as const;
   private readonly views = new Map<number, JobView>();
-  /** Jobs named by `o|open` at load: folded from scratch when their events come again. */
+  /** The jobs listed open: those in `views` and those listed at load not yet folded again. */
+  private readonly openJobs = new OpenJobs();
+  /** Jobs listed open at load: folded from scratch when their events come again. */
   private readonly reopened = new Set<number>();
   private readonly blocks = new Map<number, Block>();
   private top: number | null = null;
@@ -70,11 +74,15 @@ export class JobsModel implements ReadModel {
   }
 
   get collections(): string[] {
-    return [this.names.jobs];
+    return [this.names.jobs, this.names.jobsOpen];
   }
 
   private get collection(): Collection<JobsDocument> {
     return this.db.collection<JobsDocument>(this.names.jobs);
+  }
+
+  private get openCollection(): Collection<OpenJobsBlockDocument> {
+    return this.db.collection<OpenJobsBlockDocument>(this.names.jobsOpen);
   }
 
   async load(): Promise<void> {
@@ -82,16 +90,26 @@ export class JobsModel implements ReadModel {
     this.headDirty = false;
     this.position = (await this.state.checkpoint(this.name, this.generation)) ?? 0;
     this.views.clear();
+    this.openJobs.clear();
     this.reopened.clear();
     this.blocks.clear();
-    const [open, head] = await Promise.all([
-      this.collection.findOne({ _id: jobsKeys.open() }) as Promise<OpenJobsDocument | null>,
+    const [legacy, head, openBlocks] = await Promise.all([
+      this.collection.findOne({ _id: jobsKeys.legacyOpen() }) as Promise<LegacyOpenJobsDocument | null>,
       this.collection.findOne({ _id: jobsKeys.head() }) as Promise<JobsHeadDocument | null>,
+      this.openCollection.find({}).toArray(),
     ]);
     this.top = head?.top ?? null;
-    for (const [jobId, openedAt] of JSON.parse(open?.jobs ?? '[]') as Array<[number, number]>) {
-      this.reopened.add(jobId);
-      this.position = Math.min(this.position, openedAt - 1);
+    for (const document of legacy ? [legacy, ...openBlocks] : openBlocks) {
+      for (const [jobId, openedAt] of JSON.parse(document.jobs) as Array<[number, number]>) {
+        this.openJobs.add(jobId, openedAt);
+        this.reopened.add(jobId);
+        this.position = Math.min(this.position, openedAt - 1);
+      }
+    }
+    if (legacy) {
+      // A generation written before the list was kept in blocks: its one list document becomes blocks.
+      await insertOrReplace(this.openCollection, this.openJobs.documents());
+      await this.collection.deleteOne({ _id: legacy._id });
     }
   }
 
@@ -133,12 +151,13 @@ export class JobsModel implements ReadModel {
     const webhooksDue: WebhookDue[] = [];
     /** First pages of one-page jobs open across a restart, from before such a job kept its images in its detail. */
     const stalePages: string[] = [];
-    let openChanged = false;
+    // Memory moves on only once the writes are stored: a batch that fails is folded again whole.
+    const openChange = this.openJobs.change();
     for (const [jobId, view] of touched) {
       const previous = before.get(jobId);
-      if (!previous) openChanged = true;
       const settledNow = jobStateOf(view) !== 'ongoing';
-      if (settledNow) openChanged = true;
+      if (settledNow) openChange.close(jobId);
+      else if (!this.openJobs.has(jobId)) openChange.open(jobId, view.openedAt);
       // Deferred, an open job is written when it settles or at flush: each of its pages once.
       if (this.deferred && !settledNow) continue;
       const firstWrite = this.deferred || !previous;
@@ -153,20 +172,19 @@ export class JobsModel implements ReadModel {
     await this.summarize(summaries);
     if (!this.deferred || this.dirtyBlocks.size >= MAX_WAITING_BLOCKS) writes.push(...this.blockDocuments());
 
-    // Memory moves on only once the writes are stored: a batch that fails is folded again whole.
-    const views = new Map(this.views);
-    for (const [jobId, view] of touched) {
-      if (jobStateOf(view) === 'ongoing') views.set(jobId, view);
-      else views.delete(jobId);
-    }
-    if (openChanged && !this.deferred) writes.push(openDocumentOf(views));
     // Before the terminal state is stored: a crash in between refolds the batch, never loses the webhook.
     const sendWebhooks =
       this.webhooks && !this.deferred && webhooksDue.length > 0 ? await this.webhooks.record(webhooksDue) : undefined;
-    await this.write(writes, created, stalePages);
+    await Promise.all([
+      this.write(writes, created, stalePages),
+      this.deferred ? undefined : openChange.store(this.openCollection),
+    ]);
     sendWebhooks?.();
-    this.views.clear();
-    for (const [jobId, view] of views) this.views.set(jobId, view);
+    for (const [jobId, view] of touched) {
+      if (jobStateOf(view) === 'ongoing') this.views.set(jobId, view);
+      else this.views.delete(jobId);
+    }
+    openChange.apply();
     this.position = fresh[fresh.length - 1]!.position;
     if (!this.deferred) await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
@@ -180,7 +198,10 @@ export class JobsModel implements ReadModel {
       }
     }
     await this.summarize(summaries);
-    await this.write([...this.blockDocuments(), openDocumentOf(this.views)], created);
+    await Promise.all([
+      this.write(this.blockDocuments(), created),
+      insertOrReplace(this.openCollection, this.openJobs.documents()),
+    ]);
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
@@ -288,9 +309,4 @@ export class JobsModel implements ReadModel {
     for (const _id of deleted) operations.push({ deleteOne: { filter: { _id } } });
     await Promise.all([insertOrReplace(this.collection, created), bulkWriteInChunks(this.collection, operations)]);
   }
-}
-
-function openDocumentOf(views: Map<number, JobView>): OpenJobsDocument {
-  const jobs = [...views.values()].map((view) => [view.jobId, view.openedAt]);
-  return { _id: jobsKeys.open(), jobs: JSON.stringify(jobs) };
 }

@@ -53,6 +53,10 @@ export async function hashReadModels(
     const names = readModelCollections(generations.visits);
     roles[names.visits] = 'visits';
   }
-  if (generations.jobs !== undefined) roles[readModelCollections(generations.jobs).jobs] = 'jobs';
+  if (generations.jobs !== undefined) {
+    const names = readModelCollections(generations.jobs);
+    roles[names.jobs] = 'jobs';
+    roles[names.jobsOpen] = 'jobsOpen';
+  }
   return hashCollections(db, roles);
 }

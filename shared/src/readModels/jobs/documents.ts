@@ -10,7 +10,9 @@ import type { Binary } from 'mongodb';
  * - `p|<jobId>|<page>`: `IMAGES_PER_PAGE` images of a longer job in submission order (the images route);
  * - `L|<block>`: the summaries of the jobs with ids in one block of `JOBS_PER_BLOCK`, newest
  *   first, linked to the next lower block that holds a job (the listing); `L|head` names the top block;
- * - `o|open`: the jobs the projection holds in memory, with their first position (its restart point).
+ *
+ * The projection's own list of the jobs it holds in memory is in `rm<N>_jobs_open`, in blocks of
+ * job ids (OpenJobsBlockDocument); until 2026-12-03 it was one document here, `o|open`.
  */
 
 export const IMAGES_PER_PAGE = 200;
@@ -21,7 +23,8 @@ export const jobsKeys = {
   page: (jobId: number, page: number) => `p|${jobId}|${page}`,
   block: (block: number) => `L|${block}`,
   head: () => 'L|head',
-  open: () => 'o|open',
+  /** The list of open jobs as one document, as generations written before 2026-12-03 hold it: read once, then moved. */
+  legacyOpen: () => 'o|open',
 };
 
 export const blockOf = (jobId: number): number => Math.floor(jobId / JOBS_PER_BLOCK);
@@ -114,10 +117,11 @@ export interface JobsHeadDocument {
   top: number;
 }
 
-export interface OpenJobsDocument {
+export interface LegacyOpenJobsDocument {
   _id: string;
   /** JSON of [jobId, openedAt][]. */
   jobs: string;
 }
 
-export type JobsDocument = JobDocument | ImagePageDocument | JobBlockDocument | JobsHeadDocument | OpenJobsDocument;
+export type JobsDocument =
+  JobDocument | ImagePageDocument | JobBlockDocument | JobsHeadDocument | LegacyOpenJobsDocument;
