@@ -31,7 +31,8 @@ import { dispatchSubmitted } from './dispatch/dispatcher';
 import { ImageDownloader } from './download/download';
 import { ImageMetrics } from './metrics';
 import { OutcomePublisher } from './process/outcomePublisher';
-import { ImageSlots, ImageWorkHandler, workPrefetch } from './process/imageWork';
+import { ImageWorkHandler, workPrefetch } from './process/imageWork';
+import { WorkSlots } from './workSlots';
 import { processImage } from './process/processImage';
 import { buildRetryPolicy } from './process/retryPolicy';
 import { SettledJobs } from './process/settledJobs';
@@ -88,24 +89,23 @@ runService('image-processor', async () => {
     lingerMs: config.OUTCOME_LINGER_MS,
   });
 
+  const dispatchOptions = {
+    perMessage: config.IMAGE_REQUESTS_PER_MESSAGE,
+    jobSlots: new WorkSlots(config.DISPATCH_CONCURRENCY),
+  };
   await subscribe(broker, logger, inFlight, {
     queue: topology.names.dispatchQueue,
     prefetch: config.DISPATCH_CONCURRENCY,
     schema: submittedJobsSchema,
     redeliveryLimit: config.REDELIVERY_LIMIT,
     handle: async (message, delivery) => {
-      for (const { jobId, images } of await dispatchSubmitted(
-        broker,
-        message,
-        delivery,
-        config.IMAGE_REQUESTS_PER_MESSAGE,
-      )) {
+      for (const { jobId, images } of await dispatchSubmitted(broker, message, delivery, dispatchOptions)) {
         imageMetrics.dispatched(images);
         logger.info({ jobId, images }, 'job dispatched');
       }
     },
   });
-  const slots = new ImageSlots(config.IMAGE_CONCURRENCY);
+  const slots = new WorkSlots(config.IMAGE_CONCURRENCY);
   const imageWork = new ImageWorkHandler(
     broker,
     slots,

@@ -6,7 +6,8 @@ import { Broker, type Delivery } from '@retail-pulse/shared/messaging';
 import { aJobSubmitted } from '../../../../test/support/builders';
 import { takeAll } from '../../../../test/support/queues';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
-import { ImageSlots, ImageWorkHandler } from '../process/imageWork';
+import { ImageWorkHandler } from '../process/imageWork';
+import { WorkSlots } from '../workSlots';
 import { dispatchJob, dispatchSubmitted, imageRequestsOf } from './dispatcher';
 
 const logger = createLogger('dispatcher-test', 'silent' as 'info');
@@ -46,7 +47,7 @@ describe('a job fanned out on a real RabbitMQ', () => {
       const worked: string[] = [];
       const handler = new ImageWorkHandler(
         broker,
-        new ImageSlots(4),
+        new WorkSlots(4),
         (request) => Promise.resolve(void worked.push(request.data.imageId)),
         logger,
       );
@@ -78,7 +79,7 @@ describe('a job fanned out on a real RabbitMQ', () => {
         broker,
         { type: 'JobSubmissions', version: 1, jobs: jobs.map((event) => ({ event })) },
         { deliveryCount: 0, traceContext: context.active() } as Delivery,
-        10,
+        { perMessage: 10, jobSlots: new WorkSlots(1) },
       );
       expect(dispatched).toEqual([
         { jobId: 21, images: 3 },

@@ -17,6 +17,7 @@ import {
   type Broker,
   type Delivery,
 } from '@retail-pulse/shared/messaging';
+import type { WorkSlots } from '../workSlots';
 
 /** A job's image requests sent in one message at most, by default. */
 export const DEFAULT_REQUESTS_PER_MESSAGE = 10;
@@ -74,28 +75,38 @@ export interface DispatchedJob {
   images: number;
 }
 
+/** How the dispatcher fans jobs out: requests per message, and the slots that bound the jobs fanned out at once. */
+export interface DispatchOptions {
+  perMessage: number;
+  jobSlots: Pick<WorkSlots, 'run'>;
+}
+
 /**
  * Fans out every job a message of the dispatch queue carries: one JobSubmitted, or a
- * JobSubmissions message's jobs, each in a span of its own continuing its job's trace. Resolves
- * once every job's requests are confirmed; if one job fails, the message is handled again in full
- * (dispatchJob says why that is safe).
+ * JobSubmissions message's jobs, each in a span of its own continuing its job's trace and in a
+ * slot of `jobSlots` (`DISPATCH_CONCURRENCY` jobs at once, whatever the messages they came in).
+ * Resolves once every job's requests are confirmed; if one job fails, the message is handled
+ * again in full (dispatchJob says why that is safe).
  */
 export async function dispatchSubmitted(
   broker: Broker,
   message: SubmittedJobs,
   delivery: Delivery,
-  perMessage = DEFAULT_REQUESTS_PER_MESSAGE,
+  options: DispatchOptions,
 ): Promise<DispatchedJob[]> {
-  if (message.type === 'JobSubmitted') {
-    return [{ jobId: message.data.jobId, images: await dispatchJob(broker, message, perMessage) }];
-  }
+  const dispatch = (job: JobSubmitted) =>
+    options.jobSlots.run(async () => ({
+      jobId: job.data.jobId,
+      images: await dispatchJob(broker, job, options.perMessage),
+    }));
+  if (message.type === 'JobSubmitted') return [await dispatch(message)];
   return Promise.all(
     message.jobs.map(async ({ event, trace: carrier }) => {
       const span = startPartSpan(tracer, 'JobSubmitted dispatch', SpanKind.CONSUMER, carrier, delivery.traceContext, {
         'messaging.message.id': event.eventId,
       });
       try {
-        return { jobId: event.data.jobId, images: await withSpan(span, () => dispatchJob(broker, event, perMessage)) };
+        return await withSpan(span, () => dispatch(event));
       } finally {
         span?.end();
       }

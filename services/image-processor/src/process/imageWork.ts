@@ -9,35 +9,9 @@ import {
   type Delivery,
 } from '@retail-pulse/shared/messaging';
 
+import type { WorkSlots } from '../workSlots';
+
 const tracer = trace.getTracer('retail-pulse.image-processor');
-
-/**
- * At most `limit` images worked on at once, whatever the messages they came in: the others wait
- * their turn, in order.
- */
-export class ImageSlots {
-  private busy = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  get inUse(): number {
-    return this.busy;
-  }
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.busy++;
-    try {
-      return await work();
-    } finally {
-      // A waiter takes the slot over; only when none waits is it freed.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.busy--;
-    }
-  }
-}
 
 /** The work queue's prefetch (messages) that keeps `concurrency` images busy when they come `perMessage` to a message. */
 export function workPrefetch(concurrency: number, perMessage: number): number {
@@ -59,7 +33,7 @@ export class ImageWorkHandler {
 
   constructor(
     private readonly broker: Broker,
-    private readonly slots: ImageSlots,
+    private readonly slots: WorkSlots,
     private readonly processOne: (request: ImageRequested) => Promise<void>,
     private readonly logger: Logger,
   ) {}
