@@ -50,12 +50,18 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '250' },
     'images-per-job': { type: 'string', default: '20' },
     'lose-node': { type: 'boolean', default: false },
+    burst: { type: 'string', default: '8' },
   },
 });
 /** The second scenario: the work queue's leader is killed and stays down until the checks are done. */
 const loseNode = values['lose-node'];
 const jobCount = Number(values.jobs);
 const imagesPerJob = Number(values['images-per-job']);
+/**
+ * Jobs submitted at once, then a pause of 150 ms per job: clients that submit together, so the
+ * ingest sends some of them several to a message (JobSubmissions) through the faults as well.
+ */
+const burst = Number(values.burst);
 const CHAOS_PORT = 27018;
 const dataDir = join(projectRoot, '.data', 'ferretdb-chaos');
 const say = (message: string) => console.log(`${new Date().toISOString().slice(11, 23)} [chaos] ${message}`);
@@ -135,6 +141,8 @@ async function main(): Promise<void> {
     processorReconnects: new LifetimeTotal(),
     ingestPublishRetries: new LifetimeTotal(),
     ingestReconnects: new LifetimeTotal(),
+    ingestSubmissionMessages: new LifetimeTotal(),
+    ingestSubmittedJobs: new LifetimeTotal(),
     retriesForwarded: new LifetimeTotal(),
   };
   let submitsAccepted = 0;
@@ -169,6 +177,11 @@ async function main(): Promise<void> {
         absorbed.ingestPublishRetries.record(brokerOf(ingest)!.publishRetries, pids.ingest);
         absorbed.ingestReconnects.record(brokerOf(ingest)!.reconnects, pids.ingest);
       }
+      const submissions = ingest?.submissions as { messages: number; jobs: number } | undefined;
+      if (submissions) {
+        absorbed.ingestSubmissionMessages.record(submissions.messages, pids.ingest);
+        absorbed.ingestSubmittedJobs.record(submissions.jobs, pids.ingest);
+      }
       progress.ingest.record(submitsAccepted, at);
       progress['status-api'].record(statusAnswers, at);
       await sleep(100);
@@ -178,31 +191,33 @@ async function main(): Promise<void> {
   const jobs = plan(images.baseUrl, { jobs: jobCount, imagesPerJob });
   const accepted = new Map<number, PlannedJob>();
   let refusedAttempts = 0;
-  const submitAll = async () => {
-    for (const job of jobs) {
-      const givingUpAt = Date.now() + SUBMIT_GIVE_UP_MS;
-      for (;;) {
-        if (Date.now() > givingUpAt) {
-          say(
-            `submits refused for ${SUBMIT_GIVE_UP_MS / 1000} s; giving up on the ${jobs.length - accepted.size} left`,
-          );
-          return;
-        }
-        const answer = await fetch(`${stack.baseUrl}/api/submit`, {
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(job.body),
-        }).catch(() => undefined);
-        if (answer?.status === 201) {
-          accepted.set(((await answer.json()) as { job_id: number }).job_id, job);
-          submitsAccepted++;
-          break;
-        }
-        refusedAttempts++; // 503 while a backing service restarts, or the gateway itself restarting
-        await sleep(500);
+  const submitOne = async (job: PlannedJob, givingUpAt: number): Promise<boolean> => {
+    for (;;) {
+      if (Date.now() > givingUpAt) return false;
+      const answer = await fetch(`${stack.baseUrl}/api/submit`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(job.body),
+      }).catch(() => undefined);
+      if (answer?.status === 201) {
+        accepted.set(((await answer.json()) as { job_id: number }).job_id, job);
+        submitsAccepted++;
+        return true;
       }
-      await sleep(150);
+      refusedAttempts++; // 503 while a backing service restarts, or the gateway itself restarting
+      await sleep(500);
+    }
+  };
+  const submitAll = async () => {
+    for (let start = 0; start < jobs.length; start += burst) {
+      const givingUpAt = Date.now() + SUBMIT_GIVE_UP_MS;
+      const taken = await Promise.all(jobs.slice(start, start + burst).map((job) => submitOne(job, givingUpAt)));
+      if (taken.includes(false)) {
+        say(`submits refused for ${SUBMIT_GIVE_UP_MS / 1000} s; giving up on the ${jobs.length - accepted.size} left`);
+        return;
+      }
+      await sleep(150 * burst);
     }
   };
   // Status polls all along, as clients would make: the status API's progress is its answers.
@@ -360,6 +375,11 @@ async function main(): Promise<void> {
     retriesForwarded: absorbed.retriesForwarded.total,
     retriesForwardedAfterFirstFault: absorbed.retriesForwarded.total - (brokerFaults[0]?.retriesForwardedBefore ?? 0),
     submitRetries: refusedAttempts,
+    // Confirmed messages of accepted jobs and the jobs in them, as the ingest's health counted them.
+    ingestMessagesOfJobs: {
+      messages: absorbed.ingestSubmissionMessages.total,
+      jobs: absorbed.ingestSubmittedJobs.total,
+    },
     unexpectedServiceDeaths: unexpectedDeaths,
     clusterNodesDownAtEnd: nodesDown,
     scenario: loseNode ? 'a node lost for good' : 'two leaders killed and restarted',
