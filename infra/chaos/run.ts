@@ -42,8 +42,9 @@ import {
   type ClusterNode,
 } from '../local/rabbitCluster';
 import { ensureFerretDb, projectRoot, waitForPort } from '../local/services';
-import { health, LifetimeTotal, Progress, watchMachineRabbitMq, within } from './measures';
+import { watchMachineRabbitMq, within } from './measures';
 import { plan, type PlannedJob } from './plan';
+import { StackSampler } from './sampler';
 
 const { values } = parseArgs({
   options: {
@@ -127,66 +128,9 @@ async function main(): Promise<void> {
   };
 
   // Progress of every service, sampled every 100 ms, and what their health says they absorbed.
-  const progress = {
-    ingest: new Progress(),
-    'image-processor': new Progress(),
-    projection: new Progress(),
-    'status-api': new Progress(),
-  };
-  const absorbed = {
-    projectionEventsReceived: new LifetimeTotal(),
-    projectionEventsFolded: new LifetimeTotal(),
-    processorRedeliveries: new LifetimeTotal(),
-    processorPublishRetries: new LifetimeTotal(),
-    processorReconnects: new LifetimeTotal(),
-    ingestPublishRetries: new LifetimeTotal(),
-    ingestReconnects: new LifetimeTotal(),
-    ingestSubmissionMessages: new LifetimeTotal(),
-    ingestSubmittedJobs: new LifetimeTotal(),
-    retriesForwarded: new LifetimeTotal(),
-  };
-  let submitsAccepted = 0;
-  let statusAnswers = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const pidOf = (name: ServiceName) => stack.services.get(name)?.child.pid;
-      const pids = { processor: pidOf('image-processor'), projection: pidOf('projection'), ingest: pidOf('ingest') };
-      const [processor, projection, ingest] = await Promise.all([
-        health(stack.ports['image-processor']!),
-        health(stack.ports.projection!),
-        health(stack.ports.ingest!),
-      ]);
-      const at = Date.now();
-      const brokerOf = (body: Record<string, unknown> | undefined) =>
-        body?.broker as { reconnects: number; publishRetries: number; redeliveries: number } | undefined;
-      if (typeof processor?.processed === 'number') progress['image-processor'].record(processor.processed, at);
-      if (brokerOf(processor)) {
-        absorbed.processorRedeliveries.record(brokerOf(processor)!.redeliveries, pids.processor);
-        absorbed.processorPublishRetries.record(brokerOf(processor)!.publishRetries, pids.processor);
-        absorbed.processorReconnects.record(brokerOf(processor)!.reconnects, pids.processor);
-      }
-      const retries = processor?.retries as { forwarded: number } | undefined;
-      if (retries) absorbed.retriesForwarded.record(retries.forwarded, pids.processor);
-      if (typeof projection?.eventsFolded === 'number') {
-        progress.projection.record(projection.eventsFolded, at);
-        absorbed.projectionEventsFolded.record(projection.eventsFolded, pids.projection);
-        absorbed.projectionEventsReceived.record(Number(projection.eventsReceived), pids.projection);
-      }
-      if (brokerOf(ingest)) {
-        absorbed.ingestPublishRetries.record(brokerOf(ingest)!.publishRetries, pids.ingest);
-        absorbed.ingestReconnects.record(brokerOf(ingest)!.reconnects, pids.ingest);
-      }
-      const submissions = ingest?.submissions as { messages: number; jobs: number } | undefined;
-      if (submissions) {
-        absorbed.ingestSubmissionMessages.record(submissions.messages, pids.ingest);
-        absorbed.ingestSubmittedJobs.record(submissions.jobs, pids.ingest);
-      }
-      progress.ingest.record(submitsAccepted, at);
-      progress['status-api'].record(statusAnswers, at);
-      await sleep(100);
-    }
-  })();
+  const sampler = new StackSampler(stack);
+  const { progress, absorbed } = sampler;
+  sampler.start();
 
   const jobs = plan(images.baseUrl, { jobs: jobCount, imagesPerJob });
   const accepted = new Map<number, PlannedJob>();
@@ -202,7 +146,7 @@ async function main(): Promise<void> {
       }).catch(() => undefined);
       if (answer?.status === 201) {
         accepted.set(((await answer.json()) as { job_id: number }).job_id, job);
-        submitsAccepted++;
+        sampler.submitsAccepted++;
         return true;
       }
       refusedAttempts++; // 503 while a backing service restarts, or the gateway itself restarting
@@ -228,7 +172,7 @@ async function main(): Promise<void> {
       const answer = await fetch(`${stack.baseUrl}/api/status?jobid=${jobId}`, {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       }).catch(() => undefined);
-      if (answer?.status === 200) statusAnswers++;
+      if (answer?.status === 200) sampler.statusAnswers++;
       await answer?.arrayBuffer().catch(() => undefined);
       await sleep(100);
     }
@@ -297,8 +241,7 @@ async function main(): Promise<void> {
   }
   const settledAt = Date.now();
   polling = false;
-  sampling = false;
-  await Promise.all([pollStatus, sampler]);
+  await Promise.all([pollStatus, sampler.stop()]);
 
   const wrong = [...accepted].filter(([jobId, job]) => outcomes.get(jobId)?.status !== job.expected);
   const totalImages = [...accepted.values()].reduce((sum, job) => sum + job.images, 0);

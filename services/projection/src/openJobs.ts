@@ -46,6 +46,11 @@ export class OpenJobs {
     this.blocks.get(block)!.set(jobId, openedAt);
   }
 
+  /** Lists every job a stored block (or list document of the same shape) names, as `load` finds them. */
+  addListed(document: Pick<OpenJobsBlockDocument, 'jobs'>): void {
+    for (const [jobId, openedAt] of JSON.parse(document.jobs) as Array<[number, number]>) this.add(jobId, openedAt);
+  }
+
   /** The blocks a batch changes, built beside the list: memory moves on only once they are stored (`apply`). */
   change(): OpenJobsChange {
     return new OpenJobsChange(this.blocks);

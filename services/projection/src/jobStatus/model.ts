@@ -80,18 +80,16 @@ export class JobStatusModel implements ReadModel {
     this.reopened.clear();
     const legacyMarkers: string[] = [];
     for await (const document of this.progressCollection.find({})) {
-      let pairs: Array<[number, number]>;
-      if ('jobs' in document) pairs = JSON.parse(document.jobs) as Array<[number, number]>;
+      if ('jobs' in document) this.openJobs.addListed(document);
       else {
         legacyMarkers.push(document._id);
-        pairs = [[document.jobId, document.openedAt]];
+        this.openJobs.add(document.jobId, document.openedAt);
       }
-      for (const [jobId, openedAt] of pairs) {
-        this.openJobs.add(jobId, openedAt);
-        this.reopened.add(jobId);
-        // Refold from just before the job's first event: its counts are rebuilt from scratch.
-        this.position = Math.min(this.position, openedAt - 1);
-      }
+    }
+    for (const [jobId, openedAt] of this.openJobs.entries()) {
+      this.reopened.add(jobId);
+      // Refold from just before the job's first event: its counts are rebuilt from scratch.
+      this.position = Math.min(this.position, openedAt - 1);
     }
     if (legacyMarkers.length > 0) await this.replaceLegacyMarkers(legacyMarkers);
   }
@@ -161,10 +159,9 @@ export class JobStatusModel implements ReadModel {
 
   /** Rebuild mode: the ongoing documents and open-jobs blocks of the jobs still open, and the checkpoint, written once. */
   async flush(): Promise<void> {
-    const stillOpen = [...this.openJobs.entries()].map(([jobId]) => jobId);
     await insertIdempotent(
       this.statusCollection,
-      stillOpen.map((jobId) => toOngoingDocument(this.progress.get(jobId)!)),
+      [...this.openJobs.entries()].map(([jobId]) => toOngoingDocument(this.progress.get(jobId)!)),
     );
     await insertIdempotent(this.blocksCollection, this.openJobs.documents());
     await this.state.saveCheckpoint(this.name, this.generation, this.position);

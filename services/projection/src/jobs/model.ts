@@ -2,7 +2,6 @@ import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import type { RecordedEvent } from '@retail-pulse/shared/contracts';
 import { bulkWriteInChunks, insertOrReplace } from '@retail-pulse/shared/mongo';
 import {
-  blockOf,
   evolveJobView,
   imagePageDocumentOf,
   jobDocumentOf,
@@ -10,7 +9,6 @@ import {
   jobStateOf,
   jobSummaryOf,
   readModelCollections,
-  type JobBlockDocument,
   type JobDocument,
   type JobsDocument,
   type JobsHeadDocument,
@@ -21,18 +19,11 @@ import {
   type ProjectionState,
 } from '@retail-pulse/shared/readModels';
 import { OpenJobs } from '../openJobs';
+import { JobListing } from './listing';
 import { settledAmong, type FoldOptions, type ReadModel, type WebhookDue, type WebhookOutboxPort } from '../readModel';
 
-/** Listing blocks kept in memory once read or written: the newest ones are the ones that change. */
-const CACHE_BLOCKS = 1_000;
 /** Rebuild mode writes the listing blocks at the end, or early when this many wait (bounded memory). */
 const MAX_WAITING_BLOCKS = 500;
-
-interface Block {
-  below: number | null;
-  /** Job id → its summary. */
-  jobs: Map<number, JobSummaryEntry>;
-}
 
 /**
  * The jobs read model: each job's detail, its images in pages of fixed size in submission order,
@@ -50,11 +41,7 @@ export class JobsModel implements ReadModel {
   private readonly openJobs = new OpenJobs();
   /** Jobs listed open at load: folded from scratch when their events come again. */
   private readonly reopened = new Set<number>();
-  private readonly blocks = new Map<number, Block>();
-  private top: number | null = null;
-  /** Blocks (and the head) changed in memory and not yet stored. */
-  private readonly dirtyBlocks = new Set<number>();
-  private headDirty = false;
+  private readonly listing: JobListing;
   private deferred = false;
   private position = 0;
   private readonly names;
@@ -67,6 +54,7 @@ export class JobsModel implements ReadModel {
     private readonly webhooks?: WebhookOutboxPort,
   ) {
     this.names = readModelCollections(generation);
+    this.listing = new JobListing(this.collection);
   }
 
   get checkpoint(): number {
@@ -86,25 +74,20 @@ export class JobsModel implements ReadModel {
   }
 
   async load(): Promise<void> {
-    this.dirtyBlocks.clear();
-    this.headDirty = false;
     this.position = (await this.state.checkpoint(this.name, this.generation)) ?? 0;
     this.views.clear();
     this.openJobs.clear();
     this.reopened.clear();
-    this.blocks.clear();
     const [legacy, head, openBlocks] = await Promise.all([
       this.collection.findOne({ _id: jobsKeys.legacyOpen() }) as Promise<LegacyOpenJobsDocument | null>,
       this.collection.findOne({ _id: jobsKeys.head() }) as Promise<JobsHeadDocument | null>,
       this.openCollection.find({}).toArray(),
     ]);
-    this.top = head?.top ?? null;
-    for (const document of legacy ? [legacy, ...openBlocks] : openBlocks) {
-      for (const [jobId, openedAt] of JSON.parse(document.jobs) as Array<[number, number]>) {
-        this.openJobs.add(jobId, openedAt);
-        this.reopened.add(jobId);
-        this.position = Math.min(this.position, openedAt - 1);
-      }
+    this.listing.reset(head?.top ?? null);
+    for (const document of legacy ? [legacy, ...openBlocks] : openBlocks) this.openJobs.addListed(document);
+    for (const [jobId, openedAt] of this.openJobs.entries()) {
+      this.reopened.add(jobId);
+      this.position = Math.min(this.position, openedAt - 1);
     }
     if (legacy) {
       // A generation written before the list was kept in blocks: its one list document becomes blocks.
@@ -169,8 +152,8 @@ export class JobsModel implements ReadModel {
       const callbackUrl = view.layout?.callbackUrl;
       if (position !== undefined && callbackUrl) webhooksDue.push({ document, callbackUrl, position });
     }
-    await this.summarize(summaries);
-    if (!this.deferred || this.dirtyBlocks.size >= MAX_WAITING_BLOCKS) writes.push(...this.blockDocuments());
+    await this.listing.summarize(summaries);
+    if (!this.deferred || this.listing.waiting >= MAX_WAITING_BLOCKS) writes.push(...this.listing.documents());
 
     // Before the terminal state is stored: a crash in between refolds the batch, never loses the webhook.
     const sendWebhooks =
@@ -197,9 +180,9 @@ export class JobsModel implements ReadModel {
         if (this.documentsOf(view, undefined, created)) summaries.push(jobSummaryOf(view)!);
       }
     }
-    await this.summarize(summaries);
+    await this.listing.summarize(summaries);
     await Promise.all([
-      this.write(this.blockDocuments(), created),
+      this.write(this.listing.documents(), created),
       insertOrReplace(this.openCollection, this.openJobs.documents()),
     ]);
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
@@ -234,67 +217,6 @@ export class JobsModel implements ReadModel {
         return document !== null && document.state !== 'ongoing';
       },
     });
-  }
-
-  /** Puts the summaries into their listing blocks in memory (and the head, when a new top block appears). */
-  private async summarize(summaries: JobSummaryEntry[]): Promise<void> {
-    const changed = this.dirtyBlocks;
-    for (const summary of summaries) {
-      const number = blockOf(summary[0]);
-      let block = await this.block(number);
-      if (!block) {
-        block = { below: null, jobs: new Map() };
-        if (this.top === null || number > this.top) {
-          block.below = this.top;
-          this.top = number;
-          this.headDirty = true;
-        } else {
-          // A block below the top (ids handed out out of order): linked in where it belongs.
-          let above = this.top;
-          let aboveBlock = (await this.block(above))!;
-          while (aboveBlock.below !== null && aboveBlock.below > number) {
-            above = aboveBlock.below;
-            aboveBlock = (await this.block(above))!;
-          }
-          block.below = aboveBlock.below;
-          aboveBlock.below = number;
-          changed.add(above);
-        }
-        this.blocks.set(number, block);
-      }
-      block.jobs.set(summary[0], summary);
-      changed.add(number);
-    }
-  }
-
-  /** The listing blocks (and head) changed since they were last written; from now on they count as written. */
-  private blockDocuments(): JobsDocument[] {
-    const writes: JobsDocument[] = [...this.dirtyBlocks].map((number): JobBlockDocument => {
-      const block = this.blocks.get(number)!;
-      const jobs = [...block.jobs.values()].sort((a, b) => b[0] - a[0]);
-      return { _id: jobsKeys.block(number), block: number, below: block.below, jobs: JSON.stringify(jobs) };
-    });
-    if (this.headDirty) writes.push({ _id: jobsKeys.head(), top: this.top! } satisfies JobsHeadDocument);
-    this.dirtyBlocks.clear();
-    this.headDirty = false;
-    for (const number of this.blocks.keys()) {
-      if (this.blocks.size <= CACHE_BLOCKS) break;
-      this.blocks.delete(number);
-    }
-    return writes;
-  }
-
-  private async block(number: number): Promise<Block | undefined> {
-    const cached = this.blocks.get(number);
-    if (cached) return cached;
-    const document = (await this.collection.findOne({ _id: jobsKeys.block(number) })) as JobBlockDocument | null;
-    if (!document) return undefined;
-    const block: Block = {
-      below: document.below,
-      jobs: new Map((JSON.parse(document.jobs) as JobSummaryEntry[]).map((entry) => [entry[0], entry])),
-    };
-    this.blocks.set(number, block);
-    return block;
   }
 
   /**
