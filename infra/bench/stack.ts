@@ -8,7 +8,7 @@ import { Pool } from 'undici';
 import { buildTopology, deleteTopology } from '@retail-pulse/shared/messaging';
 import { connectMongo } from '@retail-pulse/shared/mongo';
 import { freePort } from '../../test/support/stack';
-import { IMAGE_PROCESSOR_NICENESS, nodeCommand, projectRoot } from '../local/services';
+import { projectRoot } from '../local/services';
 import { cpuSeconds } from './procStats';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,10 +180,7 @@ export async function startBenchStack(
     const profile = process.env.BENCH_CPU_PROFILE_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}/${name}`]
       : [];
-    // The image-processors at the priority `npm start` gives them.
-    const niceness = entry === 'image-processor' ? IMAGE_PROCESSOR_NICENESS : 0;
-    const { command, args } = nodeCommand([...profile, '--import', 'tsx', `services/${entry}/src/index.ts`], niceness);
-    const child = spawn(command, args, {
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', `services/${entry}/src/index.ts`], {
       cwd: projectRoot,
       env: { ...env, ...extra },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -51,26 +51,6 @@ export async function waitForPort(port: number, timeoutMs: number, host = '127.0
 }
 
 /** The machine's RabbitMQ, as `npm start`, the tests and the benches use it unless AMQP_URL says otherwise. */
-/**
- * The image-processors' niceness under `npm start` and the bench: on a machine the whole stack
- * shares, the paths a client waits on (the gateway, the ingest, the projection, the status API, the
- * broker and the database) are served first, and image work takes the CPU they leave. The work is
- * queued durably, so it waits rather than being lost. On the bench's submit load (`npm run bench`,
- * 2026-12-04) this took steady submits from 695–880 to 1,171–1,213 jobs/s, p99 from 229–363 to
- * 112–176 ms, with images/s unchanged (847–943 against 870–898).
- */
-export const IMAGE_PROCESSOR_NICENESS = 10;
-
-/**
- * The command and arguments that run Node with `args` at `niceness` (0: the caller's priority),
- * through `nice`, so that every thread Node starts has it from the first.
- */
-export function nodeCommand(args: string[], niceness = 0): { command: string; args: string[] } {
-  return niceness > 0
-    ? { command: 'nice', args: ['-n', String(niceness), process.execPath, ...args] }
-    : { command: process.execPath, args };
-}
-
 export const LOCAL_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /**

@@ -13,15 +13,7 @@ import { z } from 'zod';
 import { env, internalTokenShape, loadConfig, webhookSecretShape } from '@retail-pulse/shared/config';
 import { BrokerSilentError } from './brokerHealth';
 import { colors, renderLogLine, say } from './logLines';
-import {
-  ensureFerretDb,
-  ensureRabbitMq,
-  IMAGE_PROCESSOR_NICENESS,
-  nodeCommand,
-  projectRoot,
-  servingSqliteDir,
-  stopRabbitMq,
-} from './services';
+import { ensureFerretDb, ensureRabbitMq, projectRoot, servingSqliteDir, stopRabbitMq } from './services';
 import { assertDistinctPorts, portsInUse, StackRefused, takenPorts, takeStackLock, type StackPorts } from './stackLock';
 import { installationWebhookSecret } from './webhookSecret';
 
@@ -33,8 +25,6 @@ const configSchema = z.object({
   /** The first image-processor's; processor i uses this + i. */
   PROCESSOR_HEALTH_PORT: env.int(8084, 1, 65_535),
   IMAGE_PROCESSORS: env.int(1, 1, 64),
-  /** The image-processors' OS priority (`nice`; 0 = the same as the other services). */
-  IMAGE_PROCESSOR_NICENESS: env.int(IMAGE_PROCESSOR_NICENESS, 0, 19),
   /** The stack lock, and FerretDB's data when `npm start` starts FerretDB; relative to the checkout. */
   RP_DATA_DIR: env.string('.data'),
   /** Where `npm start` looks for, or starts, this checkout's FerretDB (when MONGO_URL is not set). */
@@ -52,8 +42,6 @@ interface ServiceSpec {
   /** The port it listens on; the supervisor checks it is free and names it when it is not. */
   port: number;
   env: Record<string, string>;
-  /** Its OS priority (`nice`), 0 unless set. */
-  niceness?: number;
 }
 
 /** How Node reports a server that cannot listen because its port is taken. */
@@ -75,8 +63,7 @@ class SupervisedProcess {
 
   start(): void {
     this.startedAt = Date.now();
-    const { command, args } = nodeCommand(['--import', 'tsx', this.spec.entry], this.spec.niceness);
-    const child = spawn(command, args, {
+    const child = spawn(process.execPath, ['--import', 'tsx', this.spec.entry], {
       cwd: projectRoot,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -170,7 +157,6 @@ function serviceSpecs(
       entry: 'services/image-processor/src/index.ts',
       port: config.PROCESSOR_HEALTH_PORT + index,
       env: { PROCESSOR_HEALTH_PORT: String(config.PROCESSOR_HEALTH_PORT + index), ...webhookSecret },
-      niceness: config.IMAGE_PROCESSOR_NICENESS,
     })),
   ];
   const gateway: ServiceSpec = {
