@@ -13,10 +13,12 @@ export interface SubmissionPublisherOptions {
 }
 
 /**
- * Four in flight: on the bench's submit load (`npm run bench:front-door`, 2026-12-03) one message
+ * Four in flight. On the bench's submit load (`npm run bench:front-door`, 2026-12-03) one message
  * in flight made each submit wait ~70 ms for the broker, four ~60 ms and sixteen ~45 ms, for 2.6,
- * 2.6 and 2.7 ms of CPU per job against 2.9–3.3 with a message per job: the broker's confirms,
- * not its work, are the wait, and more in flight means smaller messages.
+ * 2.6 and 2.7 ms of CPU per job against 2.9–3.3 with a message per job. Most of that wait was
+ * Nagle's algorithm on the connection (see connect.ts). With TCP_NODELAY (2026-12-04, two runs
+ * each): one in flight 1,234–1,258 and 575–919 jobs/s, four 1,084–1,098 and 1,127–1,175, sixteen
+ * 1,072–1,096 and 1,052, no count better beyond the spread.
  */
 export const DEFAULT_SUBMISSION_BATCHING: SubmissionPublisherOptions = {
   maxJobs: MAX_SUBMISSIONS_PER_MESSAGE,
