@@ -103,7 +103,6 @@ export const backgroundConfigShape = { PROCESS_NICE: env.int(10, 0, 19) };
  */
 export function runInBackground(nice: number): void {
   if (nice <= 0) return;
-  setPriority(nice);
   for (const threadId of processThreadIds()) {
     try {
       setPriority(threadId, nice);
@@ -113,12 +112,12 @@ export function runInBackground(nice: number): void {
   }
 }
 
-/** The ids of this process's threads (Linux); elsewhere none, where a priority is the process's. */
+/** The ids of this process's threads (Linux); elsewhere 0, this process, whose priority it is. */
 function processThreadIds(): number[] {
   try {
     return readdirSync('/proc/self/task').map(Number);
   } catch {
-    return [];
+    return [0];
   }
 }
 

@@ -12,36 +12,14 @@ import {
   type QueueCounts,
 } from './delivery';
 import { BrokerUnavailableError } from './errors';
+import { openFeed, type FeedSpec } from './feed';
 import { amqpNodeUrls } from './nodes';
+import { publishOnce, type PublishOptions } from './publishOnce';
 import { replicatedOn, type Topology } from './topology';
 
 export type { ConsumerSpec, Delivery, QueueCounts } from './delivery';
-
-export interface PublishOptions {
-  messageId?: string;
-  type?: string;
-  headers?: Record<string, string | number>;
-  /** Per-message TTL in ms (used by delay queues). */
-  expiration?: number;
-  /** Not written to disk by the broker: for notices whose loss costs nothing but a later read. */
-  transient?: boolean;
-}
-
-/**
- * A live feed from a fanout exchange: a queue of this process's own (exclusive, deleted when the
- * connection goes), no acks. Messages published while the feed is down are not seen; `onReady`
- * and `onLost` tell the follower when it can rely on the feed and when it no longer can.
- */
-export interface FeedSpec {
-  exchange: string;
-  /** Throws for a message it cannot use: the message goes to the dead-letter queue with the reason. */
-  onMessage: (content: Buffer) => void;
-  onReady: () => void;
-  onLost: () => void;
-}
-
-/** Unread messages a feed's queue holds at most; past that the oldest are dropped. */
-const FEED_MAX_LENGTH = 10_000;
+export type { FeedSpec } from './feed';
+export type { PublishOptions } from './publishOnce';
 
 interface Pending {
   resolve: () => void;
@@ -57,12 +35,6 @@ const PUBLISH_ATTEMPTS = 6;
  * its old one was killed (measured on RabbitMQ 3.10); publishing again before that gets nacked.
  */
 const PUBLISH_RETRY_PAUSE_MS = 300;
-/**
- * A publish the broker has neither confirmed nor refused after this long is sent again. Confirms
- * take milliseconds; after a quorum queue's leader was killed, publishes on a channel of another
- * node were seen to get no answer at all (the chaos run: every service stalled until this timeout).
- */
-const CONFIRM_TIMEOUT_MS = 3_000;
 /** What a broker client has lived through, for health endpoints and the chaos run. */
 export interface BrokerStats {
   /** Connections made after the first, each after a loss. */
@@ -180,7 +152,9 @@ export class Broker {
       }
       const channel = await this.readyChannel();
       if (this.drained) await this.drained;
-      const outcome = await this.publishOnce(channel, exchange, routingKey, content, options);
+      const outcome = await publishOnce(channel, { exchange, routingKey, content, options }, () =>
+        this.waitForDrain(channel),
+      );
       if (outcome === 'confirmed') return;
       failure = outcome;
       // Never again on this channel: it may be one that RabbitMQ nacks for the rest of its life.
@@ -189,54 +163,19 @@ export class Broker {
     throw new BrokerUnavailableError(`broker did not confirm a publish in ${PUBLISH_ATTEMPTS} tries: ${failure}`);
   }
 
-  /** Sends once and waits for the broker's answer: 'confirmed', or why not. Never throws. */
-  private publishOnce(
-    channel: ConfirmChannel,
-    exchange: string,
-    routingKey: string,
-    content: Buffer,
-    options: PublishOptions,
-  ): Promise<'confirmed' | string> {
-    return new Promise((resolve) => {
-      let answered = false;
-      const answer = (outcome: string) => {
-        if (answered) return;
-        answered = true;
-        clearTimeout(timer);
-        resolve(outcome);
+  /** Until the channel has room again: publishes wait for it rather than pile up in memory. */
+  private waitForDrain(channel: ConfirmChannel): void {
+    if (this.drained) return;
+    // Ends on 'drain', or when the channel closes (its replacement starts with room).
+    this.drained = new Promise<void>((resolveDrain) => {
+      const done = () => {
+        channel.off('drain', done);
+        channel.off('close', done);
+        this.drained = undefined;
+        resolveDrain();
       };
-      const timer = setTimeout(() => answer(`no confirm in ${CONFIRM_TIMEOUT_MS} ms`), CONFIRM_TIMEOUT_MS);
-      try {
-        const accepted = channel.publish(
-          exchange,
-          routingKey,
-          content,
-          {
-            persistent: !options.transient,
-            contentType: 'application/json',
-            ...(options.messageId ? { messageId: options.messageId } : {}),
-            ...(options.type ? { type: options.type } : {}),
-            ...(options.headers ? { headers: options.headers } : {}),
-            ...(options.expiration !== undefined ? { expiration: String(options.expiration) } : {}),
-          },
-          (error) => answer(error ? String(error instanceof Error ? error.message : error) : 'confirmed'),
-        );
-        if (!accepted && !this.drained) {
-          // Ends on 'drain', or when the channel closes (its replacement starts with room).
-          this.drained = new Promise<void>((resolveDrain) => {
-            const done = () => {
-              channel.off('drain', done);
-              channel.off('close', done);
-              this.drained = undefined;
-              resolveDrain();
-            };
-            channel.on('drain', done);
-            channel.on('close', done);
-          });
-        }
-      } catch (error) {
-        answer(`publish refused by the client: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      channel.on('drain', done);
+      channel.on('close', done);
     });
   }
 
@@ -395,37 +334,11 @@ export class Broker {
   }
 
   private async startFeed(connection: ChannelModel, spec: FeedSpec): Promise<void> {
-    const channel = await connection.createChannel();
-    channel.on('error', (error: Error) =>
-      this.logger.warn({ err: error.message, exchange: spec.exchange }, 'feed channel error'),
-    );
-    // Also fires when the connection goes: amqplib closes every channel first.
-    channel.on('close', () => {
-      spec.onLost();
-      this.restartIfCurrent(connection);
+    await openFeed(connection, spec, {
+      logger: this.logger,
+      onClosed: () => this.restartIfCurrent(connection),
+      deadLetter: (content, source, reason) => this.deadLetterRaw(content, source, {}, reason),
     });
-    const { queue } = await channel.assertQueue('', {
-      exclusive: true,
-      autoDelete: true,
-      durable: false,
-      arguments: { 'x-max-length': FEED_MAX_LENGTH, 'x-overflow': 'drop-head' },
-    });
-    await channel.bindQueue(queue, spec.exchange, '');
-    await channel.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        try {
-          spec.onMessage(message.content);
-        } catch (error) {
-          this.deadLetterRaw(message.content, `${spec.exchange} feed`, {}, String(error)).catch((failure: unknown) =>
-            this.logger.warn({ err: String(failure) }, 'could not dead-letter a feed message'),
-          );
-        }
-      },
-      { noAck: true },
-    );
-    spec.onReady();
   }
 
   /** Publishes a message to the dead-letter queue, saying where it came from and why. */
