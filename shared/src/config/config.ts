@@ -91,9 +91,11 @@ export type CommonConfig = z.infer<typeof commonConfigSchema>;
 /**
  * Background stages (image processing, the projection) give the CPU to the request path (gateway,
  * ingest, status) when they share a machine with it: they run at this nice value, 0 (normal) to 19
- * (lowest). On machines of their own it changes nothing.
+ * (lowest). On machines of their own it changes nothing. 19 rather than 10: on the bench's submit
+ * load, which shares the cores with the image-processor working on the jobs just submitted, 19 took
+ * more submits a second in each of five alternated pairs (docs/BENCHMARKS.md, 2026-12-04 evening).
  */
-export const backgroundConfigShape = { PROCESS_NICE: env.int(10, 0, 19) };
+export const backgroundConfigShape = { PROCESS_NICE: env.int(19, 0, 19) };
 
 /**
  * Lowers this process's scheduling priority. On Linux a priority is each thread's own, and Node's

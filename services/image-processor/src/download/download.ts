@@ -101,8 +101,26 @@ export class ImageDownloader {
     await this.agent.close();
   }
 
+  /**
+   * The image at `url`, within the download's whole time limit. Its timer is cleared once the body
+   * is read: `AbortSignal.timeout` would hold each download's timer and signal for the full limit
+   * (15 s by default, so ~15,000 of them at 1,000 images/s), and making one cost 2.5× as much.
+   */
   async download(url: string): Promise<Downloaded> {
-    const signal = AbortSignal.timeout(this.limits.totalTimeoutMs);
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('the download took too long', 'TimeoutError')),
+      this.limits.totalTimeoutMs,
+    );
+    try {
+      return await this.follow(url, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends the request, follows redirects, reads the final answer's body. */
+  private async follow(url: string, signal: AbortSignal): Promise<Downloaded> {
     let current = this.checkUrl(url);
     for (let redirects = 0; ; redirects++) {
       const response = await this.send(current, signal);
