@@ -1,6 +1,15 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createLogger } from '../config/logger';
 import { IdLookups } from './idLookups';
+
+const run = promisify(execFile);
+/** SQL on FerretDB's file, as an installation indexed before 2026-12-04 was left. */
+async function sqliteRows(file: string, sql: string): Promise<Array<{ table_name: string }>> {
+  const { stdout } = await run('sqlite3', ['-cmd', '.timeout 10000', '-json', file, sql]);
+  return stdout.trim() === '' ? [] : (JSON.parse(stdout) as Array<{ table_name: string }>);
+}
 
 /**
  * Reads by `_id` are index lookups, proven by the query plan, not a timing: on FerretDB 1.24.2
@@ -40,9 +49,24 @@ describe('id lookups', () => {
     expect(names).toEqual(expect.arrayContaining(['things', 'not_yet_written']));
     expect(await things.findOne({ _id: 't7' })).toEqual({ _id: 't7', n: 7 });
     await expect(things.insertOne({ _id: 't7', n: 0 })).rejects.toMatchObject({ code: 11000 });
+    // Unordered, as the event log inserts its ids: the one taken is reported by its place, the others stored.
+    await expect(
+      things.insertMany(
+        [
+          { _id: 'u1', n: 1 },
+          { _id: 't8', n: 0 },
+          { _id: 'u2', n: 2 },
+        ],
+        { ordered: false },
+      ),
+    ).rejects.toMatchObject({ code: 11000, writeErrors: [expect.objectContaining({ index: 1 })] });
+    expect(await things.countDocuments({ _id: { $in: ['u1', 'u2'] } })).toBe(2);
+    expect((await things.listIndexes().toArray()).map((index) => index.name)).toEqual(['_id_']);
     if (onFerretDb) {
-      expect(await lookups.planOfIdLookup('things')).toMatch(/^SEARCH .* USING INDEX \S+_rp_id_lookup \(<expr>=\?\)$/);
-      expect(await lookups.planOfIdLookup('not_yet_written')).toMatch(/USING INDEX \S+_rp_id_lookup/);
+      // One index on _id, the one FerretDB's reads use; FerretDB's own is gone.
+      expect(await lookups.indexesOf('things')).toEqual(['rp_id']);
+      expect(await lookups.planOfIdLookup('things')).toMatch(/^SEARCH .* USING INDEX \S+_rp_id \(<expr>=\?\)$/);
+      expect(await lookups.planOfIdLookup('not_yet_written')).toMatch(/USING INDEX \S+_rp_id\b/);
     } else {
       const plan = JSON.stringify(await things.find({ _id: 't7' }).explain());
       expect(plan).toMatch(/IDHACK|EXPRESS/);
@@ -58,7 +82,26 @@ describe('id lookups of a collection dropped and created again', () => {
     await environment.db.collection('again').insertOne({ _id: 'a' as never });
     expect(await lookups.planOfIdLookup('again')).toMatch(/^SCAN /);
     await lookups.ensure(['again']);
-    expect(await lookups.planOfIdLookup('again')).toMatch(/USING INDEX \S+_rp_id_lookup/);
+    expect(await lookups.planOfIdLookup('again')).toMatch(/USING INDEX \S+_rp_id\b/);
+  });
+});
+
+describe('id lookups of a table indexed the former way', () => {
+  it("replace the former index beside FerretDB's own by the one unique index", async () => {
+    const file = await lookups.file();
+    if (file === undefined) return;
+    const former = environment.db.collection<{ _id: string }>('former');
+    await former.insertMany([{ _id: 'f1' }, { _id: 'f2' }]);
+    const [table] = await sqliteRows(file, "SELECT table_name FROM _ferretdb_collections WHERE name = 'former';");
+    await sqliteRows(
+      file,
+      `CREATE INDEX "${table!.table_name}_rp_id_lookup" ON "${table!.table_name}" (_ferretdb_sjson->'$._id');`,
+    );
+    expect(await lookups.indexesOf('former')).toEqual(['_id_', 'rp_id_lookup']);
+    await lookups.ensure(['former']);
+    expect(await lookups.indexesOf('former')).toEqual(['rp_id']);
+    await expect(former.insertOne({ _id: 'f2' })).rejects.toMatchObject({ code: 11000 });
+    expect(await former.findOne({ _id: 'f1' })).toEqual({ _id: 'f1' });
   });
 });
 
@@ -74,7 +117,7 @@ describe('id lookups on a database nothing was written to yet', () => {
       const { ferretdbVersion } = (await fresh.db.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
       await lookups.ensure(['first_collection']);
       if (!ferretdbVersion) return; // MongoDB: its own _id index serves, nothing to add
-      expect(await lookups.planOfIdLookup('first_collection')).toMatch(/USING INDEX \S+_rp_id_lookup/);
+      expect(await lookups.planOfIdLookup('first_collection')).toMatch(/USING INDEX \S+_rp_id\b/);
     } finally {
       await fresh.cleanup();
     }

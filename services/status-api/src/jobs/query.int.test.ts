@@ -383,7 +383,7 @@ describe('every read of the jobs model', () => {
       return;
     }
     expect(await lookups.planOfIdLookup(readModelCollections(1).jobs)).toMatch(
-      /^SEARCH .* USING INDEX \S+_rp_id_lookup \(<expr>=\?\)$/,
+      /^SEARCH .* USING INDEX \S+_rp_id \(<expr>=\?\)$/,
     );
   });
 });
