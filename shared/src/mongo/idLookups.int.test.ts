@@ -1,15 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/testEnvironment';
 import { createLogger } from '../config/logger';
-import { IdLookups } from './idLookups';
-
-const run = promisify(execFile);
-/** SQL on FerretDB's file, as an installation indexed before 2026-12-04 was left. */
-async function sqliteRows(file: string, sql: string): Promise<Array<{ table_name: string }>> {
-  const { stdout } = await run('sqlite3', ['-cmd', '.timeout 10000', '-json', file, sql]);
-  return stdout.trim() === '' ? [] : (JSON.parse(stdout) as Array<{ table_name: string }>);
-}
+import { IdLookups, runSqlite } from './idLookups';
 
 /**
  * Reads by `_id` are index lookups, proven by the query plan, not a timing: on FerretDB 1.24.2
@@ -88,15 +79,12 @@ describe('id lookups of a collection dropped and created again', () => {
 
 describe('id lookups of a table indexed the former way', () => {
   it("replace the former index beside FerretDB's own by the one unique index", async () => {
-    const file = await lookups.file();
-    if (file === undefined) return;
+    if ((await lookups.file()) === undefined) return;
     const former = environment.db.collection<{ _id: string }>('former');
     await former.insertMany([{ _id: 'f1' }, { _id: 'f2' }]);
-    const [table] = await sqliteRows(file, "SELECT table_name FROM _ferretdb_collections WHERE name = 'former';");
-    await sqliteRows(
-      file,
-      `CREATE INDEX "${table!.table_name}_rp_id_lookup" ON "${table!.table_name}" (_ferretdb_sjson->'$._id');`,
-    );
+    // As an installation indexed before 2026-12-04 was left.
+    const { file, table } = await lookups.tableOf('former');
+    await runSqlite(file, `CREATE INDEX "${table}_rp_id_lookup" ON "${table}" (_ferretdb_sjson->'$._id');`);
     expect(await lookups.indexesOf('former')).toEqual(['_id_', 'rp_id_lookup']);
     await lookups.ensure(['former']);
     expect(await lookups.indexesOf('former')).toEqual(['rp_id']);

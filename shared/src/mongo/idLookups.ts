@@ -83,17 +83,23 @@ export class IdLookups {
       `DROP INDEX IF EXISTS "${ferretDbIdIndexName(table)}";`,
       `DROP INDEX IF EXISTS "${formerLookupIndexName(table)}";`,
     ]);
-    if (statements.length > 0) await sqlite(file, ['BEGIN IMMEDIATE;', ...statements, 'COMMIT;'].join('\n'));
+    if (statements.length > 0) await runSqlite(file, ['BEGIN IMMEDIATE;', ...statements, 'COMMIT;'].join('\n'));
     this.logger.debug({ collections: [...tables.keys()] }, 'id lookups indexed');
   }
 
-  /** The names of the SQLite indexes on a collection's table: for tests and tools. */
-  async indexesOf(collection: string): Promise<string[]> {
+  /** The SQLite file and table behind a collection: for tests and tools. */
+  async tableOf(collection: string): Promise<{ file: string; table: string }> {
     const file = await this.file();
     if (!file) throw new Error('not FerretDB on SQLite');
     const table = (await this.tablesOf(file, [collection])).get(collection);
     if (!table) throw new Error(`no table for ${collection}`);
-    const rows = await sqlite(
+    return { file, table };
+  }
+
+  /** The names of the SQLite indexes on a collection's table: for tests and tools. */
+  async indexesOf(collection: string): Promise<string[]> {
+    const { file, table } = await this.tableOf(collection);
+    const rows = await runSqlite(
       file,
       `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '${table}' ORDER BY name;`,
     );
@@ -102,10 +108,7 @@ export class IdLookups {
 
   /** SQLite's plan for FerretDB's query of `findOne({_id})` on a collection: for tests and tools. */
   async planOfIdLookup(collection: string): Promise<string> {
-    const file = await this.file();
-    if (!file) throw new Error('not FerretDB on SQLite');
-    const table = (await this.tablesOf(file, [collection])).get(collection);
-    if (!table) throw new Error(`no table for ${collection}`);
+    const { file, table } = await this.tableOf(collection);
     // The sqlite3 command prints a plan as a tree under a "QUERY PLAN" heading, whatever the mode.
     const { stdout } = await run('sqlite3', [
       file,
@@ -153,7 +156,7 @@ export class IdLookups {
 
   private async tablesOf(file: string, collections: string[]): Promise<Map<string, string>> {
     const names = collections.map((name) => `'${name.replace(/'/g, "''")}'`).join(',');
-    const rows = await sqlite(file, `SELECT name, table_name FROM _ferretdb_collections WHERE name IN (${names});`);
+    const rows = await runSqlite(file, `SELECT name, table_name FROM _ferretdb_collections WHERE name IN (${names});`);
     return new Map(rows.map((row) => [String(row.name), String(row.table_name)]));
   }
 }
@@ -163,7 +166,7 @@ export class IdLookups {
  * stops at the first error (`-bail`), so a transaction it began is rolled back, never committed
  * in part.
  */
-async function sqlite(file: string, sql: string): Promise<Array<Record<string, unknown>>> {
+export async function runSqlite(file: string, sql: string): Promise<Array<Record<string, unknown>>> {
   const { stdout } = await run('sqlite3', ['-bail', '-cmd', '.timeout 10000', '-json', file, sql], {
     timeout: 60_000,
   });
