@@ -44,6 +44,7 @@ import {
 import { ensureFerretDb, projectRoot, waitForPort } from '../local/services';
 import { watchMachineRabbitMq, within } from './measures';
 import { plan, type PlannedJob } from './plan';
+import { sayFindings } from './report';
 import { StackSampler } from './sampler';
 
 const { values } = parseArgs({
@@ -345,33 +346,16 @@ async function main(): Promise<void> {
     deadLetters === 0 &&
     nodesDown.length === (lostNode ? 1 : 0) &&
     machine.failed === 0;
-  if (wrong.length > 0)
-    say(
-      `wrong states, e.g. ${JSON.stringify(wrong.slice(0, 3).map(([id, job]) => ({ id, expected: job.expected, got: outcomes.get(id) })))}`,
-    );
-  if (unexpectedDeaths.length > 0) say(`services that died on their own: ${unexpectedDeaths.join(', ')}`);
-  for (const { fault, secondsWithoutProgress } of resume) {
-    say(
-      `${fault}: longest time without progress — ${Object.entries(secondsWithoutProgress)
-        .map(([service, seconds]) => `${service} ${seconds} s`)
-        .join(', ')}`,
-    );
-  }
-  say(
-    `duplicates absorbed: the projection dropped ${duplicatesAbsorbed.projectionEventsAlreadyInLog} event(s) already ` +
-      `in the log; the image-processor took ${duplicatesAbsorbed.processorRedeliveries} redelivered message(s) ` +
-      `and sent ${duplicatesAbsorbed.processorPublishesSentAgain} publish(es) again; the ingest sent ` +
-      `${duplicatesAbsorbed.ingestPublishesSentAgain} again`,
-  );
-  say(
-    `retries forwarded from the delay queues to the work queue: ${figures.retriesForwarded} ` +
-      `(${figures.retriesForwardedAfterFirstFault} after the first broker fault)`,
-  );
-  say(
-    machine.upAtStart
-      ? `the machine's RabbitMQ answered ${machine.probes - machine.failed} of ${machine.probes} probes (one a second)`
-      : "the machine's RabbitMQ was not running at the start; the run did not need it",
-  );
+  sayFindings(say, {
+    wrong,
+    outcomes,
+    unexpectedDeaths,
+    resume,
+    duplicatesAbsorbed,
+    retriesForwarded: figures.retriesForwarded,
+    retriesForwardedAfterFirstFault: figures.retriesForwardedAfterFirstFault,
+    machine,
+  });
 
   // What each service says of itself and last logged (warnings and errors), to say where it stuck.
   if (!ok) console.log(await describeStack(stack));
