@@ -1,4 +1,9 @@
-import type { VisitBucketDocument } from '@retail-pulse/shared/readModels';
+import {
+  bucketKeys,
+  findStoreVisits,
+  type VisitBucketDocument,
+  type VisitEntry,
+} from '@retail-pulse/shared/readModels';
 import { unpack } from '@retail-pulse/shared/mongo';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
 import { VisitBuckets } from './buckets';
@@ -37,5 +42,58 @@ describe('VisitBuckets.write after a write that failed part-way', () => {
       ['S1|2024-01', ['a']],
       ['S2|2024-01', ['b', 'c']],
     ]);
+  });
+});
+
+describe("an area's day views", () => {
+  const area = '7100015';
+  const day = (date: string, hour: number) => Date.parse(`${date}T${String(hour).padStart(2, '0')}:00:00Z`);
+  /** Images of three stores over three days, added through the bucket changes an ImageProcessed makes. */
+  const changes = ['2024-01-20', '2024-01-21', '2024-01-22'].flatMap((date, d) =>
+    ['S1', 'S2', 'S3'].flatMap((storeId, s) =>
+      [9, 15].map((hour, i) => {
+        const entry: VisitEntry = [storeId, day(date, hour), 10 + d, s, i, 1000 + 100 * d + 10 * s + i];
+        return { key: bucketKeys.areaDay(area, date), entry };
+      }),
+    ),
+  );
+  const answer = (collection: string, from: string, until: string) =>
+    findStoreVisits(environment.db, collection, { areaCode: area, from: new Date(from), until: new Date(until) });
+
+  it('answer as the day buckets do, for whole days, a day cut by the range, and days without a view', async () => {
+    const buckets = new VisitBuckets(environment.db, 'views');
+    await buckets.apply(changes);
+    await buckets.write();
+    const collection = environment.db.collection<VisitBucketDocument>('views');
+    expect(await collection.countDocuments({ _id: { $regex: '^v\\|' } })).toBe(3);
+    const whole = await answer('views', '2024-01-20T00:00:00Z', '2024-01-23T00:00:00Z');
+    expect(whole.map((store) => store.days.map((d) => [d.date, d.perimeters]))).toEqual(
+      ['S1', 'S2', 'S3'].map((_, s) =>
+        [0, 1, 2].map((d) => [`2024-01-2${d}`, [1000 + 100 * d + 10 * s, 1001 + 100 * d + 10 * s]]),
+      ),
+    );
+    // The last day cut at noon: its morning images only, from the day's bucket.
+    const cut = await answer('views', '2024-01-20T00:00:00Z', '2024-01-22T12:00:00Z');
+    expect(cut[0]!.days.at(-1)).toEqual({ date: '2024-01-22', perimeters: [1200] });
+    // Views gone (a read model written before them): the same answers, from the buckets.
+    await collection.deleteMany({ _id: { $regex: '^v\\|' } });
+    expect(await answer('views', '2024-01-20T00:00:00Z', '2024-01-23T00:00:00Z')).toEqual(whole);
+    expect(await answer('views', '2024-01-20T00:00:00Z', '2024-01-22T12:00:00Z')).toEqual(cut);
+  });
+
+  it('are written again when found behind their bucket (a write cut between the two)', async () => {
+    const first = new VisitBuckets(environment.db, 'behind');
+    await first.apply(changes);
+    await first.write();
+    const collection = environment.db.collection<VisitBucketDocument>('behind');
+    const key = bucketKeys.areaDayView(area, '2024-01-21');
+    const stale = { stores: ['S1'], runs: [1], perimeters: [1100] };
+    await collection.replaceOne({ _id: key }, { entries: JSON.stringify(stale) });
+    // A restarted projection refolds the batch: nothing new for the bucket, but its view is rewritten.
+    const restarted = new VisitBuckets(environment.db, 'behind');
+    await restarted.apply(changes.filter((change) => change.key === bucketKeys.areaDay(area, '2024-01-21')));
+    await restarted.write();
+    const view = await collection.findOne({ _id: key });
+    expect(unpack<{ perimeters: number[] }>(view!.entries).perimeters).toHaveLength(6);
   });
 });

@@ -1,6 +1,12 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
-import { BucketContent, type BucketChange, type VisitBucketDocument } from '@retail-pulse/shared/readModels';
-import { bulkWriteInChunks } from '@retail-pulse/shared/mongo';
+import {
+  BucketContent,
+  viewKeyOf,
+  type BucketChange,
+  type DayView,
+  type VisitBucketDocument,
+} from '@retail-pulse/shared/readModels';
+import { bulkWriteInChunks, unpack } from '@retail-pulse/shared/mongo';
 
 /** Buckets kept in memory after they are written, so the next change to them needs no read. */
 const CACHE_BUCKETS = 20_000;
@@ -55,7 +61,10 @@ export class VisitBuckets {
     const keys = [...new Set(changes.map((change) => change.key))];
     const missing = keys.filter((key) => !this.cache.has(key));
     const toRead = missing.filter((key) => !this.startsEmpty || this.stored.has(key));
-    const documents = await Promise.all(toRead.map((key) => this.collection.findOne({ _id: key })));
+    const [documents, viewCounts] = await Promise.all([
+      Promise.all(toRead.map((key) => this.collection.findOne({ _id: key }))),
+      Promise.all(toRead.map((key) => this.viewCount(key))),
+    ]);
     for (const key of missing) this.cache.set(key, new BucketContent());
     toRead.forEach((key, index) => {
       const document = documents[index];
@@ -64,6 +73,10 @@ export class VisitBuckets {
       this.cache.set(key, content);
       this.heldEntries += content.imageCount;
       this.stored.add(key);
+      // A view behind its bucket (written before views existed, or a write cut between the two)
+      // is written again with the bucket. Buckets only grow: the same count is the same content.
+      const viewCount = viewCounts[index];
+      if (viewCount !== undefined && viewCount !== content.imageCount) this.waiting.add(key);
     });
     for (const change of changes) {
       const content = this.cache.get(change.key)!;
@@ -74,18 +87,38 @@ export class VisitBuckets {
     }
   }
 
+  /** The images a day bucket's stored view holds (-1 when it has none); undefined for a bucket without a view. */
+  private async viewCount(key: string): Promise<number | undefined> {
+    const viewKey = viewKeyOf(key);
+    if (viewKey === undefined) return undefined;
+    const view = await this.collection.findOne({ _id: viewKey });
+    return view ? unpack<DayView>(view.entries).perimeters.length : -1;
+  }
+
   get full(): boolean {
     return this.waiting.size >= MAX_WAITING_BUCKETS || this.heldEntries >= MAX_HELD_ENTRIES;
   }
 
-  /** The writes of the changed buckets, each packed when it is taken (while the previous command is written). */
+  /**
+   * The writes of the changed buckets, each packed when it is taken (while the previous command is
+   * written); an area's day is followed by its view (DayView), upserted where the bucket is not
+   * new (a bucket written before views existed has none).
+   */
   private *operations(): Generator<AnyBulkWriteOperation<VisitBucketDocument>> {
     for (const key of this.waiting) {
-      const document = { _id: key, entries: this.cache.get(key)!.toPacked() };
+      const content = this.cache.get(key)!;
+      const document = { _id: key, entries: content.toPacked() };
+      const isNew = !this.stored.has(key) && !this.maybeStored.has(key);
       if (this.stored.has(key)) yield { replaceOne: { filter: { _id: key }, replacement: document } };
       else if (this.maybeStored.has(key))
         yield { replaceOne: { filter: { _id: key }, replacement: document, upsert: true } };
       else yield { insertOne: { document } };
+      const viewKey = viewKeyOf(key);
+      if (viewKey === undefined) continue;
+      const view = { _id: viewKey, entries: content.toPackedView() };
+      yield isNew
+        ? { insertOne: { document: view } }
+        : { replaceOne: { filter: { _id: viewKey }, replacement: view, upsert: true } };
     }
   }
 

@@ -49,9 +49,25 @@ export interface EntryColumns {
   perimeters: number[];
 }
 
+/**
+ * An area's day as the area's answer reads it when the range holds the whole day: its images'
+ * stores and perimeters, in the day bucket's order, without the times and submission places that
+ * only order the images and cut a day at a range's edge: about a third of the day bucket's bytes,
+ * and the embedded database's cost of a read grows with them (docs/DATABASE.md). Written with its
+ * day bucket, a copy of part of it: each of the two documents is whole on its own, so a reader
+ * never pairs rows of two versions.
+ */
+export interface DayView {
+  stores: string[];
+  runs: number[];
+  perimeters: number[];
+}
+
 export const bucketKeys = {
   storeMonth: (storeId: string, month: string) => `s|${storeId}|${month}`,
   areaDay: (areaCode: string, date: string) => `a|${areaCode}|${date}`,
+  /** The `DayView` of `areaDay(areaCode, date)`. */
+  areaDayView: (areaCode: string, date: string) => `v|${areaCode}|${date}`,
   /** The months (YYYY-MM) a store has visits in. */
   storeMonths: (storeId: string) => `S|${storeId}`,
   /** The dates an area has visits on. */
@@ -61,6 +77,11 @@ export const bucketKeys = {
   /** The stores with visits filed under an area (the area the master gave them when measured). */
   areaStores: (areaCode: string) => `F|${areaCode}`,
 };
+
+/** The key of a day bucket's view, for an area's day bucket; undefined for any other bucket. */
+export function viewKeyOf(bucketKey: string): string | undefined {
+  return bucketKey.startsWith('a|') ? `v${bucketKey.slice(1)}` : undefined;
+}
 
 export type BucketChange = { key: string; entry: VisitEntry } | { key: string; member: string };
 
@@ -137,12 +158,22 @@ export class BucketContent {
   /** The content in a canonical order, so equal buckets are equal documents however they were built. */
   toPacked(): Binary | string {
     if (this.entries.size === 0) return packJsonOrText(JSON.stringify(this.memberList));
-    // A live bucket is written again with each batch that adds to it: only what was added is sorted.
+    return packJsonOrText(JSON.stringify(columnsOf(this.inOrder())));
+  }
+
+  /** The images' `DayView`, packed, in the order of `toPacked`. */
+  toPackedView(): Binary | string {
+    const { stores, runs, perimeters } = columnsOf(this.inOrder());
+    return packJsonOrText(JSON.stringify({ stores, runs, perimeters } satisfies DayView));
+  }
+
+  /** The images in the canonical order. A live bucket is written again with each batch that adds to it: only what was added is sorted. */
+  private inOrder(): VisitEntry[] {
     if (this.added.length > 0) {
       this.sorted = mergeSorted(this.sorted, this.added.sort(compareEntries));
       this.added = [];
     }
-    return packJsonOrText(JSON.stringify(columnsOf(this.sorted)));
+    return this.sorted;
   }
 }
 
@@ -215,6 +246,24 @@ export function imageColumnsOf(packed: Binary | string): EntryColumns {
   if (!Array.isArray(stored)) return stored;
   const entries = stored.filter((item): item is VisitEntry | OldVisitEntry => typeof item !== 'string');
   return entryColumns(entries.map((entry) => (entry.length === 6 ? entry : fromOldEntry(entry))));
+}
+
+/**
+ * A day view read for an answer, as image columns: every image at the day's start (the day is all
+ * the answer shows of its time) and in the view's order, which is the canonical one.
+ */
+export function dayViewColumnsOf(packed: Binary | string, date: string): EntryColumns {
+  const { stores, runs, perimeters } = unpack<DayView>(packed);
+  const zeros = new Array<number>(perimeters.length).fill(0);
+  return {
+    stores,
+    runs,
+    times: new Array<number>(perimeters.length).fill(Date.parse(`${date}T00:00:00.000Z`)),
+    jobs: zeros,
+    visits: zeros,
+    images: zeros,
+    perimeters,
+  };
 }
 
 /** The UTC days (YYYY-MM-DD) or months (YYYY-MM) among `periods` that overlap [from, until). */

@@ -1,7 +1,15 @@
 import { aJobSubmitted, anImageFailed, anImageProcessed, at } from '../../../../test/support/builders';
 import { Binary } from 'mongodb';
 import { pack } from '../../mongo/packed';
-import { BucketContent, bucketChangesOf, imageColumnsOf, periodsWithin, type VisitEntry } from './buckets';
+import {
+  BucketContent,
+  bucketChangesOf,
+  dayViewColumnsOf,
+  imageColumnsOf,
+  periodsWithin,
+  viewKeyOf,
+  type VisitEntry,
+} from './buckets';
 
 describe('visit buckets', () => {
   it("put a measured image into its store's month and its area's day, and the directories", () => {
@@ -80,6 +88,27 @@ describe('visit buckets', () => {
       images: [0, 1, 0],
       perimeters: [10, 20, 50],
     });
+  });
+
+  it("give an area's day a view of its stores and perimeters in the bucket's order, read as the day's images", () => {
+    const content = new BucketContent();
+    const day = Date.parse('2024-01-21T00:00:00Z');
+    content.add(['S2', day + 5_000, 1, 0, 0, 30]);
+    content.add(['S1', day + 9_000, 1, 0, 1, 20]);
+    content.add(['S1', day + 1_000, 2, 0, 0, 10]);
+    const bucket = imageColumnsOf(content.toPacked());
+    const view = dayViewColumnsOf(content.toPackedView(), '2024-01-21');
+    expect(view).toEqual({
+      stores: bucket.stores,
+      runs: bucket.runs,
+      times: [day, day, day],
+      jobs: [0, 0, 0],
+      visits: [0, 0, 0],
+      images: [0, 0, 0],
+      perimeters: [10, 20, 30],
+    });
+    expect(viewKeyOf('a|7100015|2024-01-21')).toBe('v|7100015|2024-01-21');
+    expect(viewKeyOf('s|S1|2024-01')).toBeUndefined();
   });
 
   it('read buckets written before the columns: JSON text or packed, members and 8-field entries', () => {

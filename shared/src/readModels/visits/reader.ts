@@ -2,6 +2,7 @@ import type { Collection, Db } from 'mongodb';
 import {
   BucketContent,
   bucketKeys,
+  dayViewColumnsOf,
   imageColumnsOf,
   periodsWithin,
   type EntryColumns,
@@ -28,21 +29,29 @@ export async function findStoreVisits(db: Db, buckets: string, criteria: VisitsC
   const collection = db.collection<VisitBucketDocument>(buckets);
   const read = async (key: string) => BucketContent.parse((await collection.findOne({ _id: key }))?.entries);
   const { from, until } = criteria;
-  let bucketsToRead: string[];
+  let bucketsToRead: BucketRead[];
   if (criteria.storeId !== undefined) {
     const storeId = criteria.storeId;
     const months =
       periodsBetween('month', from, until) ??
       periodsWithin((await read(bucketKeys.storeMonths(storeId))).memberList, from, until);
-    bucketsToRead = months.map((month) => bucketKeys.storeMonth(storeId, month));
+    bucketsToRead = months.map((month) => ({ key: bucketKeys.storeMonth(storeId, month) }));
   } else {
     const areas = criteria.areaCode !== undefined ? [criteria.areaCode] : (await read(bucketKeys.areas())).memberList;
+    // One area's days, whole within the range, are read from their views (DayView). Across areas
+    // the images of a moved store are ordered by their times, which only the buckets hold.
+    const views = criteria.areaCode !== undefined;
     const perArea = await Promise.all(
       areas.map(async (areaCode) =>
         (
           periodsBetween('day', from, until) ??
           periodsWithin((await read(bucketKeys.areaDays(areaCode))).memberList, from, until)
-        ).map((date) => bucketKeys.areaDay(areaCode, date)),
+        ).map((date) => ({
+          key: bucketKeys.areaDay(areaCode, date),
+          ...(views && isWholeDayWithin(date, from, until)
+            ? { view: bucketKeys.areaDayView(areaCode, date), date }
+            : {}),
+        })),
       ),
     );
     bucketsToRead = perArea.flat();
@@ -95,12 +104,23 @@ export async function findAreaVisits(
   );
 }
 
+/** A bucket to read: by its key, or by its day view's when it has one (falling back to the bucket). */
+interface BucketRead {
+  key: string;
+  view?: string;
+  date?: string;
+}
+
 /** Reads buckets by `_id`, a bounded number at a time (a year of days is 366 lookups), in the order given. */
-async function readAll(collection: Collection<VisitBucketDocument>, keys: string[]): Promise<EntryColumns[]> {
+async function readAll(collection: Collection<VisitBucketDocument>, reads: BucketRead[]): Promise<EntryColumns[]> {
   const contents: Array<EntryColumns | undefined> = [];
-  for (let start = 0; start < keys.length; start += READ_PARALLELISM) {
+  for (let start = 0; start < reads.length; start += READ_PARALLELISM) {
     // Each bucket is unpacked as it arrives, while the database looks up the others.
-    const slice = keys.slice(start, start + READ_PARALLELISM).map(async (key) => {
+    const slice = reads.slice(start, start + READ_PARALLELISM).map(async ({ key, view, date }) => {
+      if (view !== undefined) {
+        const document = await collection.findOne({ _id: view });
+        if (document) return dayViewColumnsOf(document.entries, date!);
+      }
       const document = await collection.findOne({ _id: key });
       return document ? imageColumnsOf(document.entries) : undefined;
     });
@@ -108,6 +128,14 @@ async function readAll(collection: Collection<VisitBucketDocument>, keys: string
   }
   return contents.filter((content) => content !== undefined);
 }
+
+/** Whether the whole UTC day `date` lies within [from, until). */
+function isWholeDayWithin(date: string, from?: Date, until?: Date): boolean {
+  const start = Date.parse(`${date}T00:00:00.000Z`);
+  return (from === undefined || from.getTime() <= start) && (until === undefined || until.getTime() >= start + DAY_MS);
+}
+
+const DAY_MS = 86_400_000;
 
 const READ_PARALLELISM = 32;
 
