@@ -1,6 +1,7 @@
 import {
   bucketKeys,
   findStoreVisits,
+  viewKeyOf,
   type VisitBucketDocument,
   type VisitEntry,
 } from '@retail-pulse/shared/readModels';
@@ -86,7 +87,7 @@ describe("an area's day views", () => {
     await first.apply(changes);
     await first.write();
     const collection = environment.db.collection<VisitBucketDocument>('behind');
-    const key = bucketKeys.areaDayView(area, '2024-01-21');
+    const key = viewKeyOf(bucketKeys.areaDay(area, '2024-01-21'))!;
     const stale = { stores: ['S1'], runs: [1], perimeters: [1100] };
     await collection.replaceOne({ _id: key }, { entries: JSON.stringify(stale) });
     // A restarted projection refolds the batch: nothing new for the bucket, but its view is rewritten.

@@ -66,8 +66,6 @@ export interface DayView {
 export const bucketKeys = {
   storeMonth: (storeId: string, month: string) => `s|${storeId}|${month}`,
   areaDay: (areaCode: string, date: string) => `a|${areaCode}|${date}`,
-  /** The `DayView` of `areaDay(areaCode, date)`. */
-  areaDayView: (areaCode: string, date: string) => `v|${areaCode}|${date}`,
   /** The months (YYYY-MM) a store has visits in. */
   storeMonths: (storeId: string) => `S|${storeId}`,
   /** The dates an area has visits on. */
@@ -78,7 +76,7 @@ export const bucketKeys = {
   areaStores: (areaCode: string) => `F|${areaCode}`,
 };
 
-/** The key of a day bucket's view, for an area's day bucket; undefined for any other bucket. */
+/** The key of an area's day bucket's view (`v|<area>|<date>`, its DayView); undefined for any other bucket. */
 export function viewKeyOf(bucketKey: string): string | undefined {
   return bucketKey.startsWith('a|') ? `v${bucketKey.slice(1)}` : undefined;
 }
@@ -258,12 +256,23 @@ export function dayViewColumnsOf(packed: Binary | string, date: string): EntryCo
   return {
     stores,
     runs,
-    times: new Array<number>(perimeters.length).fill(Date.parse(`${date}T00:00:00.000Z`)),
+    times: new Array<number>(perimeters.length).fill(dayStartMs(date)),
     jobs: zeros,
     visits: zeros,
     images: zeros,
     perimeters,
   };
+}
+
+export const DAY_MS = 86_400_000;
+
+/** The start of the UTC day `date` (YYYY-MM-DD), in ms. */
+const dayStartMs = (date: string) => Date.parse(`${date}T00:00:00.000Z`);
+
+/** Whether the whole UTC day `date` (YYYY-MM-DD) lies within [from, until). */
+export function isWholeDayWithin(date: string, from?: Date, until?: Date): boolean {
+  const start = dayStartMs(date);
+  return (from === undefined || from.getTime() <= start) && (until === undefined || until.getTime() >= start + DAY_MS);
 }
 
 /** The UTC days (YYYY-MM-DD) or months (YYYY-MM) among `periods` that overlap [from, until). */

@@ -1,4 +1,4 @@
-import { forEachEntry, type EntryColumns, type VisitEntry } from './buckets';
+import { DAY_MS, forEachEntry, type EntryColumns, type VisitEntry } from './buckets';
 
 /** One store's measured visits, by date: what the visits query finds, in domain terms. */
 export interface StoreVisits {
@@ -11,8 +11,6 @@ export interface TimeRange {
   fromMs?: number;
   untilMs?: number;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * Groups the images of buckets into the visits answer: stores by id, dates ascending, and within

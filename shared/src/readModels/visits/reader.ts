@@ -4,7 +4,9 @@ import {
   bucketKeys,
   dayViewColumnsOf,
   imageColumnsOf,
+  isWholeDayWithin,
   periodsWithin,
+  viewKeyOf,
   type EntryColumns,
   type VisitBucketDocument,
 } from './buckets';
@@ -48,9 +50,7 @@ export async function findStoreVisits(db: Db, buckets: string, criteria: VisitsC
           periodsWithin((await read(bucketKeys.areaDays(areaCode))).memberList, from, until)
         ).map((date) => ({
           key: bucketKeys.areaDay(areaCode, date),
-          ...(views && isWholeDayWithin(date, from, until)
-            ? { view: bucketKeys.areaDayView(areaCode, date), date }
-            : {}),
+          ...(views && isWholeDayWithin(date, from, until) ? { wholeDay: date } : {}),
         })),
       ),
     );
@@ -104,11 +104,10 @@ export async function findAreaVisits(
   );
 }
 
-/** A bucket to read: by its key, or by its day view's when it has one (falling back to the bucket). */
+/** A bucket to read; an area's day its answer holds whole (`wholeDay`) is read from its view where it has one. */
 interface BucketRead {
   key: string;
-  view?: string;
-  date?: string;
+  wholeDay?: string;
 }
 
 /** Reads buckets by `_id`, a bounded number at a time (a year of days is 366 lookups), in the order given. */
@@ -116,10 +115,10 @@ async function readAll(collection: Collection<VisitBucketDocument>, reads: Bucke
   const contents: Array<EntryColumns | undefined> = [];
   for (let start = 0; start < reads.length; start += READ_PARALLELISM) {
     // Each bucket is unpacked as it arrives, while the database looks up the others.
-    const slice = reads.slice(start, start + READ_PARALLELISM).map(async ({ key, view, date }) => {
-      if (view !== undefined) {
-        const document = await collection.findOne({ _id: view });
-        if (document) return dayViewColumnsOf(document.entries, date!);
+    const slice = reads.slice(start, start + READ_PARALLELISM).map(async ({ key, wholeDay }) => {
+      if (wholeDay !== undefined) {
+        const view = await collection.findOne({ _id: viewKeyOf(key)! });
+        if (view) return dayViewColumnsOf(view.entries, wholeDay);
       }
       const document = await collection.findOne({ _id: key });
       return document ? imageColumnsOf(document.entries) : undefined;
@@ -128,14 +127,6 @@ async function readAll(collection: Collection<VisitBucketDocument>, reads: Bucke
   }
   return contents.filter((content) => content !== undefined);
 }
-
-/** Whether the whole UTC day `date` lies within [from, until). */
-function isWholeDayWithin(date: string, from?: Date, until?: Date): boolean {
-  const start = Date.parse(`${date}T00:00:00.000Z`);
-  return (from === undefined || from.getTime() <= start) && (until === undefined || until.getTime() >= start + DAY_MS);
-}
-
-const DAY_MS = 86_400_000;
 
 const READ_PARALLELISM = 32;
 
