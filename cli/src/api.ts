@@ -13,6 +13,9 @@ export class ApiError extends Error {
   }
 }
 
+/** How long a read keeps asking again while the service answers `503` with a `Retry-After`. */
+export const GET_RETRY_SECONDS = 10;
+
 export interface ApiOptions {
   url: string;
   apiKey?: string;
@@ -29,11 +32,26 @@ export class Api {
     return { ...(this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {}), ...extra };
   }
 
+  /**
+   * A read. A `503` that names its `Retry-After` (a job accepted and not folded yet, a service
+   * restarting) is asked again after that wait, up to `GET_RETRY_SECONDS` in all: a read changes
+   * nothing, and `rp job` right after `rp submit` should show the job, not a passing state.
+   */
   async get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
     const search = new URLSearchParams(
       Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined),
     ).toString();
-    return this.answer<T>(await this.send(`${path}${search ? `?${search}` : ''}`, { headers: this.headers() }));
+    const url = `${path}${search ? `?${search}` : ''}`;
+    const deadline = Date.now() + GET_RETRY_SECONDS * 1000;
+    for (;;) {
+      const response = await this.send(url, { headers: this.headers() });
+      const wait = Number(response.headers.get('retry-after') ?? Number.NaN);
+      if (response.status !== 503 || !(wait >= 0) || Date.now() + wait * 1000 > deadline) {
+        return this.answer<T>(response);
+      }
+      await response.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(wait * 1000, 100)));
+    }
   }
 
   async post<T>(path: string, body: string, headers: Record<string, string> = {}): Promise<T> {
