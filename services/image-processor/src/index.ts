@@ -71,7 +71,7 @@ runService('image-processor', async () => {
     // A malformed notice throws: the broker moves it to the dead-letter queue with the reason.
     onMessage: (content) => settledJobs.settledNotice(parseJobSettledNotice(content)),
     onReady: () => settledJobs.feedReady(),
-    onLost: () => undefined,
+    onLost: () => settledJobs.feedLost(),
   });
   await broker.start();
   if (seeded?.created) await broker.publish(topology.names.storeMasterExchange, '', storeMasterImported(seeded));

@@ -159,7 +159,16 @@ export type RecordedEvent = DomainEvent & { position: number };
 export const imageRequestedSchema = z.object({
   type: z.literal('ImageRequested'),
   version: z.literal(1),
-  data: z.object({ ...imageRef, attempt: z.number().int().positive() }),
+  data: z.object({
+    ...imageRef,
+    attempt: z.number().int().positive(),
+    /**
+     * When the job was submitted (its JobSubmitted's `occurredAt`). A processor that has followed
+     * the settled-jobs feed without a break since before then has heard of any settlement of the
+     * job, so it need not read whether the job settled. Absent from requests sent before it was added.
+     */
+    jobSubmittedAt: isoDateTime.optional(),
+  }),
   metadata: eventMetadataSchema,
 });
 export type ImageRequested = z.infer<typeof imageRequestedSchema>;

@@ -40,6 +40,7 @@ export function imageRequestsOf(job: JobSubmitted): ImageRequested[] {
         visitTime: visit.visitTime,
         url,
         attempt: 1,
+        jobSubmittedAt: job.metadata.occurredAt,
       },
       metadata: metadataFor(jobId, job.eventId),
     })),

@@ -29,6 +29,8 @@ describe('imageRequestsOf', () => {
     expect(
       requests.every((request) => request.metadata.correlationId === '9' && request.metadata.causationId === 'ev-1'),
     ).toBe(true);
+    // The job's submission time travels with each request (settledJobs.ts says why).
+    expect(requests.map((request) => request.data.jobSubmittedAt)).toEqual(Array(3).fill('2024-01-21T00:00:00.000Z'));
   });
 
   it('gives the same ids when a job is fanned out twice', () => {

@@ -22,7 +22,7 @@ import { ImageMetrics } from '../metrics';
 import { OutcomePublisher } from './outcomePublisher';
 import { processImage, type ProcessorDependencies } from './processImage';
 import { buildRetryPolicy } from './retryPolicy';
-import { ONGOING_TRUST_MS, SettledJobs } from './settledJobs';
+import { CLOCK_MARGIN_MS, ONGOING_TRUST_MS, SettledJobs } from './settledJobs';
 
 /**
  * One image request followed through every attempt, against a real HTTP server, RabbitMQ and the
@@ -104,7 +104,7 @@ afterAll(async () => {
 });
 
 let imageCount = 0;
-function requestFor(path: string, jobId = 1): ImageRequested {
+function requestFor(path: string, jobId = 1, jobSubmittedAt?: string): ImageRequested {
   const imageIndex = imageCount++;
   return {
     type: 'ImageRequested',
@@ -118,6 +118,7 @@ function requestFor(path: string, jobId = 1): ImageRequested {
       visitTime: '2024-01-21T10:00:00Z',
       url: server.url(`${path}?n=${imageIndex}`),
       attempt: 1,
+      ...(jobSubmittedAt ? { jobSubmittedAt } : {}),
     },
     metadata: { correlationId: String(jobId), occurredAt: '2024-01-21T10:00:01.000Z' },
   };
@@ -330,6 +331,35 @@ describe('requests of a job that has settled (cancelled)', () => {
     await processImage(requestFor('/img/shelf.jpg', 44), withMissed);
     expect(server.requests() - downloadsBefore).toBe(3);
     for (let taken = 0; taken < 3; taken++) expect((await settledEvent()).type).toBe('ImageProcessed');
+    await expectNothingElseQueued();
+  });
+
+  it('of a job submitted after the feed came up are not read at first: the feed has told of its settlement', async () => {
+    let now = Date.parse('2024-01-21T12:00:00.000Z');
+    const following = new SettledJobs(environment.db, deps.logger, () => now);
+    const withFeed = { ...deps, settledJobs: following };
+    following.feedReady();
+    // Both jobs settled in the read model and never announced (a notice that cannot be missed this
+    // way: the test stores the outcome by hand). Read, each request would be dropped.
+    await settle(45);
+    await settle(46);
+    const downloadsBefore = server.requests();
+    const afterFeedUp = new Date(now + CLOCK_MARGIN_MS).toISOString();
+    const beforeFeedUp = new Date(now - 60_000).toISOString();
+    await processImage(requestFor('/img/shelf.jpg', 45, afterFeedUp), withFeed); // not read: downloaded
+    await processImage(requestFor('/img/shelf.jpg', 46, beforeFeedUp), withFeed); // read: dropped
+    await processImage(requestFor('/img/shelf.jpg', 47), withFeed); // no submission time: read (nothing stored: ongoing)
+    expect(server.requests() - downloadsBefore).toBe(2);
+    // Taken as ongoing for ONGOING_TRUST_MS only, then read like any other job.
+    now += ONGOING_TRUST_MS;
+    await processImage(requestFor('/img/shelf.jpg', 45, afterFeedUp), withFeed);
+    expect(server.requests() - downloadsBefore).toBe(2);
+    // With the feed down, nothing is presumed.
+    following.feedLost();
+    await settle(48);
+    await processImage(requestFor('/img/shelf.jpg', 48, new Date(now).toISOString()), withFeed);
+    expect(server.requests() - downloadsBefore).toBe(2);
+    for (let taken = 0; taken < 2; taken++) expect((await settledEvent()).type).toBe('ImageProcessed');
     await expectNothingElseQueued();
   });
 });

@@ -42,7 +42,7 @@ export interface ProcessorDependencies {
  */
 export function processImage(request: ImageRequested, deps: ProcessorDependencies): Promise<void> {
   return deps.metrics.inFlightWhile(async () => {
-    if (await deps.settledJobs.isSettled(request.data.jobId)) {
+    if (await deps.settledJobs.isSettled(request.data.jobId, request.data.jobSubmittedAt)) {
       deps.metrics.dropped();
       deps.logger.debug({ imageId: request.data.imageId }, 'dropped an image request: its job has settled');
       return;

@@ -5,6 +5,12 @@ import { JobStatusReader, ServedReadModels, type JobSettledNotice } from '@retai
 /** Longest a job read as ongoing is taken to be so before it is read again. */
 export const ONGOING_TRUST_MS = 5_000;
 
+/**
+ * How far the clocks of the ingest (which stamps a job's submission) and of a processor may
+ * disagree: a job counts as submitted after the feed came up only by this much more.
+ */
+export const CLOCK_MARGIN_MS = 1_000;
+
 /** Jobs remembered, each set bounded: the oldest entry makes room for a new one. */
 const CACHE_SIZE = 100_000;
 
@@ -19,10 +25,17 @@ const CACHE_SIZE = 100_000;
  * back (announcements sent while it was away were missed). So a lost announcement costs at most
  * that long of downloads whose outcomes count for nothing, never a wrong answer; a restart or a
  * redelivery reads again. Only the job's settled answer is trusted, which never changes.
+ *
+ * A job submitted after the feed came up (and while it stayed up) is not read at its first
+ * request: a settlement comes after the submission, so the feed has told of it. It is taken as
+ * ongoing for `ONGOING_TRUST_MS`, then read like any other. Under a load of small jobs that read
+ * was one database lookup per job, most of what the processors asked of the database.
  */
 export class SettledJobs {
   private readonly settled = new Set<number>();
   private readonly ongoing = new Map<number, number>();
+  /** When the feed last came up, while it has stayed up since; undefined while it is down. */
+  private feedUpSince: number | undefined;
   /** One read per job at a time, however many of its requests ask. */
   private readonly reading = new Map<number, Promise<boolean>>();
   private readonly reader: JobStatusReader;
@@ -50,13 +63,26 @@ export class SettledJobs {
   /** The feed is (back) up: what was read while it was away is read again. */
   feedReady(): void {
     this.ongoing.clear();
+    this.feedUpSince = this.clock();
   }
 
-  /** Whether the job has settled: its requests are then dropped. */
-  async isSettled(jobId: number): Promise<boolean> {
+  /** The feed is down: announcements may be missed until it is back. */
+  feedLost(): void {
+    this.feedUpSince = undefined;
+  }
+
+  /**
+   * Whether the job has settled: its requests are then dropped. `jobSubmittedAt` (the request's):
+   * when the job was submitted, if the request says.
+   */
+  async isSettled(jobId: number, jobSubmittedAt?: string): Promise<boolean> {
     if (this.settled.has(jobId)) return true;
     const readAt = this.ongoing.get(jobId);
     if (readAt !== undefined && this.clock() - readAt < ONGOING_TRUST_MS) return false;
+    if (readAt === undefined && this.feedToldOfAllSince(jobSubmittedAt)) {
+      bounded(this.ongoing).set(jobId, this.clock());
+      return false;
+    }
     let read = this.reading.get(jobId);
     if (!read) {
       read = this.read(jobId).finally(() => this.reading.delete(jobId));
@@ -80,6 +106,12 @@ export class SettledJobs {
       this.logger.debug({ err: String(error), jobId }, 'could not read whether the job settled');
       return false;
     }
+  }
+
+  /** Whether the feed has been up, without a break, since before `submittedAt` (with the clocks' margin). */
+  private feedToldOfAllSince(submittedAt: string | undefined): boolean {
+    if (this.feedUpSince === undefined || submittedAt === undefined) return false;
+    return Date.parse(submittedAt) - CLOCK_MARGIN_MS >= this.feedUpSince;
   }
 
   private remember(jobId: number): void {
