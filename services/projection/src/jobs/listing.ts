@@ -39,7 +39,7 @@ export class JobListing {
     this.top = top;
   }
 
-  /** Blocks changed and not yet handed over by `documents`. */
+  /** Blocks changed and not yet stored. */
   get waiting(): number {
     return this.dirtyBlocks.size;
   }
@@ -75,7 +75,11 @@ export class JobListing {
     }
   }
 
-  /** The listing blocks (and head) changed since they were last written; from now on they count as written. */
+  /**
+   * The listing blocks (and head) changed since they were last stored. They count as stored only
+   * once `stored` is called: a write that fails hands them over again with the next batch, the
+   * head too (a batch folded again finds its new top block in memory and would not mark it).
+   */
   documents(): JobsDocument[] {
     const writes: JobsDocument[] = [...this.dirtyBlocks].map((number): JobBlockDocument => {
       const block = this.blocks.get(number)!;
@@ -83,13 +87,17 @@ export class JobListing {
       return { _id: jobsKeys.block(number), block: number, below: block.below, jobs: JSON.stringify(jobs) };
     });
     if (this.headDirty) writes.push({ _id: jobsKeys.head(), top: this.top! } satisfies JobsHeadDocument);
+    return writes;
+  }
+
+  /** What `documents` handed over last is stored. */
+  stored(): void {
     this.dirtyBlocks.clear();
     this.headDirty = false;
     for (const number of this.blocks.keys()) {
       if (this.blocks.size <= CACHE_BLOCKS) break;
       this.blocks.delete(number);
     }
-    return writes;
   }
 
   private async block(number: number): Promise<Block | undefined> {

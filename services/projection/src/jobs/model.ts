@@ -153,7 +153,8 @@ export class JobsModel implements ReadModel {
       if (position !== undefined && callbackUrl) webhooksDue.push({ document, callbackUrl, position });
     }
     await this.listing.summarize(summaries);
-    if (!this.deferred || this.listing.waiting >= MAX_WAITING_BLOCKS) writes.push(...this.listing.documents());
+    const listed = !this.deferred || this.listing.waiting >= MAX_WAITING_BLOCKS;
+    if (listed) writes.push(...this.listing.documents());
 
     // Before the terminal state is stored: a crash in between refolds the batch, never loses the webhook.
     const sendWebhooks =
@@ -162,6 +163,7 @@ export class JobsModel implements ReadModel {
       this.write(writes, created, stalePages),
       this.deferred ? undefined : openChange.store(this.openCollection),
     ]);
+    if (listed) this.listing.stored();
     sendWebhooks?.();
     for (const [jobId, view] of touched) {
       if (jobStateOf(view) === 'ongoing') this.views.set(jobId, view);
@@ -185,6 +187,7 @@ export class JobsModel implements ReadModel {
       this.write(this.listing.documents(), created),
       insertOrReplace(this.openCollection, this.openJobs.documents()),
     ]);
+    this.listing.stored();
     await this.state.saveCheckpoint(this.name, this.generation, this.position);
   }
 
