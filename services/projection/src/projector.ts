@@ -165,9 +165,10 @@ export class Projector {
         for (const conflict of appended.conflicts) {
           refused.push({ ...conflict, index: unique[conflict.index]!.index });
         }
-        for (const stage of foldStages(this.models)) {
-          await Promise.all(stage.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
-        }
+        // Job status last: once a job answers "completed", its images are already in the visits.
+        const [statusModels, others] = partition(this.models, (model) => model.name === 'jobStatus');
+        await Promise.all(others.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
+        await Promise.all(statusModels.map((model) => model.fold(appended.recorded, { verifyTerminal: false })));
         this.eventsFolded += appended.recorded.length;
         this.batchesFolded++;
         for (const event of appended.recorded) recorded.set(event.eventId, event);
@@ -273,16 +274,8 @@ export class Projector {
   }
 }
 
-/**
- * The order a live batch is folded in: the visits (and any other model), then job status, then the
- * jobs model. Once a job answers "completed", its images are in the visits; once its detail, its
- * event stream or its webhook (all of the jobs model) says it settled, its status says so too.
- */
-const FOLD_ORDER: ReadModelName[] = ['jobStatus', 'jobs'];
-
-export function foldStages<T extends Pick<ReadModel, 'name'>>(models: T[]): T[][] {
-  const stage = (model: T) => FOLD_ORDER.indexOf(model.name) + 1;
-  return [0, 1, 2].map((place) => models.filter((model) => stage(model) === place)).filter((each) => each.length > 0);
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
 }
 
 /** The first event of each id, and the later copies in the same batch. */
