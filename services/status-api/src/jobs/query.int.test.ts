@@ -17,6 +17,7 @@ import {
 import { Readiness } from '@retail-pulse/shared/service';
 import { StoreMaster } from '@retail-pulse/shared/storeMaster';
 import { JobsModel } from '../../../projection/src/jobs/model';
+import { JobStatusModel } from '../../../projection/src/jobStatus/model';
 import { aJobSubmitted, anImageFailed, anImageProcessed, recorded } from '../../../../test/support/builders';
 import { openEventStream, type SseEvent } from '../../../../test/support/sse';
 import { createTestEnvironment, type TestEnvironment } from '../../../../test/support/testEnvironment';
@@ -42,12 +43,15 @@ let server: Server;
 let baseUrl: string;
 let position = 0;
 let model: JobsModel;
+/** Job status, folded after the jobs model as the projection does (the streams' last event waits for it). */
+let statusModel: JobStatusModel;
 
 const BIG_JOB = 21;
 const BIG_IMAGES = IMAGES_PER_PAGE * 2 + 50;
 
 async function fold(...events: RecordedEvent[]): Promise<void> {
   await model.fold(events, { verifyTerminal: false });
+  await statusModel.fold(events, { verifyTerminal: false });
 }
 /** Every event folded so far: the log, as a restarted projection reads it again. */
 const log: RecordedEvent[] = [];
@@ -69,6 +73,8 @@ beforeAll(async () => {
   ]);
   model = new JobsModel(db, new ProjectionState(db), 1);
   await model.load();
+  statusModel = new JobStatusModel(db, new ProjectionState(db), 1);
+  await statusModel.load();
   const readModels = new ActiveReadModels(db, 0);
   const storeMaster = new StoreMaster(db);
   const app = createStatusApp({
@@ -424,6 +430,20 @@ describe('job events (Server-Sent Events)', () => {
     expect(parsed(await resumed.next())).toEqual(last);
     const done = await openEventStream(`${baseUrl}/api/jobs/${jobId}/events`, { 'last-event-id': '2' });
     expect(done.status).toBe(204);
+  });
+
+  it("holds a job's last event until its status has settled too (the projection folds job status second)", async () => {
+    const jobId = 44;
+    await fold(...next([twoImages(jobId), anImageProcessed({ jobId, visitIndex: 0, imageIndex: 0 })]));
+    const watcher = new JobsQuery(environment.db, new ActiveReadModels(environment.db, 0));
+    const settling = next([anImageProcessed({ jobId, visitIndex: 0, imageIndex: 1 })]);
+    await model.fold(settling, { verifyTerminal: false }); // the jobs model only, for now
+    expect(await watcher.watch(String(jobId))).toBe('pending');
+    const stream = await openEventStream(`${baseUrl}/api/jobs/${jobId}/events`);
+    await statusModel.fold(settling, { verifyTerminal: false });
+    expect(await watcher.watch(String(jobId))).toMatchObject({ status: 'completed' });
+    expect(parsed(await stream.next())).toMatchObject({ id: '2', status: 'completed' });
+    expect(await stream.next()).toBeUndefined();
   });
 
   it('resumes after Last-Event-ID without repeating it, and waits for a job accepted but not folded yet', async () => {

@@ -18,6 +18,7 @@ import {
   jobKey,
   JobsReader,
   jobsCursor,
+  JobStatusReader,
   type ImageEntry,
   type JobReceiptDocument,
   type JobSummaryEntry,
@@ -87,12 +88,14 @@ const notFoldedYet = (jobId: number) =>
 /** The jobs routes' answers, from the jobs read model: each a few lookups by `_id`. */
 export class JobsQuery {
   private readonly reader: JobsReader;
+  private readonly statuses: JobStatusReader;
 
   constructor(
     private readonly db: Db,
     private readonly readModels: ActiveReadModels,
   ) {
     this.reader = new JobsReader(db);
+    this.statuses = new JobStatusReader(db);
   }
 
   async detail(rawJobId: string, query: Record<string, string | string[] | undefined>): Promise<JobDetailBody> {
@@ -105,10 +108,17 @@ export class JobsQuery {
 
   /**
    * The served detail, for a stream of it: `'pending'` while the job is accepted and not folded
-   * yet; a malformed id is a 400 and an unknown job a 404, as for the detail.
+   * yet, or settled in its detail and not yet in its status; a malformed id is a 400 and an
+   * unknown job a 404, as for the detail.
    */
   async watch(rawJobId: string): Promise<JobDetailBody | 'pending'> {
-    return this.read(parse(jobIdParamSchema, rawJobId), undefined);
+    const jobId = parse(jobIdParamSchema, rawJobId);
+    const detail = await this.read(jobId, undefined);
+    if (detail === 'pending' || detail.status === 'ongoing') return detail;
+    // The projection folds a batch into the jobs model before job status: a stream's last event
+    // waits until `GET /api/status` tells the same (a client told "completed" may ask it next).
+    const outcome = await this.statuses.outcome(await this.readModels.current(), jobId);
+    return outcome ? detail : 'pending';
   }
 
   private async read(jobId: number, generation: string | undefined): Promise<JobDetailBody | 'pending'> {
