@@ -22,6 +22,7 @@ import {
   type ImageEntry,
   type JobReceiptDocument,
   type JobSummaryEntry,
+  type ReadModelCollections,
 } from '@retail-pulse/shared/readModels';
 import type { z } from 'zod';
 import type { ActiveReadModels } from '../readModels';
@@ -101,7 +102,7 @@ export class JobsQuery {
   async detail(rawJobId: string, query: Record<string, string | string[] | undefined>): Promise<JobDetailBody> {
     const jobId = parse(jobIdParamSchema, rawJobId);
     const { generation } = singleValues(query);
-    const detail = await this.read(jobId, generation);
+    const detail = await this.read(await this.readModels.resolve(generation), jobId, generation === undefined);
     if (detail === 'pending') throw notFoldedYet(jobId);
     return detail;
   }
@@ -113,18 +114,19 @@ export class JobsQuery {
    */
   async watch(rawJobId: string): Promise<JobDetailBody | 'pending'> {
     const jobId = parse(jobIdParamSchema, rawJobId);
-    const detail = await this.read(jobId, undefined);
+    const names = await this.readModels.current();
+    const detail = await this.read(names, jobId, true);
     if (detail === 'pending' || detail.status === 'ongoing') return detail;
     // The projection folds a batch into the jobs model before job status: a stream's last event
     // waits until `GET /api/status` tells the same (a client told "completed" may ask it next).
-    const outcome = await this.statuses.outcome(await this.readModels.current(), jobId);
+    const outcome = await this.statuses.outcome(names, jobId);
     return outcome ? detail : 'pending';
   }
 
-  private async read(jobId: number, generation: string | undefined): Promise<JobDetailBody | 'pending'> {
-    const names = await this.readModels.resolve(generation);
+  /** The job's detail in `names` (`served`: the generations served now, where receipts count). */
+  private async read(names: ReadModelCollections, jobId: number, served: boolean): Promise<JobDetailBody | 'pending'> {
     const job = await this.reader.job(names.jobs, jobId);
-    if (!job) return this.absent(jobId, generation === undefined);
+    if (!job) return this.absent(jobId, served);
     return jobDetailOf(job.document, job.visits);
   }
 
